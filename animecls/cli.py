@@ -30,6 +30,14 @@ def _image_size(text):
     return size
 
 
+def _difficulty(text):
+    """Keep named levels as text and turn ``"0.4"`` into a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _data_make(args):
     from .datasets import make_characters
 
@@ -101,8 +109,12 @@ def build_parser():
     )
     make.add_argument(
         "--difficulty",
+        type=_difficulty,
         default="default",
-        help="how hard the task is: easy, default or hard (default: default)",
+        help=(
+            "how hard the task is: easy, default, hard, or a number from 0 to 1 "
+            "(default: default)"
+        ),
     )
     make.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     make.set_defaults(handler=_data_make)
@@ -133,7 +145,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (FileNotFoundError, NotADirectoryError, ValueError) as error:
+    except (
+        FileExistsError,
+        FileNotFoundError,
+        NotADirectoryError,
+        ValueError,
+    ) as error:
         # A rejected input is the user's to fix: say what, without a traceback.
         print(f"animecls: error: {error}", file=sys.stderr)
         return 1
