@@ -1,0 +1,412 @@
+"""Plots for tiny-data image classification, drawn with matplotlib.
+
+Every function takes ``ax=None`` (or ``axes=None`` when it draws several
+panels), draws into it or into a new figure, and returns what it drew, so a
+figure can be composed from several plots and saved by the caller.
+"""
+
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay
+
+from .evaluation import _history_dict
+
+__all__ = [
+    "plot_comparison",
+    "plot_confident_mistakes",
+    "plot_confusion_matrix",
+    "plot_embedding_projection",
+    "plot_history",
+    "plot_image_grid",
+    "plot_predictions",
+    "plot_samples",
+]
+
+_RIGHT = "#1b7837"
+_WRONG = "#c51b7d"
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_history(history, *, metrics=("accuracy", "loss"), chance=None, axes=None):
+    """Plot training against validation curves, the report's "Train vs Val".
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict
+        What ``model.fit`` returns, or its ``.history`` dict.
+    metrics : sequence of str, default=("accuracy", "loss")
+        One panel per metric; ``val_<metric>`` is drawn beside it when present.
+    chance : float, default=None
+        Accuracy of guessing (``1 / n_classes``), drawn as a dotted line on
+        accuracy panels.
+    axes : array-like of matplotlib Axes, default=None
+        One Axes per metric; a new figure when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+        The panels, with the epoch of lowest validation loss marked on each.
+    """
+    values = _history_dict(history)
+    missing = [m for m in metrics if m not in values]
+    if missing:
+        raise ValueError(
+            f"history has no {', '.join(missing)}. Received keys: {sorted(values)}"
+        )
+    if axes is None:
+        _, axes = _pyplot().subplots(
+            1, len(metrics), figsize=(4.5 * len(metrics), 3.5), layout="constrained"
+        )
+    axes = np.atleast_1d(axes)
+    best = int(np.argmin(values["val_loss"])) + 1 if "val_loss" in values else None
+    for ax, metric in zip(axes, metrics, strict=True):
+        epochs = np.arange(1, len(values[metric]) + 1)
+        ax.plot(epochs, values[metric], marker="o", ms=3, label="train")
+        if f"val_{metric}" in values:
+            ax.plot(
+                epochs, values[f"val_{metric}"], marker="o", ms=3, label="validation"
+            )
+        if best is not None:
+            ax.axvline(best, color="0.5", ls="--", lw=1, label=f"best epoch ({best})")
+        if chance is not None and "acc" in metric:
+            ax.axhline(chance, color="0.3", ls=":", lw=1, label="chance")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"Train vs validation {metric}")
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_confusion_matrix(
+    y_true, y_pred, *, target_names=None, normalize=None, ax=None, cmap="Blues"
+):
+    """Plot a confusion matrix with scikit-learn's ``ConfusionMatrixDisplay``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted class numbers.
+    target_names : list of str, default=None
+        Class names for the axes.
+    normalize : {"true", "pred", "all"}, default=None
+        Passed to :func:`sklearn.metrics.confusion_matrix`.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    cmap : str, default="Blues"
+        Colour map.
+
+    Returns
+    -------
+    display : sklearn.metrics.ConfusionMatrixDisplay
+        The display, with ``ax_`` and ``figure_`` set.
+    """
+    labels = None if target_names is None else np.arange(len(target_names))
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        labels=labels,
+        display_labels=target_names,
+        normalize=normalize,
+        cmap=cmap,
+        ax=ax,
+        colorbar=False,
+        xticks_rotation=30,
+    )
+    display.ax_.set_title("Confusion matrix")
+    return display
+
+
+def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=None):
+    """Show pictures in a grid, each with an optional coloured title.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, height, width, 3)
+        Pictures, ``uint8`` or floats in [0, 1].
+    titles : list of str, default=None
+        One title per picture.
+    title_colors : list of str, default=None
+        One matplotlib colour per title.
+    ncols : int, default=6
+        Pictures per row when a new figure is made.
+    axes : array-like of matplotlib Axes, default=None
+        At least ``n`` Axes to draw into; a new figure when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+        The flattened grid; cells beyond ``n`` are switched off.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(
+            "images must be a non-empty (n, height, width, channels) array. "
+            f"Received shape: {images.shape}"
+        )
+    n = len(images)
+    if axes is None:
+        ncols = max(1, min(int(ncols), n))
+        nrows = -(-n // ncols)
+        _, axes = _pyplot().subplots(
+            nrows,
+            ncols,
+            figsize=(1.9 * ncols, 2.1 * nrows),
+            squeeze=False,
+            layout="constrained",
+        )
+    axes = np.asarray(axes).ravel()
+    if len(axes) < n:
+        raise ValueError(f"axes has {len(axes)} cells for {n} images. Received: {n}")
+    for k, ax in enumerate(axes):
+        ax.set_axis_off()
+        if k >= n:
+            continue
+        ax.imshow(images[k])
+        if titles is not None:
+            style = {} if title_colors is None else {"color": title_colors[k]}
+            ax.set_title(titles[k], fontsize="small", **style)
+    return axes
+
+
+def plot_samples(images, target, target_names, *, n_per_class=6, random_state=0):
+    """Show a few pictures of each class, one row per class.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, height, width, 3)
+        Pictures.
+    target : array-like of shape (n,)
+        Class numbers.
+    target_names : list of str
+        Class names; each row is titled with its name.
+    n_per_class : int, default=6
+        Pictures per row (fewer when a class has fewer).
+    random_state : int, default=0
+        Which pictures are drawn.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+        Shape ``(n_classes, n_per_class)``.
+    """
+    images, target = np.asarray(images), np.asarray(target)
+    rng = np.random.default_rng(random_state)
+    n_classes = len(target_names)
+    _, axes = _pyplot().subplots(
+        n_classes,
+        n_per_class,
+        figsize=(1.7 * n_per_class, 1.9 * n_classes),
+        squeeze=False,
+        layout="constrained",
+    )
+    for row, name in enumerate(target_names):
+        members = np.flatnonzero(target == row)
+        chosen = rng.choice(members, min(n_per_class, len(members)), replace=False)
+        plot_image_grid(images[np.sort(chosen)], axes=axes[row])
+        axes[row, 0].set_title(name, loc="left", fontsize="medium")
+    return axes
+
+
+def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes=None):
+    """Show pictures titled with the predicted name, as the report did.
+
+    Each picture is titled ``Name: <predicted character>``. When ``y_true``
+    is given, right answers are green and wrong ones magenta, with the true
+    name added.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, height, width, 3)
+        Pictures.
+    y_pred : array-like of shape (n,)
+        Predicted class numbers.
+    target_names : list of str
+        Class names.
+    y_true : array-like of shape (n,), default=None
+        True class numbers, for unlabeled pictures leave None.
+    ncols : int, default=6
+        Pictures per row.
+    axes : array-like of matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+    """
+    y_pred = np.asarray(y_pred)
+    titles = [f"Name: {target_names[p]}" for p in y_pred]
+    colors = None
+    if y_true is not None:
+        y_true = np.asarray(y_true)
+        colors = [
+            _RIGHT if p == t else _WRONG for p, t in zip(y_pred, y_true, strict=True)
+        ]
+        titles = [
+            title if p == t else f"{title}\n(true: {target_names[t]})"
+            for title, p, t in zip(titles, y_pred, y_true, strict=True)
+        ]
+    return plot_image_grid(
+        images, titles=titles, title_colors=colors, ncols=ncols, axes=axes
+    )
+
+
+def plot_confident_mistakes(
+    images, y_true, probabilities, target_names, *, n=6, axes=None
+):
+    """Show the wrong predictions the model was most sure of.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, height, width, 3)
+        Test pictures.
+    y_true : array-like of shape (n_samples,)
+        True class numbers.
+    probabilities : array-like of shape (n_samples, n_classes)
+        Predicted class probabilities.
+    target_names : list of str
+        Class names.
+    n : int, default=6
+        How many mistakes to show at most.
+    axes : array-like of matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes or None
+        None when the model made no mistake.
+    """
+    probabilities = np.asarray(probabilities)
+    y_true = np.asarray(y_true)
+    y_pred = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    if len(wrong) == 0:
+        return None
+    confidence = probabilities[wrong, y_pred[wrong]]
+    order = wrong[np.argsort(-confidence)][:n]
+    titles = [
+        f"{target_names[y_pred[k]]} ({probabilities[k, y_pred[k]]:.0%})\n"
+        f"true: {target_names[y_true[k]]}"
+        for k in order
+    ]
+    return plot_image_grid(
+        np.asarray(images)[order],
+        titles=titles,
+        title_colors=[_WRONG] * len(order),
+        ncols=min(n, len(order)),
+        axes=axes,
+    )
+
+
+def plot_comparison(results, *, chance=None, axes=None):
+    """Compare models: test accuracy with its interval, and training time.
+
+    Parameters
+    ----------
+    results : sequence of dict
+        One dict per model with ``model`` (name), ``accuracy``,
+        ``accuracy_low`` and ``accuracy_high`` (the interval), and optionally
+        ``fit_time`` (seconds).
+    chance : float, default=None
+        Accuracy of guessing, drawn as a dotted line.
+    axes : pair of matplotlib Axes, default=None
+        Where to draw accuracy and time; a new figure when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes
+        The accuracy panel and the time panel.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("results is empty. Received: []")
+    names = [r["model"] for r in results]
+    accuracy = np.array([r["accuracy"] for r in results])
+    low = np.array([r["accuracy_low"] for r in results])
+    high = np.array([r["accuracy_high"] for r in results])
+    if axes is None:
+        _, axes = _pyplot().subplots(
+            1,
+            2,
+            figsize=(9, 0.6 * len(results) + 1.6),
+            sharey=True,
+            layout="constrained",
+            width_ratios=(2, 1),
+        )
+    axes = np.atleast_1d(axes)
+    rows = np.arange(len(results))[::-1]
+    axes[0].errorbar(
+        accuracy,
+        rows,
+        xerr=[accuracy - low, high - accuracy],
+        fmt="o",
+        capsize=4,
+        color="C0",
+    )
+    if chance is not None:
+        axes[0].axvline(chance, color="0.3", ls=":", lw=1, label="chance")
+        axes[0].legend(fontsize="small", loc="lower left")
+    axes[0].set_yticks(rows, names)
+    axes[0].set_xlim(0, 1.02)
+    axes[0].set_xlabel("test accuracy (95% interval)")
+    if len(axes) > 1:
+        times = [r.get("fit_time", np.nan) for r in results]
+        axes[1].barh(rows, times, color="C1")
+        axes[1].set_xlabel("training time (s)")
+    return axes
+
+
+def plot_embedding_projection(
+    features, target, target_names, *, method="pca", ax=None, random_state=0
+):
+    """Project features to 2-D and colour each picture by its class.
+
+    Parameters
+    ----------
+    features : array-like of shape (n_samples, n_features)
+        Embeddings or other features.
+    target : array-like of shape (n_samples,)
+        Class numbers.
+    target_names : list of str
+        Class names, for the legend.
+    method : {"pca", "tsne"}, default="pca"
+        :class:`~sklearn.decomposition.PCA`, or
+        :class:`~sklearn.manifold.TSNE` (slower; shows neighbourhoods, not
+        distances).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    random_state : int, default=0
+        Seed for t-SNE.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    features = np.asarray(features, dtype=float).reshape(len(features), -1)
+    target = np.asarray(target)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        points = PCA(n_components=2).fit_transform(features)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(features) - 1) / 3)
+        points = TSNE(
+            n_components=2, perplexity=perplexity, random_state=random_state
+        ).fit_transform(features)
+    else:
+        raise ValueError(f'method must be "pca" or "tsne". Received: method={method!r}')
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(5, 4.5), layout="constrained")
+    for k, name in enumerate(target_names):
+        chosen = target == k
+        ax.scatter(points[chosen, 0], points[chosen, 1], s=18, label=name, alpha=0.8)
+    ax.set_title(f"{method.upper() if method == 'pca' else 't-SNE'} of the features")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize="small")
+    return ax
