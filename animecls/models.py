@@ -1,13 +1,42 @@
-"""Keras builders for the report's networks.
+"""Keras builders for the report's networks, and saving and predicting.
 
 Importing this module imports Keras (and TensorFlow as its backend); the rest
 of :mod:`animecls` stays light.
+
+The two networks take ``uint8`` (0-255) pictures, as
+:func:`animecls.datasets.load_image_folder` returns them: the preprocessing is
+a layer of the model, so it is saved with it and cannot be forgotten at
+prediction time.
 """
 
+import json
+import os
+import zipfile
+
 import keras
+import numpy as np
 from keras import layers
 
-__all__ = ["build_two_layer_cnn"]
+from ._weights import (
+    WeightsUnavailableError,
+    describe_weights,
+    install_weights,
+    resolve_vgg16_weights,
+)
+
+__all__ = [
+    "ModelFileError",
+    "VGG16Preprocess",
+    "WeightsUnavailableError",
+    "build_two_layer_cnn",
+    "build_vgg16_transfer",
+    "get_info",
+    "install_weights",
+    "load_model",
+    "predict",
+    "save_model",
+    "unfreeze_top",
+]
 
 
 def build_two_layer_cnn(
@@ -91,4 +120,702 @@ def build_two_layer_cnn(
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    model = keras.Model(inputs, outputs, name=name)
+    _set_info(
+        model,
+        builder="build_two_layer_cnn",
+        weights=describe_weights(None),
+        preprocessing="Rescaling(1/255) inside the model; takes 0-255 RGB pictures",
+    )
+    return model
+
+
+def _set_info(model, **info):
+    """Attach what the model was built from, for records and :func:`save_model`.
+
+    Keras does not serialise this attribute; :func:`save_model` writes it next
+    to the Keras config in the same ``.keras`` file.
+    """
+    current = dict(getattr(model, "_animecls_info", None) or {})
+    current.update(info)
+    model._animecls_info = current
+
+
+def get_info(model):
+    """Return what animecls recorded about a Keras model, as a plain dict.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`build_two_layer_cnn`, :func:`build_vgg16_transfer`
+        or :func:`load_model`.
+
+    Returns
+    -------
+    info : dict
+        Builder, weights (``"imagenet"``, ``"none"`` or a path with its
+        sha256), preprocessing and, after training, the recipe and fit time.
+        Empty for a model animecls did not build.
+    """
+    return json.loads(json.dumps(getattr(model, "_animecls_info", None) or {}))
+
+
+@keras.saving.register_keras_serializable(package="animecls")
+class VGG16Preprocess(layers.Layer):
+    """Apply ``keras.applications.vgg16.preprocess_input`` inside a model.
+
+    VGG16 was trained on BGR pictures with the ImageNet mean subtracted from
+    each channel, without scaling. Keeping this step in the model (instead of
+    in the data pipeline) means the model takes 0-255 RGB pictures like
+    :func:`build_two_layer_cnn`, and a saved model cannot be used without it.
+    A registered layer, not a ``Lambda``, so that ``load_model(...,
+    safe_mode=True)`` can load it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.models import VGG16Preprocess
+    >>> VGG16Preprocess()(np.zeros((1, 1, 1, 3))).numpy().round(2).tolist()
+    [[[[-103.94, -116.78, -123.68]]]]
+    """
+
+    def call(self, inputs):
+        """Return the preprocessed pictures (BGR, ImageNet mean removed)."""
+        x = keras.ops.cast(inputs, "float32")
+        return keras.applications.vgg16.preprocess_input(x)
+
+    def compute_output_shape(self, input_shape):
+        """Return ``input_shape``: preprocessing keeps the shape."""
+        return input_shape
+
+
+def _check_image_shape(input_shape, *, minimum=32):
+    input_shape = tuple(input_shape)
+    if (
+        len(input_shape) != 3
+        or int(input_shape[-1]) != 3
+        or min(int(d) for d in input_shape[:2]) < minimum
+    ):
+        raise ValueError(
+            "input_shape must be (height, width, 3) with height and width of at "
+            f"least {minimum} pixels (VGG16 halves them five times). "
+            f"Received: input_shape={input_shape}"
+        )
+    return tuple(int(d) for d in input_shape)
+
+
+def _vgg16_base(input_shape, weights):
+    """Build ``VGG16(include_top=False)`` with the weights resolved by animecls."""
+    path = resolve_vgg16_weights(weights)
+    try:
+        return keras.applications.VGG16(
+            include_top=False, weights=path, input_shape=input_shape
+        )
+    except (ValueError, OSError) as error:
+        if path is None:
+            raise
+        raise ValueError(
+            f"Could not load VGG16 weights from {path!r}: {error}. Received: "
+            f"weights={weights!r}"
+        ) from error
+
+
+def build_vgg16_transfer(
+    input_shape=(256, 256, 3),
+    num_classes=3,
+    *,
+    weights="imagenet",
+    head="flatten",
+    dense_units=256,
+    dropout=0.0,
+    output_activation="softmax",
+    name="vgg16_transfer",
+):
+    """Build the report's Model 2: a frozen VGG16 base with a small dense head.
+
+    ``image -> VGG16Preprocess -> VGG16(include_top=False), frozen, called with
+    training=False -> Flatten -> Dense(256, relu) -> Dense(num_classes)``,
+    the report's network, with ``keras.applications.vgg16.preprocess_input``
+    applied inside so that it takes 0-255 RGB pictures.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(256, 256, 3)
+        Height, width and channels of the pictures (the report's 256x256).
+        Height and width must be at least 32.
+    num_classes : int, default=3
+        Number of characters to tell apart.
+    weights : "imagenet", None or path-like, default="imagenet"
+        ``"imagenet"`` loads the ImageNet weights through Keras' cached,
+        hash-checked download (``$KERAS_HOME/models`` or ``~/.keras/models``);
+        None starts from random weights; a path loads that file. Without
+        network and without a cached file, ``"imagenet"`` raises
+        :class:`WeightsUnavailableError` rather than falling back to random
+        weights. The choice is recorded (:func:`get_info`, :func:`save_model`).
+    head : {"flatten", "avg"}, default="flatten"
+        ``"flatten"`` is the report's head: 8x8x512 = 32,768 numbers into
+        ``Dense(256)`` for 256x256 pictures (8.4 M trainable parameters).
+        ``"avg"`` uses global average pooling (512 numbers, 131 thousand).
+    dense_units : int, default=256
+        Width of the hidden dense layer.
+    dropout : float, default=0.0
+        Dropout rate before the output layer (the report used none).
+    output_activation : {"softmax", "sigmoid"}, default="softmax"
+        ``"softmax"`` is right for one character per picture: the outputs are
+        probabilities that sum to one. ``"sigmoid"`` reproduces the report's
+        mistake: it scores each class independently, as for multi-label data,
+        and categorical cross-entropy then divides the outputs by their sum
+        inside the loss, so training still works but the scores the model
+        prints are not probabilities of one character (they need not sum to
+        one and several can be near 1).
+    name : str, default="vgg16_transfer"
+        Name of the returned model.
+
+    Returns
+    -------
+    model : keras.Model
+        An uncompiled model with layers ``image``, ``preprocess``, ``vgg16``
+        (frozen), ``flatten`` or ``global_pool``, ``dense``, [``dropout``,]
+        ``predictions``.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        If ``weights="imagenet"`` and the file is neither cached nor
+        downloadable.
+
+    See Also
+    --------
+    unfreeze_top : The second, fine-tuning phase.
+    animecls.training.fit_transfer_head : Train the head on cached features.
+
+    Examples
+    --------
+    >>> from animecls.models import build_vgg16_transfer
+    >>> model = build_vgg16_transfer((64, 64, 3), weights=None)
+    >>> model.get_layer("vgg16").trainable
+    False
+    >>> model.output_shape
+    (None, 3)
+    """
+    input_shape = _check_image_shape(input_shape)
+    if int(num_classes) < 2:
+        raise ValueError(
+            f"num_classes must be at least 2. Received: num_classes={num_classes}"
+        )
+    if head not in ("flatten", "avg"):
+        raise ValueError(f'head must be "flatten" or "avg". Received: head={head!r}')
+    if output_activation not in ("softmax", "sigmoid"):
+        raise ValueError(
+            'output_activation must be "softmax" or "sigmoid". '
+            f"Received: output_activation={output_activation!r}"
+        )
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+
+    base = _vgg16_base(input_shape, weights)
+    # Frozen, and called with training=False below, as in Keras' transfer
+    # learning guide: fine-tuning later must not switch layers to training
+    # mode (VGG16 has no BatchNorm, but a student may swap the base).
+    base.trainable = False
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = VGG16Preprocess(name="preprocess")(inputs)
+    x = base(x, training=False)
+    if head == "flatten":
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(
+        num_classes, activation=output_activation, name="predictions"
+    )(x)
+    model = keras.Model(inputs, outputs, name=name)
+    _set_info(
+        model,
+        builder="build_vgg16_transfer",
+        weights=describe_weights(weights),
+        preprocessing=(
+            "keras.applications.vgg16.preprocess_input inside the model; "
+            "takes 0-255 RGB pictures"
+        ),
+        output_activation=output_activation,
+    )
+    return model
+
+
+def _get_base(model):
+    try:
+        return model.get_layer("vgg16")
+    except ValueError:
+        raise ValueError(
+            "The model has no layer named 'vgg16'; build it with "
+            "build_vgg16_transfer. Received: model with layers "
+            f"{[layer.name for layer in model.layers]}"
+        ) from None
+
+
+def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
+    """Unfreeze the top of the VGG16 base for fine-tuning, and recompile.
+
+    The second phase of Keras' transfer-learning guide: once the head has
+    been trained on the frozen base, make the base layers from ``from_layer``
+    on trainable and train again with a learning rate low enough not to
+    destroy the ImageNet features. The base stays called with
+    ``training=False``. The model is recompiled here, because a change of
+    ``trainable`` only takes effect at ``compile``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`build_vgg16_transfer`.
+    from_layer : str, default="block5_conv1"
+        First VGG16 layer to unfreeze; it and every layer after it train.
+    learning_rate : float, default=1e-5
+        Learning rate of the ``RMSprop`` optimizer (the report's optimizer).
+
+    Returns
+    -------
+    model : keras.Model
+        The same model, recompiled with categorical cross-entropy and
+        accuracy.
+
+    See Also
+    --------
+    animecls.training.fit_model : ``recipe="vgg16_finetune"`` trains it.
+
+    Examples
+    --------
+    >>> from animecls.models import build_vgg16_transfer, unfreeze_top
+    >>> model = unfreeze_top(build_vgg16_transfer((32, 32, 3), weights=None))
+    >>> [layer.name for layer in model.get_layer("vgg16").layers if layer.trainable]
+    ['block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool']
+    """
+    base = _get_base(model)
+    names = [layer.name for layer in base.layers]
+    if from_layer not in names:
+        raise ValueError(
+            f"from_layer must be a VGG16 layer name, one of {names[1:]}. "
+            f"Received: from_layer={from_layer!r}"
+        )
+    if not learning_rate > 0:
+        raise ValueError(
+            f"learning_rate must be positive. Received: learning_rate={learning_rate}"
+        )
+    start = names.index(from_layer)
+    base.trainable = True
+    for index, layer in enumerate(base.layers):
+        layer.trainable = index >= start
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    _set_info(model, unfrozen_from=from_layer)
+    return model
+
+
+class ModelFileError(ValueError):
+    """A file is not a model saved by :func:`save_model`, or is damaged."""
+
+
+_FORMAT = "animecls-model"
+_FORMAT_VERSION = 1
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def _class_names(class_names, n_outputs, what):
+    names = [str(name) for name in class_names]
+    if len(names) != n_outputs:
+        raise ValueError(
+            f"{what} has {n_outputs} outputs but {len(names)} class names were "
+            f"given: the class counts differ. Received: class_names={names}"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"class_names must be distinct. Received: class_names={names}")
+    return names
+
+
+def _versions():
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "animecls": __version__,
+        "keras": keras.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def save_model(model, path, *, class_names=None, image_size=None):
+    """Save a trained model with its class names and preprocessing settings.
+
+    A Keras network is written in Keras' ``.keras`` format with an extra
+    ``animecls.json`` member in the archive: class names, input size,
+    the weights it was built from, the training recipe and fit time. A
+    scikit-learn pipeline from :func:`~animecls.embeddings.make_embedding_svm`
+    is written as an ``.npz`` archive of arrays and JSON, not a pickle, so
+    loading it runs no code from the file.
+
+    Parameters
+    ----------
+    model : keras.Model or sklearn.pipeline.Pipeline
+        A trained network, or a fitted embedding/SVM pipeline.
+    path : path-like
+        Ends in ``.keras`` for a network, ``.npz`` for a pipeline.
+    class_names : list of str or None, default=None
+        Name of each class, in label order (``bunch.target_names``). May be
+        omitted for a pipeline trained on names.
+    image_size : tuple of int or None, default=None
+        Pipelines only: size (height, width) to which :func:`predict` resizes
+        picture files. Defaults to the embedder's ``image_size``; a
+        :class:`~animecls.embeddings.ColorHistogram` has none, so give it.
+
+    Returns
+    -------
+    path : str
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If the number of class names differs from the model's outputs, or
+        the file extension does not match the kind of model.
+
+    See Also
+    --------
+    load_model, predict
+
+    Examples
+    --------
+    >>> from animecls.models import build_two_layer_cnn, save_model
+    >>> model = build_two_layer_cnn((32, 32, 3), pooling="avg")
+    >>> save_model(model, "cnn.keras", class_names=["a", "b", "c"])  # doctest: +SKIP
+    'cnn.keras'
+    """
+    path = os.fspath(path)
+    metadata = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "versions": _versions(),
+    }
+    if isinstance(model, keras.Model):
+        if not path.endswith(".keras"):
+            raise ValueError(
+                f"A Keras model is saved to a .keras file. Received: path={path!r}"
+            )
+        if class_names is None:
+            raise ValueError(
+                "class_names is required to save a network (e.g. "
+                "bunch.target_names). Received: class_names=None"
+            )
+        metadata.update(
+            kind="keras",
+            class_names=_class_names(
+                class_names, int(model.output_shape[-1]), "The model"
+            ),
+            input_shape=[int(d) for d in model.input_shape[1:]],
+            info=get_info(model),
+        )
+        model.save(path)
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("animecls.json", json.dumps(metadata, indent=2))
+        return path
+
+    from sklearn.pipeline import Pipeline
+
+    from . import _saving
+
+    if not isinstance(model, Pipeline):
+        raise TypeError(
+            "save_model takes a keras.Model or a Pipeline from "
+            "make_embedding_svm. Received: model of type "
+            f"{type(model).__module__}.{type(model).__qualname__}"
+        )
+    if not path.endswith(".npz"):
+        raise ValueError(f"A pipeline is saved to a .npz file. Received: path={path!r}")
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        raise ValueError("Fit the pipeline before saving it. Received: unfitted model")
+    if class_names is None:
+        class_names = [str(c) for c in classes]
+    names = _class_names(class_names, len(classes), "The pipeline")
+    embedder = model.steps[0][1]
+    if image_size is None:
+        image_size = getattr(embedder, "image_size", None)
+    if image_size is None:
+        raise ValueError(
+            f"image_size is required for a pipeline whose first step "
+            f"({type(embedder).__name__}) has none: give the size of the "
+            "training pictures. Received: image_size=None"
+        )
+    metadata.update(
+        kind="sklearn",
+        class_names=names,
+        classes=[c.item() if hasattr(c, "item") else c for c in classes],
+        input_shape=[int(image_size[0]), int(image_size[1]), 3],
+    )
+    try:
+        arrays = _saving.encode(model, metadata)
+    except TypeError as error:
+        raise TypeError(
+            f"Cannot save this pipeline without pickle: {error}. Use joblib at "
+            "your own risk (loading a pickle runs code from the file)."
+        ) from error
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+    return path
+
+
+def _read_metadata(path):
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, IsADirectoryError):
+        raise ModelFileError(
+            f"{path!r} is not a model saved by animecls.models.save_model (not a "
+            "zip archive: .keras and .npz files are)."
+        ) from None
+    with archive:
+        names = archive.namelist()
+        if "animecls.json" in names:
+            try:
+                metadata = json.loads(archive.read("animecls.json"))
+            except ValueError:
+                metadata = {}
+        elif "animecls_metadata.npy" in names:
+            metadata = {"kind": "sklearn", "format": _FORMAT}
+        else:
+            hint = (
+                " It is a Keras file without animecls metadata: load it with "
+                "keras.saving.load_model and pass class_names to predict."
+                if "config.json" in names
+                else ""
+            )
+            raise ModelFileError(
+                f"{path!r} was not saved by animecls.models.save_model.{hint}"
+            )
+    if metadata.get("format") != _FORMAT:
+        raise ModelFileError(f"{path!r} has damaged animecls metadata.")
+    return metadata
+
+
+def load_model(path):
+    """Load a model written by :func:`save_model`, with its metadata.
+
+    Keras networks are loaded with ``safe_mode=True`` (no ``Lambda`` code is
+    run); pipelines are rebuilt from arrays and JSON with no pickle.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.keras`` or ``.npz`` file from :func:`save_model`.
+
+    Returns
+    -------
+    model : keras.Model or sklearn.pipeline.Pipeline
+        The model. Its metadata (class names, input size, weights, recipe) is
+        returned by :func:`get_info` under ``"saved"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ModelFileError
+        If the file was not written by :func:`save_model` or is damaged.
+
+    Examples
+    --------
+    >>> from animecls.models import load_model, predict
+    >>> model = load_model("cnn.keras")  # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No model file at {path!r}. Received: path={path!r}")
+    metadata = _read_metadata(path)
+    if metadata["kind"] == "keras":
+        try:
+            model = keras.saving.load_model(path, safe_mode=True)
+        except Exception as error:  # Keras raises many types for a bad archive
+            raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
+        _set_info(model, **metadata.get("info", {}))
+        _set_info(model, saved=metadata)
+        return model
+
+    from . import _saving
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            model, metadata = _saving.decode(archive)
+    except (ValueError, KeyError, OSError) as error:
+        raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
+    model.animecls_info_ = {"saved": metadata}
+    return model
+
+
+def _image_files(item):
+    if os.path.isdir(item):
+        files = sorted(
+            os.path.join(item, name)
+            for name in os.listdir(item)
+            if name.lower().endswith(_IMAGE_EXTENSIONS)
+            and os.path.isfile(os.path.join(item, name))
+        )
+        if not files:
+            raise ValueError(
+                f"The folder {item!r} holds no pictures "
+                f"({', '.join(_IMAGE_EXTENSIONS)}): an empty batch. "
+                f"Received: {item!r}"
+            )
+        return files
+    if not os.path.isfile(item):
+        raise FileNotFoundError(f"No picture at {item!r}. Received: {item!r}")
+    return [item]
+
+
+def _read_pictures(paths, size):
+    """Read picture files as RGB, resized to ``size`` (height, width)."""
+    from PIL import Image, UnidentifiedImageError
+
+    pictures = np.empty((len(paths), size[0], size[1], 3), dtype=np.uint8)
+    for index, path in enumerate(paths):
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                if image.size != (size[1], size[0]):
+                    image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                pictures[index] = np.asarray(image)
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(
+                f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
+            ) from None
+    return pictures
+
+
+def _saved_metadata(model):
+    if isinstance(model, keras.Model):
+        return dict(getattr(model, "_animecls_info", None) or {}).get("saved", {})
+    return (getattr(model, "animecls_info_", None) or {}).get("saved", {})
+
+
+def predict(model, images, *, class_names=None, batch_size=32):
+    """Name the character in each picture, with the class probabilities.
+
+    Parameters
+    ----------
+    model : path-like, keras.Model or sklearn.pipeline.Pipeline
+        A file from :func:`save_model`, or a trained model.
+    images : path-like, list of path-like, or array
+        A picture file, a folder of pictures (not recursive), a list of
+        either, or an array of pictures ``(n_images, height, width, 3)`` (or
+        one picture ``(height, width, 3)``) of the model's input size.
+        Files are converted to RGB and resized to the model's input size.
+    class_names : list of str or None, default=None
+        Names of the classes; by default the ones saved with the model.
+    batch_size : int, default=32
+        Pictures per batch for a network.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``labels`` (predicted name per picture), ``probabilities`` (array
+        ``(n_images, n_classes)``, or None for a pipeline built without
+        ``probability=True``), ``class_names`` and ``filenames`` (None for
+        an array).
+
+    Raises
+    ------
+    ValueError
+        For an empty batch, pictures of the wrong size or channel count, or
+        class names that do not match the model's outputs.
+    ModelFileError
+        If ``model`` is a file not written by :func:`save_model`.
+
+    Examples
+    --------
+    >>> from animecls.models import predict
+    >>> result = predict("cnn.keras", "new_pictures/")  # doctest: +SKIP
+    >>> result.labels[0], result.probabilities[0].max()  # doctest: +SKIP
+    ('Marin Kitagawa', 0.93)
+    """
+    from sklearn.utils import Bunch
+
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model)
+    metadata = _saved_metadata(model)
+    if isinstance(model, keras.Model):
+        input_shape = tuple(int(d) for d in model.input_shape[1:])
+        n_outputs = int(model.output_shape[-1])
+    else:
+        shape = metadata.get("input_shape")
+        input_shape = tuple(shape) if shape else None
+        classes = getattr(model, "classes_", None)
+        if classes is None:
+            raise ValueError("Fit the pipeline first. Received: an unfitted pipeline")
+        n_outputs = len(classes)
+    if class_names is None:
+        class_names = metadata.get("class_names")
+    if class_names is None:
+        classes = getattr(model, "classes_", range(n_outputs))
+        class_names = [str(c) for c in classes]
+    class_names = _class_names(class_names, n_outputs, "The model")
+
+    filenames = None
+    if isinstance(images, (str, os.PathLike)) or (
+        isinstance(images, (list, tuple))
+        and images
+        and all(isinstance(i, (str, os.PathLike)) for i in images)
+    ):
+        items = [images] if isinstance(images, (str, os.PathLike)) else images
+        filenames = [f for item in items for f in _image_files(os.fspath(item))]
+        if input_shape is None:
+            raise ValueError(
+                "This pipeline was not saved with an image size; pass an array "
+                "of pictures. Received: picture files"
+            )
+        pictures = _read_pictures(filenames, input_shape[:2])
+    else:
+        pictures = np.asarray(images)
+        if pictures.ndim == 3 and pictures.shape[-1] in (1, 3, 4):
+            pictures = pictures[None]
+        if pictures.ndim == 4 and pictures.shape[0] == 0:
+            raise ValueError(
+                "images is an empty batch. Received: images with shape "
+                f"{pictures.shape}"
+            )
+        if pictures.ndim != 4 or pictures.shape[-1] != 3:
+            raise ValueError(
+                "images must be RGB pictures (n_images, height, width, 3); grey "
+                "or RGBA pictures need converting. Received: images with shape "
+                f"{np.shape(images)}"
+            )
+        if input_shape is not None and tuple(pictures.shape[1:]) != input_shape:
+            raise ValueError(
+                f"The model takes pictures of {input_shape[0]}x{input_shape[1]}x3 "
+                "(height x width x channels); resize them, e.g. with "
+                f"load_image_folder(..., image_size={input_shape[:2]}). Received: "
+                f"images with shape {pictures.shape}"
+            )
+    if len(pictures) == 0:
+        raise ValueError("images is an empty batch. Received: no pictures")
+
+    if isinstance(model, keras.Model):
+        probabilities = model.predict(pictures, batch_size=batch_size, verbose=0)
+        indices = probabilities.argmax(axis=1)
+    else:
+        if hasattr(model, "predict_proba"):
+            probabilities = model.predict_proba(pictures)
+            indices = probabilities.argmax(axis=1)
+        else:
+            probabilities = None
+            predicted = model.predict(pictures)
+            lookup = {c: i for i, c in enumerate(model.classes_.tolist())}
+            indices = np.asarray([lookup[c] for c in predicted.tolist()])
+    return Bunch(
+        labels=[class_names[i] for i in indices],
+        probabilities=probabilities,
+        class_names=class_names,
+        filenames=filenames,
+    )

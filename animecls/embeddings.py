@@ -1,0 +1,772 @@
+"""Feature extractors for scikit-learn pipelines, and the SVM baselines built on them.
+
+Three ways to turn pictures into a table a scikit-learn classifier can use:
+
+- :class:`VGG16Embedder`: activations of a VGG16 network pretrained on
+  ImageNet (the design's feature-extraction baseline);
+- :class:`RawPixels`: the pictures shrunk to a few pixels (what any model
+  must beat);
+- :class:`ColorHistogram`: how much of each colour a picture holds, ignoring
+  where it is. Hair and eye colours are what tell anime characters apart, so
+  this shows how far colour alone goes.
+
+All three are scikit-learn transformers that take a batch of RGB pictures
+(an array ``(n_images, height, width, 3)``, 0-255, as
+:func:`animecls.datasets.load_image_folder` returns) and return a 2-D float
+array; :func:`make_embedding_svm` and :func:`make_baseline` put one in front
+of a ``StandardScaler`` and an ``SVC``.
+
+A HOG (histogram of oriented gradients) transformer is not provided:
+scikit-image, which has a tested one, is not a dependency, and a home-made
+HOG would be a second, untested implementation.
+"""
+
+import itertools
+import math
+import numbers
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from . import _cache
+from .models import VGG16Preprocess, _vgg16_base
+
+__all__ = [
+    "ColorHistogram",
+    "RawPixels",
+    "VGG16Embedder",
+    "make_baseline",
+    "make_embedding_svm",
+]
+
+VGG16_LAYERS = tuple(
+    f"block{block}_{kind}"
+    for block, convs in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3))
+    for kind in [f"conv{i}" for i in range(1, convs + 1)] + ["pool"]
+)
+
+
+def _check_batch(images, name="images"):
+    """Check an array of RGB pictures; return it (memory maps stay maps)."""
+    if not isinstance(images, np.ndarray):
+        images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        if images.ndim == 3 and images.shape[-1] == 3:
+            hint = " (one picture? add a batch axis: images[None])"
+        elif images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
+            hint = " (grey pictures? convert them to RGB)"
+        elif images.ndim == 4 and images.shape[-1] == 4:
+            hint = " (RGBA pictures? drop the alpha channel: images[..., :3])"
+        else:
+            hint = ""
+        raise ValueError(
+            f"{name} must be an array of RGB pictures with shape (n_images, "
+            f"height, width, 3){hint}. Received: {name} with shape {images.shape}"
+        )
+    if len(images) == 0:
+        raise ValueError(
+            f"{name} is an empty batch: there is nothing to transform. "
+            f"Received: {name} with shape {images.shape}"
+        )
+    if images.dtype.kind not in "uif":
+        raise ValueError(
+            f"{name} must hold numbers (0-255). Received: {name} with dtype "
+            f"{images.dtype}"
+        )
+    return images
+
+
+def _chunks(images, size):
+    """Yield consecutive slices of ``size`` pictures (read lazily from maps)."""
+    for start in range(0, len(images), size):
+        yield np.asarray(images[start : start + size])
+
+
+def _stream(images, batch_size):
+    """Turn pictures into a batched, prefetched ``tf.data.Dataset``.
+
+    Accepts an array (a memory map is read one batch at a time, so memory
+    stays flat however many pictures it holds), an iterable of arrays of
+    pictures, or a ``tf.data.Dataset`` of batches (``(images, labels)``
+    elements are reduced to the images).
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+    steps : int or None
+        Number of batches when known (for the progress bar).
+    shape : tuple
+        Height, width and channels of one picture.
+    """
+    if isinstance(images, tf.data.Dataset):
+        spec = images.element_spec
+        if isinstance(spec, tuple):
+            images = images.map(lambda *element: element[0])
+            spec = spec[0]
+        shape = tuple(spec.shape[1:])
+        if len(shape) != 3 or shape[-1] != 3:
+            raise ValueError(
+                "The dataset must yield batches of RGB pictures (batch, height, "
+                f"width, 3). Received: element shape {tuple(spec.shape)}"
+            )
+        return images.prefetch(tf.data.AUTOTUNE), None, shape
+    if isinstance(images, np.ndarray) or hasattr(images, "__array_interface__"):
+        images = _check_batch(images)
+        shape = tuple(images.shape[1:])
+        signature = tf.TensorSpec((None, *shape), tf.as_dtype(images.dtype))
+        dataset = tf.data.Dataset.from_generator(
+            lambda: _chunks(images, batch_size), output_signature=signature
+        )
+        steps = math.ceil(len(images) / batch_size)
+        return dataset.prefetch(tf.data.AUTOTUNE), steps, shape
+    iterator = iter(images)
+    try:
+        first = _check_batch(next(iterator), name="each chunk")
+    except StopIteration:
+        raise ValueError(
+            "images is an empty iterable: there is nothing to transform."
+        ) from None
+    shape = tuple(first.shape[1:])
+    signature = tf.TensorSpec((None, *shape), tf.as_dtype(first.dtype))
+
+    def chunks():
+        for chunk in itertools.chain([first], iterator):
+            yield _check_batch(chunk, name="each chunk")
+
+    dataset = tf.data.Dataset.from_generator(chunks, output_signature=signature)
+    # Chunks of any size become model batches inside tf.data, not in Python.
+    dataset = dataset.unbatch().batch(batch_size)
+    return dataset.prefetch(tf.data.AUTOTUNE), None, shape
+
+
+def _verbosity(verbose, steps):
+    if verbose == "auto":
+        # A bar for runs long enough to wait for; silence for small batches.
+        return 1 if steps is None or steps > 4 else 0
+    return int(verbose)
+
+
+def predict_in_batches(model, images, *, batch_size=32, verbose="auto"):
+    """Run ``model.predict`` over pictures streamed through ``tf.data``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Takes a batch of pictures.
+    images : array, iterable of arrays or tf.data.Dataset
+        See :meth:`VGG16Embedder.transform`.
+    batch_size : int, default=32
+        Pictures per batch.
+    verbose : "auto", 0 or 1, default="auto"
+        Progress bar; ``"auto"`` shows it when there are more than 4 batches.
+
+    Returns
+    -------
+    outputs : ndarray
+        The model's outputs for every picture, in order.
+    """
+    dataset, steps, _ = _stream(images, batch_size)
+    with warnings.catch_warnings():
+        # With an unknown number of batches Keras reads until the data ends
+        # and then warns that it "ran out of data": that end is expected here.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        return model.predict(dataset, steps=steps, verbose=_verbosity(verbose, steps))
+
+
+def _seeded_init(model, seed):
+    """Give VGG16 reproducible random weights without touching global seeds.
+
+    ``weights=None`` alone draws from Keras' global generator, so two
+    embedders would differ; the cache and the tests need the same features
+    for the same ``random_state``.
+    """
+    index = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            init = keras.initializers.GlorotUniform(seed=int(seed) * 1000 + index)
+            layer.kernel.assign(init(layer.kernel.shape))
+            layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
+            index += 1
+
+
+class VGG16Embedder(TransformerMixin, BaseEstimator):
+    """Map pictures to VGG16 embeddings: a scikit-learn transformer.
+
+    Each picture is resized to ``image_size``, preprocessed with
+    ``keras.applications.vgg16.preprocess_input`` (inside the network, so the
+    embedder takes 0-255 RGB pictures), passed through VGG16 up to ``layer``,
+    and pooled into one row of features. Extraction is batched through
+    ``tf.data`` with prefetching, and can be cached on disk.
+
+    Parameters
+    ----------
+    weights : "imagenet", None or path-like, default="imagenet"
+        As in :func:`animecls.models.build_vgg16_transfer`. Without network
+        and without a cached copy, ``"imagenet"`` raises
+        :class:`~animecls.models.WeightsUnavailableError`.
+    layer : str, default="block5_pool"
+        VGG16 layer whose output is the embedding (``block1_conv1`` ...
+        ``block5_pool``).
+    pooling : {"avg", "max", "flatten"}, default="avg"
+        How the layer's feature maps become one row: global average (512
+        features at ``block5_pool``), global max, or every activation
+        (7x7x512 = 25,088 features at 224x224).
+    image_size : tuple of int, default=(224, 224)
+        Height and width the pictures are resized to (VGG16's ImageNet
+        size). Smaller is faster; at least 32.
+    batch_size : int, default=32
+        Pictures per batch.
+    cache_dir : path-like or None, default=None
+        Folder of the on-disk cache. When set, the features of an array of
+        pictures are stored under a hash of the pictures' bytes and of every
+        setting that changes them (the weight values, layer, pooling, image
+        size, Keras and TensorFlow versions); a second run with the same
+        pictures skips the extraction, a changed picture or setting computes
+        anew. Entries are ``.npy`` files read without pickle.
+    random_state : int, default=0
+        Seed of the random weights when ``weights=None`` (ignored otherwise).
+    verbose : "auto", 0 or 1, default="auto"
+        Progress bar during extraction; ``"auto"`` shows it from 5 batches.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Length of one embedding (set by :meth:`fit`).
+
+    See Also
+    --------
+    make_embedding_svm : The embedder followed by a scaler and an SVM.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.embeddings import VGG16Embedder
+    >>> images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3))
+    >>> embedder = VGG16Embedder(weights=None, image_size=(32, 32), verbose=0)
+    >>> embedder.fit_transform(images).shape
+    (4, 512)
+    """
+
+    def __init__(
+        self,
+        weights="imagenet",
+        *,
+        layer="block5_pool",
+        pooling="avg",
+        image_size=(224, 224),
+        batch_size=32,
+        cache_dir=None,
+        random_state=0,
+        verbose="auto",
+    ):
+        self.weights = weights
+        self.layer = layer
+        self.pooling = pooling
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.cache_dir = cache_dir
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Nothing is learned from the data: transform works without fit.
+        tags.requires_fit = False
+        return tags
+
+    def __getstate__(self):
+        # Keras models do not pickle; they are rebuilt on demand.
+        state = self.__dict__.copy()
+        state.pop("_extractors", None)
+        return state
+
+    def _validate(self):
+        if self.layer not in VGG16_LAYERS:
+            raise ValueError(
+                f"layer must be a VGG16 layer name, one of {list(VGG16_LAYERS)}. "
+                f"Received: layer={self.layer!r}"
+            )
+        if self.pooling not in ("avg", "max", "flatten"):
+            raise ValueError(
+                'pooling must be "avg", "max" or "flatten". '
+                f"Received: pooling={self.pooling!r}"
+            )
+        size = tuple(self.image_size) if np.iterable(self.image_size) else ()
+        if len(size) != 2 or min(int(s) for s in size) < 32:
+            raise ValueError(
+                "image_size must be (height, width), each at least 32. "
+                f"Received: image_size={self.image_size!r}"
+            )
+        if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
+            raise ValueError(
+                "batch_size must be a positive integer. "
+                f"Received: batch_size={self.batch_size!r}"
+            )
+        return tuple(int(s) for s in size)
+
+    def _settings(self):
+        """Everything that makes this embedder's output what it is."""
+        return (
+            self.weights if self.weights is None else str(self.weights),
+            self.layer,
+            self.pooling,
+            self._validate(),
+            self.random_state if self.weights is None else None,
+        )
+
+    def _extractor(self, shape):
+        """Build (once per input shape and settings) the Keras extractor."""
+        settings = self._settings()
+        extractors = self.__dict__.setdefault("_extractors", {})
+        key = (shape, settings)
+        if key not in extractors:
+            extractors.clear()
+            size = settings[3]
+            base = _vgg16_base((*size, 3), self.weights)
+            if self.weights is None:
+                _seeded_init(base, self.random_state)
+            cut = keras.Model(
+                base.inputs, base.get_layer(self.layer).output, name="vgg16"
+            )
+            inputs = keras.Input(shape=shape, name="image")
+            x = inputs
+            if tuple(shape[:2]) != size:
+                x = keras.layers.Resizing(*size, name="resize")(x)
+            x = VGG16Preprocess(name="preprocess")(x)
+            x = cut(x)
+            if self.pooling == "avg":
+                x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+            elif self.pooling == "max":
+                x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
+            else:
+                x = keras.layers.Flatten(name="pool")(x)
+            model = keras.Model(inputs, x, name="vgg16_embedder")
+            extractors[key] = (model, _cache.weights_digest(model))
+        return extractors[key]
+
+    def fit(self, X, y=None):
+        """Check the settings and build the network; nothing is learned.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : VGG16Embedder
+        """
+        self._validate()
+        if isinstance(X, np.ndarray):
+            X = _check_batch(X, name="X")
+            model, _ = self._extractor(tuple(X.shape[1:]))
+            self.n_features_out_ = int(model.output_shape[-1])
+        return self
+
+    def transform(self, X):
+        """Return the embeddings of the pictures.
+
+        Parameters
+        ----------
+        X : array, iterable of arrays or tf.data.Dataset
+            Pictures ``(n_images, height, width, 3)``, 0-255. An array is read
+            one batch at a time (a ``np.memmap`` never loads whole); an
+            iterable may yield chunks of any size; a ``tf.data.Dataset`` must
+            yield batches (its labels, if any, are dropped). The disk cache
+            applies to arrays only, since hashing needs a pass over the data.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_images, n_features), float32
+        """
+        self._validate()
+        if not (isinstance(X, np.ndarray) or hasattr(X, "__array_interface__")):
+            dataset, _, shape = _stream(X, self.batch_size)
+            model, _ = self._extractor(shape)
+            return predict_in_batches(
+                model, dataset, batch_size=self.batch_size, verbose=self.verbose
+            )
+        X = _check_batch(X, name="X")
+        model, identity = self._extractor(tuple(X.shape[1:]))
+        key = None
+        if self.cache_dir is not None:
+            settings = {
+                "extractor": "VGG16Embedder",
+                "weights_sha256": identity,
+                "layer": self.layer,
+                "pooling": self.pooling,
+                "image_size": list(self._validate()),
+                "input_shape": list(X.shape[1:]),
+                "keras": keras.__version__,
+                "tensorflow": tf.__version__,
+            }
+            key = _cache.cache_key(_cache.array_digest(X), settings)
+            cached = _cache.load(self.cache_dir, key, len(X))
+            if cached is not None:
+                return cached
+        features = predict_in_batches(
+            model, X, batch_size=self.batch_size, verbose=self.verbose
+        )
+        if key is not None:
+            _cache.store(self.cache_dir, key, features)
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``vgg16_<layer>_<pooling><i>`` for each embedding feature.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is pictures, not named columns).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        n = getattr(self, "n_features_out_", None)
+        if n is None:
+            raise AttributeError("Call fit before get_feature_names_out.")
+        prefix = f"vgg16_{self.layer}_{self.pooling}"
+        return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
+
+
+def _resize(images, size, chunk=256):
+    """Resize a batch with area averaging, a chunk at a time."""
+    out = []
+    for part in _chunks(images, chunk):
+        if tuple(part.shape[1:3]) == tuple(size):
+            out.append(part.astype("float32"))
+        else:
+            resized = keras.ops.image.resize(
+                part.astype("float32"), size, interpolation="area"
+            )
+            out.append(keras.ops.convert_to_numpy(resized))
+    return np.concatenate(out)
+
+
+class RawPixels(TransformerMixin, BaseEstimator):
+    """Shrink pictures to a few pixels and use them as features.
+
+    The simplest baseline: a 32x32 thumbnail (3,072 numbers in 0-1) keeps the
+    layout of the colours and little else.
+
+    Parameters
+    ----------
+    image_size : tuple of int, default=(32, 32)
+        Height and width of the thumbnails (area averaging).
+
+    See Also
+    --------
+    ColorHistogram : Colours without their position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.embeddings import RawPixels
+    >>> images = np.zeros((2, 64, 64, 3), dtype=np.uint8)
+    >>> RawPixels(image_size=(8, 8)).fit_transform(images).shape
+    (2, 192)
+    """
+
+    def __init__(self, image_size=(32, 32)):
+        self.image_size = image_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def _size(self):
+        size = tuple(self.image_size) if np.iterable(self.image_size) else ()
+        if len(size) != 2 or min(int(s) for s in size) < 1:
+            raise ValueError(
+                "image_size must be (height, width) with positive sizes. "
+                f"Received: image_size={self.image_size!r}"
+            )
+        return tuple(int(s) for s in size)
+
+    def fit(self, X, y=None):
+        """Check the settings; nothing is learned.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RawPixels
+        """
+        height, width = self._size()
+        self.n_features_out_ = height * width * 3
+        return self
+
+    def transform(self, X):
+        """Return the thumbnails, flattened and scaled to 0-1.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, height * width * 3), float32
+        """
+        size = self._size()
+        X = _check_batch(X, name="X")
+        return (_resize(X, size) / 255.0).reshape(len(X), -1).astype("float32")
+
+
+def _rgb_to_hsv(rgb):
+    """Vectorised RGB (0-1) to HSV (0-1), as colorsys does one pixel at a time."""
+    maximum = rgb.max(axis=-1)
+    minimum = rgb.min(axis=-1)
+    delta = maximum - minimum
+    safe = np.where(delta == 0, 1, delta)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    hue = np.where(
+        maximum == red,
+        (green - blue) / safe,
+        np.where(maximum == green, 2 + (blue - red) / safe, 4 + (red - green) / safe),
+    )
+    hue = np.where(delta == 0, 0, (hue / 6) % 1)
+    saturation = np.where(maximum == 0, 0, delta / np.where(maximum == 0, 1, maximum))
+    return np.stack([hue, saturation, maximum], axis=-1)
+
+
+class ColorHistogram(TransformerMixin, BaseEstimator):
+    """How much of each colour a picture holds, wherever it is.
+
+    A joint 3-D histogram over the colour channels, normalised to sum to one
+    per picture. Anime characters are told apart by hair and eye colours, so
+    this cheap feature goes far; it cannot see shapes at all.
+
+    Parameters
+    ----------
+    bins : int or tuple of 3 int, default=8
+        Bins per channel (8 gives 512 features).
+    color_space : {"hsv", "rgb"}, default="hsv"
+        ``"hsv"`` separates hue (which colour) from saturation and
+        brightness, so shading moves a pixel less between bins.
+
+    See Also
+    --------
+    RawPixels : Colours with their position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.embeddings import ColorHistogram
+    >>> images = np.zeros((2, 16, 16, 3), dtype=np.uint8)
+    >>> features = ColorHistogram(bins=4).fit_transform(images)
+    >>> features.shape, float(features[0].sum())
+    ((2, 64), 1.0)
+    """
+
+    def __init__(self, bins=8, color_space="hsv"):
+        self.bins = bins
+        self.color_space = color_space
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def _bins(self):
+        bins = (self.bins,) * 3 if np.ndim(self.bins) == 0 else tuple(self.bins)
+        if len(bins) != 3 or any(
+            not isinstance(b, numbers.Integral) or b < 1 for b in bins
+        ):
+            raise ValueError(
+                "bins must be a positive integer or 3 of them. "
+                f"Received: bins={self.bins!r}"
+            )
+        if self.color_space not in ("hsv", "rgb"):
+            raise ValueError(
+                'color_space must be "hsv" or "rgb". '
+                f"Received: color_space={self.color_space!r}"
+            )
+        return tuple(int(b) for b in bins)
+
+    def fit(self, X, y=None):
+        """Check the settings; nothing is learned.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ColorHistogram
+        """
+        self.n_features_out_ = int(np.prod(self._bins()))
+        return self
+
+    def transform(self, X):
+        """Return one normalised colour histogram per picture.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, prod(bins)), float32
+        """
+        bins = np.asarray(self._bins())
+        X = _check_batch(X, name="X")
+        n_bins = int(np.prod(bins))
+        out = []
+        for part in _chunks(X, 256):
+            colours = np.clip(part.astype("float32") / 255.0, 0, 1)
+            if self.color_space == "hsv":
+                colours = _rgb_to_hsv(colours)
+            index = np.minimum((colours * bins).astype(np.int64), bins - 1)
+            flat = (index[..., 0] * bins[1] + index[..., 1]) * bins[2] + index[..., 2]
+            flat = flat.reshape(len(part), -1)
+            # One bincount for the whole chunk: offset each picture's bins.
+            offsets = np.arange(len(part))[:, None] * n_bins
+            counts = np.bincount(
+                (flat + offsets).ravel(), minlength=len(part) * n_bins
+            ).reshape(len(part), n_bins)
+            out.append(counts / flat.shape[1])
+        return np.concatenate(out).astype("float32")
+
+
+def make_embedding_svm(
+    embedder=None,
+    *,
+    C=1.0,
+    kernel="linear",
+    gamma="scale",
+    probability=False,
+    class_weight=None,
+    random_state=0,
+):
+    """Return ``Pipeline([embed, StandardScaler, SVC])``, ready for GridSearchCV.
+
+    Parameters
+    ----------
+    embedder : transformer or None, default=None
+        Turns pictures into features; None means ``VGG16Embedder()`` (ImageNet
+        weights, average-pooled ``block5_pool``).
+    C : float, default=1.0
+        SVM regularisation (search it as ``svm__C``).
+    kernel : {"linear", "rbf"}, default="linear"
+        SVM kernel (``svm__kernel``). Linear suits the 512-dimensional VGG16
+        embeddings; try ``"rbf"`` for the colour histograms.
+    gamma : "scale", "auto" or float, default="scale"
+        RBF width (``svm__gamma``).
+    probability : bool, default=False
+        Whether the pipeline has ``predict_proba``. scikit-learn 1.9
+        deprecates ``SVC(probability=True)``; its replacement,
+        ``CalibratedClassifierCV(SVC(...), ensemble=False)`` (Platt scaling
+        fitted by cross-validation), becomes the ``"svm"`` step, and the SVM's
+        parameters are then searched as ``svm__estimator__C``. Calibration
+        refits the SVM five times, so leave it off for model selection.
+    class_weight : dict, "balanced" or None, default=None
+        Passed to ``SVC``.
+    random_state : int, default=0
+        Passed to ``SVC`` (it only matters for some solvers' tie breaking).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``"embed"``, ``"scale"`` and ``"svm"``.
+
+    See Also
+    --------
+    make_baseline : The same with a named feature extractor.
+
+    Examples
+    --------
+    >>> from animecls.embeddings import RawPixels, make_embedding_svm
+    >>> pipeline = make_embedding_svm(RawPixels(), kernel="rbf")
+    >>> [name for name, _ in pipeline.steps]
+    ['embed', 'scale', 'svm']
+    >>> pipeline.set_params(svm__C=10.0).named_steps["svm"].C
+    10.0
+    """
+    if kernel not in ("linear", "rbf"):
+        raise ValueError(
+            f'kernel must be "linear" or "rbf". Received: kernel={kernel!r}'
+        )
+    if embedder is None:
+        embedder = VGG16Embedder()
+    svm = SVC(
+        C=C,
+        kernel=kernel,
+        gamma=gamma,
+        class_weight=class_weight,
+        random_state=random_state,
+    )
+    if probability:
+        svm = CalibratedClassifierCV(svm, method="sigmoid", ensemble=False)
+    return Pipeline([("embed", embedder), ("scale", StandardScaler()), ("svm", svm)])
+
+
+_BASELINES = {
+    "pixels": RawPixels,
+    "color_histogram": ColorHistogram,
+    "vgg16": VGG16Embedder,
+}
+
+
+def make_baseline(
+    name, *, C=1.0, kernel="linear", probability=False, random_state=0, **params
+):
+    """Return a named feature baseline: an extractor, a scaler and an SVM.
+
+    Parameters
+    ----------
+    name : {"pixels", "color_histogram", "vgg16"}
+        :class:`RawPixels`, :class:`ColorHistogram` or :class:`VGG16Embedder`.
+    C : float, default=1.0
+        SVM regularisation.
+    kernel : {"linear", "rbf"}, default="linear"
+        SVM kernel.
+    probability : bool, default=False
+        Add probability calibration (see :func:`make_embedding_svm`).
+    random_state : int, default=0
+        Passed to ``SVC``.
+    **params
+        Passed to the extractor, e.g. ``bins=4`` or ``weights=None``.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        As :func:`make_embedding_svm` returns.
+
+    Examples
+    --------
+    >>> from animecls.embeddings import make_baseline
+    >>> make_baseline("color_histogram", bins=4).named_steps["embed"]
+    ColorHistogram(bins=4)
+    """
+    if name not in _BASELINES:
+        raise ValueError(
+            f"name must be one of {sorted(_BASELINES)}. Received: name={name!r}"
+        )
+    return make_embedding_svm(
+        _BASELINES[name](**params),
+        C=C,
+        kernel=kernel,
+        probability=probability,
+        random_state=random_state,
+    )
