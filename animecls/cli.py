@@ -64,6 +64,51 @@ def _data_info(args):
     return 0
 
 
+def _weights_install(args):
+    from ._weights import install_weights
+
+    destination = install_weights(args.file, overwrite=args.overwrite)
+    print(f"Installed the VGG16 ImageNet weights at {destination}.")
+    return 0
+
+
+def _weights_label(weights):
+    if not weights:
+        return "not recorded"
+    label = weights.get("weights", "not recorded")
+    if "sha256" in weights:
+        label += f" (sha256 {weights['sha256'][:12]})"
+    return label
+
+
+def _predict(args):
+    from .models import get_info, load_model, predict
+
+    model = load_model(args.model)
+    if hasattr(model, "animecls_info_"):
+        saved = model.animecls_info_.get("saved", {})
+        built = f"{saved.get('kind', 'pipeline')} pipeline"
+        weights = "n/a"
+    else:
+        info = get_info(model)
+        built = info.get("builder", "a Keras model")
+        weights = _weights_label(info.get("weights"))
+    print(f"Model: {args.model} ({built}; weights: {weights})")
+    result = predict(model, args.images)
+    for index, label in enumerate(result.labels):
+        line = f"{result.filenames[index]}: {label}"
+        if result.probabilities is not None:
+            row = result.probabilities[index]
+            order = row.argsort()[::-1]
+            line += f" ({row[order[0]]:.3f}"
+            others = ", ".join(
+                f"{result.class_names[i]} {row[i]:.3f}" for i in order[1:]
+            )
+            line += f"; {others})" if others else ")"
+        print(line)
+    return 0
+
+
 def build_parser():
     """Return the ``argparse`` parser of the ``animecls`` command."""
     parser = argparse.ArgumentParser(
@@ -125,6 +170,42 @@ def build_parser():
     )
     info.add_argument("directory", metavar="DIR", help="folder of class folders")
     info.set_defaults(handler=_data_info)
+
+    weights = commands.add_parser(
+        "weights", help="install the VGG16 ImageNet weights without internet"
+    )
+    weights_commands = weights.add_subparsers(dest="weights_command", metavar="ACTION")
+    weights_commands.required = True
+    install = weights_commands.add_parser(
+        "install",
+        help="check a copied VGG16 weights file and put it in the Keras cache",
+        description=(
+            "Check FILE (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+            "copied from a machine that has it in ~/.keras/models) against "
+            "Keras' published hash and place it in the Keras cache "
+            "($KERAS_HOME/models or ~/.keras/models), so weights='imagenet' "
+            "works offline."
+        ),
+    )
+    install.add_argument("file", metavar="FILE", help="the copied weights file")
+    install.add_argument(
+        "--overwrite", action="store_true", help="replace a valid cached copy"
+    )
+    install.set_defaults(handler=_weights_install)
+
+    predict = commands.add_parser(
+        "predict",
+        help="name the character in pictures with a saved model",
+        description=(
+            "Load MODEL (saved by animecls.models.save_model) and print the "
+            "predicted character and the class probabilities of each picture."
+        ),
+    )
+    predict.add_argument("model", metavar="MODEL", help=".keras or .npz model file")
+    predict.add_argument(
+        "images", metavar="IMAGE", nargs="+", help="picture files or folders"
+    )
+    predict.set_defaults(handler=_predict)
     return parser
 
 
