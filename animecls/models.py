@@ -470,9 +470,10 @@ def save_model(model, path, *, class_names=None, image_size=None):
         Name of each class, in label order (``bunch.target_names``). May be
         omitted for a pipeline trained on names.
     image_size : tuple of int or None, default=None
-        Pipelines only: size (height, width) to which :func:`predict` resizes
-        picture files. Defaults to the embedder's ``image_size``; a
-        :class:`~animecls.embeddings.ColorHistogram` has none, so give it.
+        Pipelines only, and required for them: the (height, width) of the
+        training pictures (the loader's ``image_size``). :func:`predict`
+        resizes picture files to it and refuses arrays of another size, since
+        the features of a picture depend on its size.
 
     Returns
     -------
@@ -543,14 +544,10 @@ def save_model(model, path, *, class_names=None, image_size=None):
     if class_names is None:
         class_names = [str(c) for c in classes]
     names = _class_names(class_names, len(classes), "The pipeline")
-    embedder = model.steps[0][1]
-    if image_size is None:
-        image_size = getattr(embedder, "image_size", None)
-    if image_size is None:
+    if image_size is None or len(tuple(image_size)) != 2:
         raise ValueError(
-            f"image_size is required for a pipeline whose first step "
-            f"({type(embedder).__name__}) has none: give the size of the "
-            "training pictures. Received: image_size=None"
+            "image_size (height, width) of the training pictures is required to "
+            f"save a pipeline. Received: image_size={image_size!r}"
         )
     metadata.update(
         kind="sklearn",

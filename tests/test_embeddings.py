@@ -1,0 +1,258 @@
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+
+from animecls import embeddings  # noqa: E402
+from animecls.embeddings import (  # noqa: E402
+    ColorHistogram,
+    RawPixels,
+    VGG16Embedder,
+    make_baseline,
+    make_embedding_svm,
+)
+
+
+def _pictures(n=24, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+def _colour_classes(n_per_class=12, size=16, seed=0):
+    """Three classes told apart by a dominant hue, with noise and shading."""
+    rng = np.random.default_rng(seed)
+    hues = np.array([[220, 40, 40], [40, 200, 60], [50, 70, 230]])
+    images, target = [], []
+    for label, colour in enumerate(hues):
+        for _ in range(n_per_class):
+            shade = rng.uniform(0.6, 1.0)
+            noise = rng.normal(0, 25, (size, size, 3))
+            image = np.clip(colour * shade + noise, 0, 255)
+            image[: size // 4] = rng.integers(0, 256, 3)  # random background strip
+            images.append(image.astype(np.uint8))
+            target.append(label)
+    return np.stack(images), np.asarray(target)
+
+
+def _embedder(**kwargs):
+    return VGG16Embedder(
+        **{"weights": None, "image_size": (32, 32), "verbose": 0, **kwargs}
+    )
+
+
+# ----------------------------------------------------------- VGG16Embedder
+
+
+@pytest.mark.parametrize(
+    ("pooling", "n_features"), [("avg", 512), ("max", 512), ("flatten", 512)]
+)
+def test_embedder_shapes(pooling, n_features):
+    embedder = _embedder(pooling=pooling).fit(_pictures(4))
+    features = embedder.transform(_pictures(4))
+    assert features.shape == (4, n_features) and features.dtype == np.float32
+    assert embedder.n_features_out_ == n_features
+    assert embedder.get_feature_names_out()[0] == f"vgg16_block5_pool_{pooling}0"
+
+
+def test_embedder_layer_choice_and_resizing():
+    # 64x64 pictures resized to 32x32 inside; block4_pool of 32x32 is 2x2x512.
+    features = _embedder(layer="block4_pool", pooling="flatten").fit_transform(
+        _pictures(3, size=64)
+    )
+    assert features.shape == (3, 2 * 2 * 512)
+
+
+def test_embedder_is_a_clonable_sklearn_transformer():
+    embedder = _embedder(pooling="max", batch_size=7)
+    params = embedder.get_params()
+    assert params["pooling"] == "max" and params["batch_size"] == 7
+    twin = clone(embedder)
+    x = _pictures(5)
+    np.testing.assert_array_equal(twin.transform(x), embedder.transform(x))
+    # transform needs no fit: nothing is learned.
+    assert not hasattr(twin, "n_features_out_")
+
+
+def test_random_weights_are_seeded():
+    x = _pictures(4)
+    np.testing.assert_array_equal(
+        _embedder(random_state=0).transform(x), _embedder(random_state=0).transform(x)
+    )
+    assert not np.allclose(
+        _embedder(random_state=0).transform(x), _embedder(random_state=1).transform(x)
+    )
+
+
+def test_streamed_inputs_give_the_same_features(tmp_path):
+    x = _pictures(20)
+    embedder = _embedder(batch_size=8)
+    expected = embedder.transform(x)
+    chunks = embedder.transform(iter([x[:3], x[3:15], x[15:]]))
+    dataset = embedder.transform(
+        tf.data.Dataset.from_tensor_slices((x, np.zeros(20))).batch(6)
+    )
+    path = tmp_path / "pictures.u8"
+    memmap = np.memmap(path, dtype=np.uint8, mode="w+", shape=x.shape)
+    memmap[:] = x
+    memmap.flush()
+    on_disk = embedder.transform(
+        np.memmap(path, dtype=np.uint8, mode="r", shape=x.shape)
+    )
+    for features in (chunks, dataset, on_disk):
+        np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_cache_serves_same_pictures_and_settings_only(tmp_path, monkeypatch):
+    x = _pictures(6)
+    first = _embedder(cache_dir=tmp_path).transform(x)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".npy"
+    np.testing.assert_array_equal(np.load(files[0], allow_pickle=False), first)
+
+    calls = []
+    real = embeddings.predict_in_batches
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(embeddings, "predict_in_batches", counting)
+    again = _embedder(cache_dir=tmp_path).transform(x)
+    np.testing.assert_array_equal(again, first)
+    assert calls == []  # served from the cache
+
+    changed = x.copy()
+    changed[2, 5, 5, 1] ^= 1  # one bit of one picture
+    fresh = _embedder(cache_dir=tmp_path).transform(changed)
+    assert calls == [1]
+    assert not np.array_equal(fresh[2], first[2])
+
+    _embedder(cache_dir=tmp_path, pooling="max").transform(x)
+    _embedder(cache_dir=tmp_path, random_state=1).transform(x)
+    assert calls == [1, 1, 1]
+    assert len(list(tmp_path.glob("features-*.npy"))) == 4
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_damaged_cache_entry_is_recomputed(tmp_path):
+    x = _pictures(4)
+    expected = _embedder(cache_dir=tmp_path).transform(x)
+    (entry,) = tmp_path.iterdir()
+    entry.write_bytes(b"garbage")
+    np.testing.assert_array_equal(_embedder(cache_dir=tmp_path).transform(x), expected)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.zeros((2, 32, 32), np.uint8), "grey pictures"),
+        (np.zeros((2, 32, 32, 1), np.uint8), "grey pictures"),
+        (np.zeros((2, 32, 32, 4), np.uint8), "RGBA pictures"),
+        (np.zeros((32, 32, 3), np.uint8), "one picture"),
+        (np.zeros((0, 32, 32, 3), np.uint8), "empty batch"),
+    ],
+)
+def test_transformers_reject_bad_pictures(images, message):
+    for transformer in (_embedder(), RawPixels(), ColorHistogram()):
+        with pytest.raises(ValueError, match=message):
+            transformer.transform(images)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"layer": "fc1"}, "Received: layer='fc1'"),
+        ({"pooling": "sum"}, "Received: pooling='sum'"),
+        ({"image_size": (16, 16)}, r"Received: image_size=\(16, 16\)"),
+        ({"batch_size": 0}, "Received: batch_size=0"),
+    ],
+)
+def test_embedder_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _embedder(**kwargs).fit(_pictures(2))
+
+
+# -------------------------------------------------------- classical features
+
+
+def test_raw_pixels():
+    x = np.full((2, 64, 48, 3), 51, dtype=np.uint8)
+    features = RawPixels(image_size=(8, 6)).fit_transform(x)
+    assert features.shape == (2, 8 * 6 * 3)
+    np.testing.assert_allclose(features, 0.2, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"Received: image_size=\(0, 4\)"):
+        RawPixels(image_size=(0, 4)).fit(x)
+
+
+def test_color_histogram_puts_colours_in_the_right_bins():
+    red = np.zeros((1, 4, 4, 3), np.uint8)
+    red[..., 0] = 255
+    blue = np.zeros((1, 4, 4, 3), np.uint8)
+    blue[..., 2] = 255
+    hsv = ColorHistogram(bins=4).fit_transform(np.concatenate([red, blue]))
+    assert hsv.shape == (2, 64)
+    np.testing.assert_allclose(hsv.sum(axis=1), 1)
+    # Pure red: hue 0, full saturation and value -> bin (0, 3, 3).
+    assert hsv[0].argmax() == np.ravel_multi_index((0, 3, 3), (4, 4, 4))
+    # Pure blue: hue 2/3 -> hue bin 2.
+    assert hsv[1].argmax() == np.ravel_multi_index((2, 3, 3), (4, 4, 4))
+    rgb = ColorHistogram(bins=(2, 3, 4), color_space="rgb").fit_transform(red)
+    assert rgb.shape == (1, 24)
+    assert rgb[0].argmax() == np.ravel_multi_index((1, 0, 0), (2, 3, 4))
+
+
+def test_color_histogram_rejects_bad_settings():
+    with pytest.raises(ValueError, match="Received: bins=0"):
+        ColorHistogram(bins=0).fit(_pictures(1))
+    with pytest.raises(ValueError, match="Received: color_space='lab'"):
+        ColorHistogram(color_space="lab").fit(_pictures(1))
+
+
+# --------------------------------------------------------------- pipelines
+
+
+def test_embedding_svm_is_ready_for_grid_search():
+    x, y = _colour_classes()
+    pipeline = make_embedding_svm(ColorHistogram(bins=4))
+    assert [name for name, _ in pipeline.steps] == ["embed", "scale", "svm"]
+    search = GridSearchCV(
+        pipeline, {"svm__C": [0.1, 1.0], "embed__bins": [2, 4]}, cv=3
+    ).fit(x, y)
+    assert set(search.best_params_) == {"svm__C", "embed__bins"}
+
+
+def test_colour_alone_separates_colour_coded_characters():
+    x, y = _colour_classes(n_per_class=20)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.3, random_state=42, stratify=y
+    )
+    histogram = make_baseline("color_histogram", bins=4).fit(x_train, y_train)
+    pixels = make_baseline("pixels", image_size=(4, 4)).fit(x_train, y_train)
+    assert histogram.score(x_test, y_test) > 0.9
+    assert pixels.score(x_test, y_test) > 1 / 3
+
+
+def test_probability_pipeline_has_calibrated_probabilities():
+    x, y = _colour_classes()
+    pipeline = make_baseline("color_histogram", bins=4, probability=True).fit(x, y)
+    probabilities = pipeline.predict_proba(x[:5])
+    assert probabilities.shape == (5, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1)
+    pipeline.set_params(svm__estimator__C=2.0)
+
+
+def test_vgg16_baseline_runs_end_to_end():
+    x, y = _colour_classes(n_per_class=4, size=32)
+    pipeline = make_baseline("vgg16", weights=None, image_size=(32, 32), verbose=0)
+    assert pipeline.fit(x, y).predict(x).shape == (12,)
+
+
+def test_baseline_and_svm_reject_bad_names():
+    with pytest.raises(ValueError, match="Received: name='hog'"):
+        make_baseline("hog")
+    with pytest.raises(ValueError, match="Received: kernel='poly'"):
+        make_embedding_svm(RawPixels(), kernel="poly")
