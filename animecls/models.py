@@ -175,7 +175,8 @@ class VGG16Preprocess(layers.Layer):
     --------
     >>> import numpy as np
     >>> from animecls.models import VGG16Preprocess
-    >>> VGG16Preprocess()(np.zeros((1, 1, 1, 3))).numpy().round(2).tolist()
+    >>> black = np.zeros((1, 1, 1, 3))
+    >>> VGG16Preprocess()(black).numpy().astype(float).round(2).tolist()
     [[[[-103.94, -116.78, -123.68]]]]
     """
 
