@@ -283,7 +283,7 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         # Keras models do not pickle; they are rebuilt on demand.
-        state = self.__dict__.copy()
+        state = super().__getstate__().copy()
         state.pop("_extractors", None)
         return state
 
@@ -693,6 +693,15 @@ def make_embedding_svm(
     See Also
     --------
     make_baseline : The same with a named feature extractor.
+
+    Notes
+    -----
+    In a ``GridSearchCV`` the whole pipeline is refitted for every fold and
+    parameter setting, so a :class:`VGG16Embedder` step runs VGG16 again each
+    time (its disk cache is keyed by the exact pictures, which differ per
+    fold). When only the SVM's parameters are searched, embed once with
+    ``VGG16Embedder().transform(images)`` and search a
+    ``make_pipeline(StandardScaler(), SVC())`` on the embeddings instead.
 
     Examples
     --------

@@ -139,6 +139,20 @@ def _check_xy(x, y, model):
     return x, y
 
 
+def _announce(model, settings, verbose, mode):
+    """Print what is being trained and from which weights, before Keras' bar."""
+    if verbose == 0:
+        return
+    weights = getattr(model, "_animecls_info", {}).get("weights", {})
+    label = weights.get("weights", "not recorded")
+    print(
+        f"Training {model.name} on {mode}: recipe {settings['recipe']} "
+        f"({settings['optimizer']}, learning rate {settings['learning_rate']:g}, "
+        f"{settings['epochs']} epochs, batch {settings['batch_size']}, "
+        f"validation_split {settings['validation_split']}); weights: {label}"
+    )
+
+
 def _compile(model, settings):
     optimizer = _OPTIMIZERS[settings["optimizer"]](
         learning_rate=settings["learning_rate"]
@@ -234,6 +248,7 @@ def fit_model(
         validation_data = (x_val, y_val)
     _seed(random_state)
     _compile(model, settings)
+    _announce(model, settings, verbose, "pictures")
     start = time.perf_counter()
     history = model.fit(
         x,
@@ -378,6 +393,7 @@ def fit_transfer_head(
     )
     x, y = _check_xy(x, y, model)
     extractor, head = _split_transfer_model(model)
+    _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
     key = None
     features = None

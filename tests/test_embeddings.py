@@ -256,3 +256,14 @@ def test_baseline_and_svm_reject_bad_names():
         make_baseline("hog")
     with pytest.raises(ValueError, match="Received: kernel='poly'"):
         make_embedding_svm(RawPixels(), kernel="poly")
+
+
+def test_fitted_embedder_pickles_without_its_network():
+    import pickle
+
+    embedder = _embedder().fit(_pictures(2))
+    twin = pickle.loads(pickle.dumps(embedder))
+    assert "_extractors" not in vars(twin)
+    np.testing.assert_array_equal(
+        twin.transform(_pictures(2)), embedder.transform(_pictures(2))
+    )

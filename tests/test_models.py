@@ -244,3 +244,12 @@ def test_fit_rejects_bad_input():
         fit_model(model, x, y[:-1], epochs=1, verbose=0)
     with pytest.raises(ValueError, match="pass recipe="):
         fit_model(keras.Sequential([keras.Input((32, 32, 3))]), x, y, verbose=0)
+
+
+def test_training_prints_recipe_and_weights(capsys):
+    x, y = _data(6)
+    model = build_vgg16_transfer((32, 32, 3), weights=None, head="avg")
+    fit_transfer_head(model, x, y, epochs=1, verbose=2, validation_split=0.0)
+    out = capsys.readouterr().out
+    assert "recipe vgg16_transfer (rmsprop, learning rate 2e-05" in out
+    assert "weights: none" in out
