@@ -179,11 +179,15 @@ class CharacterDesign:
                 "outfit_colors must be a pair of colours (clothes, collar). "
                 f"Received: outfit_colors={self.outfit_colors!r}"
             )
-        object.__setattr__(
-            self,
-            "outfit_colors",
-            tuple(_parse_color(c, "outfit_colors") for c in colors),
-        )
+        try:
+            parsed = tuple(_parse_color(c, "outfit_colors") for c in colors)
+        except ValueError:
+            raise ValueError(
+                "outfit_colors must be a pair of '#rrggbb' strings or (r, g, b) "
+                "tuples of ints in [0, 255]. "
+                f"Received: outfit_colors={self.outfit_colors!r}"
+            ) from None
+        object.__setattr__(self, "outfit_colors", parsed)
         if not isinstance(self.sidelocks, bool):
             raise ValueError(
                 "sidelocks must be True or False. "
@@ -192,17 +196,6 @@ class CharacterDesign:
 
 
 DEFAULT_CHARACTERS = (
-    CharacterDesign(
-        name="Yor Forger",
-        hair_color="#25222b",
-        hair_style="long",
-        bangs="side_swept",
-        eye_color="#c41e3a",
-        accessories=("hairband", "earrings"),
-        accessory_color="#d9a933",
-        outfit="dress",
-        outfit_colors=("#1b1a1f", "#9e1b2c"),
-    ),
     CharacterDesign(
         name="Marin Kitagawa",
         hair_color="#f2d47c",
@@ -226,12 +219,23 @@ DEFAULT_CHARACTERS = (
         outfit="blazer",
         outfit_colors=("#2b3556", "#c23a4a"),
     ),
+    CharacterDesign(
+        name="Yor Forger",
+        hair_color="#25222b",
+        hair_style="long",
+        bangs="side_swept",
+        eye_color="#c41e3a",
+        accessories=("hairband", "earrings"),
+        accessory_color="#d9a933",
+        outfit="dress",
+        outfit_colors=("#1b1a1f", "#9e1b2c"),
+    ),
 )
 
 
 # Named difficulty levels; "default" is calibrated so that the report's
 # figures hold (see benchmarks/README.md).
-DIFFICULTY_LEVELS = {"easy": 0.15, "default": 0.5, "hard": 0.85}
+DIFFICULTY_LEVELS = {"easy": 0.3, "default": 0.8, "hard": 1.0}
 
 _DEFAULT_TOTAL = 185  # the report's number of pictures
 _MIN_SIZE = 32
@@ -1130,8 +1134,8 @@ def make_characters(
         "Yor Forger", as in the report.
     difficulty : {"easy", "default", "hard"} or float, default="default"
         How much the pictures of one character vary (see Notes): a number in
-        [0, 1] or a named level ("easy" = 0.15, "default" = 0.5,
-        "hard" = 0.85).
+        [0, 1] or a named level ("easy" = 0.3, "default" = 0.8,
+        "hard" = 1.0).
     random_state : int, numpy.random.Generator, RandomState or None, default=0
         Seed of the drawing. An int gives reproducible pictures; ``None``
         draws fresh ones each call.
