@@ -15,7 +15,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from sklearn.utils import Bunch
 
-__all__ = ["CharacterDesign", "DEFAULT_CHARACTERS", "make_characters"]
+__all__ = [
+    "CharacterDesign",
+    "DEFAULT_CHARACTERS",
+    "DIFFICULTY_LEVELS",
+    "make_characters",
+]
 
 HAIR_STYLES = ("long", "bob", "short", "ponytail", "twintails")
 BANGS = ("blunt", "side_swept", "parted", "wispy")
@@ -131,11 +136,11 @@ class CharacterDesign:
             raise ValueError(
                 f"name must be a non-empty string. Received: name={self.name!r}"
             )
-        if any(c in self.name for c in '/\\:*?"<>|') or self.name in (".", ".."):
+        if any(c in self.name for c in '/\\:*?"<>|') or self.name.startswith("."):
             # The name becomes a folder name when the set is written to disk.
             raise ValueError(
-                'name must be usable as a folder name (no / \\ : * ? " < > |). '
-                f"Received: name={self.name!r}"
+                'name must be usable as a folder name (none of / \\ : * ? " < > | and '
+                f"no leading dot). Received: name={self.name!r}"
             )
         for field in ("hair_color", "eye_color", "skin_color", "accessory_color"):
             object.__setattr__(self, field, _parse_color(getattr(self, field), field))
@@ -333,12 +338,12 @@ class _Pen:
             out.append((ox + u * (c * dx - s * dy), oy + u * (s * dx + c * dy)))
         return out
 
-    def design_y(self):
-        """Return the design-unit height of every pixel of the picture."""
+    def design_y(self, step):
+        """Return the design-unit height of every ``step``-th pixel."""
         w, h = self.canvas.size
         ox, oy = self._origin
-        xs = np.arange(w, dtype=np.float32) + 0.5 - ox
-        ys = np.arange(h, dtype=np.float32) + 0.5 - oy
+        xs = np.arange(0, w + step, step, dtype=np.float32) - ox
+        ys = np.arange(0, h + step, step, dtype=np.float32) - oy
         return _ANCHOR[1] + (ys[:, None] * self._cos - xs[None, :] * self._sin) / (
             self.unit
         )
@@ -512,8 +517,10 @@ def _bangs(style, rng, jitter):
 
 
 def _hair_gradient(pen, look):
-    """Hair colour over the picture: lighter on top, fading to the tip colour."""
-    ys = pen.design_y()[..., None]
+    """Return the hair colour over the picture, fading to the tip colour."""
+    # The gradient is smooth: compute it on a coarse grid and enlarge it.
+    step = 8
+    ys = pen.design_y(step)[..., None]
     top = np.array(_shade(look["hair"], 1.12), dtype=np.float32)
     base = np.array(look["hair"], dtype=np.float32)
     t = np.clip((ys - 10) / 30, 0, 1)
@@ -522,7 +529,12 @@ def _hair_gradient(pen, look):
         start = {"long": 62.0, "bob": 50.0}.get(look["hair_style"], 44.0)
         s = np.clip((ys - start) / 22, 0, 1)
         col = col * (1 - s) + np.array(look["tip"], dtype=np.float32) * s
-    return Image.fromarray(np.clip(col, 0, 255).astype(np.uint8))
+    small = Image.fromarray(np.clip(col, 0, 255).astype(np.uint8))
+    w, h = pen.canvas.size
+    big = small.resize(
+        (small.width * step, small.height * step), Image.Resampling.BILINEAR
+    )
+    return big.crop((0, 0, w, h))
 
 
 # ------------------------------------------------------------- face & clothes
@@ -807,11 +819,14 @@ def _background(size, d, rng):
     if kind == "gradient":
         second = _hsv_color(rng, *light)
         angle = rng.uniform(0, 2 * np.pi)
-        yy, xx = np.mgrid[0:h, 0:w]
-        t = np.cos(angle) * xx / w + np.sin(angle) * yy / h
+        # A smooth ramp: computed on a 32x32 grid, then enlarged.
+        yy, xx = np.mgrid[0:32, 0:32] / 31
+        t = np.cos(angle) * xx + np.sin(angle) * yy
         t = (t - t.min()) / max(t.max() - t.min(), 1e-9)
         arr = np.array(first) * (1 - t[..., None]) + np.array(second) * t[..., None]
-        return Image.fromarray(arr.astype(np.uint8))
+        return Image.fromarray(arr.astype(np.uint8)).resize(
+            size, Image.Resampling.BILINEAR
+        )
     img = Image.new("RGB", size, first)
     draw = ImageDraw.Draw(img)
     side = min(w, h)

@@ -407,6 +407,7 @@ def test_default_designs_match_the_report():
         ("sidelocks", "yes"),
         ("name", ""),
         ("name", "a/b"),
+        ("name", ".hidden"),
         ("name", 3),
     ],
 )
