@@ -1,0 +1,1229 @@
+"""Load, check, split and stream folders of pictures; draw the default data set."""
+
+import math
+import os
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from PIL import Image
+from sklearn.model_selection import train_test_split
+from sklearn.utils import Bunch
+
+from ._characters import DEFAULT_CHARACTERS, CharacterDesign, make_characters
+from ._images import (
+    DEFAULT_MAX_PIXELS,
+    RESIZE_POLICIES,
+    UnreadableImageError,
+    probe_image,
+    read_image,
+)
+
+__all__ = [
+    "CharacterDesign",
+    "DEFAULT_CHARACTERS",
+    "SkippedFilesWarning",
+    "image_dataset_from_folder",
+    "load_image_folder",
+    "make_characters",
+    "save_image_folder",
+    "scan_image_folder",
+    "train_validation_split",
+]
+
+_SUBSETS = ("all", "train", "test")
+_SPLIT_MODES = ("stratified", "keras")
+_SAVE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# A class smaller than this gets a hint in the summary: with a 30% test part,
+# its test accuracy would rest on two or three pictures.
+_SMALL_CLASS = 10
+# The warning lists this many files; `skipped` holds them all.
+_MAX_LISTED = 20
+
+
+class SkippedFilesWarning(UserWarning):
+    """Some files of a picture folder were not loaded.
+
+    Issued once per call of :func:`load_image_folder` or
+    :func:`image_dataset_from_folder`; the message lists each skipped file and
+    why. The same ``(path, reason)`` pairs are in the ``skipped`` attribute of
+    the result.
+
+    Examples
+    --------
+    Turn the warning into an error to insist on a clean folder:
+
+    >>> import warnings
+    >>> from animecls.datasets import SkippedFilesWarning
+    >>> warnings.simplefilter("error", SkippedFilesWarning)  # doctest: +SKIP
+    """
+
+
+# --------------------------------------------------------------- validation
+
+
+def _check_image_size(image_size):
+    if (
+        isinstance(image_size, tuple | list)
+        and len(image_size) == 2
+        and all(
+            isinstance(v, Integral) and not isinstance(v, bool) and v > 0
+            for v in image_size
+        )
+    ):
+        return int(image_size[0]), int(image_size[1])
+    raise ValueError(
+        "image_size must be a (height, width) pair of positive ints. "
+        f"Received: image_size={image_size!r}"
+    )
+
+
+def _check_choice(name, value, options):
+    if isinstance(value, str) and value in options:
+        return value
+    choices = ", ".join(repr(o) for o in options)
+    raise ValueError(f"{name} must be one of {choices}. Received: {name}={value!r}")
+
+
+def _check_fraction(name, value):
+    """Accept a float in (0, 1) or a positive int count, like scikit-learn."""
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, Integral) and value >= 1:
+        return int(value)
+    elif isinstance(value, Real) and 0.0 < value < 1.0:
+        return float(value)
+    raise ValueError(
+        f"{name} must be a float in (0, 1) (a fraction) or an int >= 1 (a "
+        f"count). Received: {name}={value!r}"
+    )
+
+
+def _check_max_pixels(max_pixels):
+    if isinstance(max_pixels, Integral) and not isinstance(max_pixels, bool):
+        if max_pixels > 0:
+            return int(max_pixels)
+    raise ValueError(
+        f"max_pixels must be a positive int. Received: max_pixels={max_pixels!r}"
+    )
+
+
+def _check_directory(directory):
+    try:
+        path = os.fspath(directory)
+    except TypeError:
+        raise TypeError(
+            "directory must be a str or path-like object. "
+            f"Received: directory={directory!r}"
+        ) from None
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No folder at {path!r}: expected a folder with one sub-folder of "
+            "pictures per class. Check the path (it is relative to "
+            f"{os.getcwd()!r}). Received: directory={path!r}"
+        )
+    if not os.path.isdir(path):
+        raise NotADirectoryError(
+            f"{path!r} is a file, not a folder: pass the folder that holds one "
+            f"sub-folder per class. Received: directory={path!r}"
+        )
+    return path
+
+
+def _check_class_names(class_names):
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not all(
+        isinstance(name, str) for name in class_names
+    ):
+        raise ValueError(
+            "class_names must be a list of folder names (str). "
+            f"Received: class_names={class_names!r}"
+        )
+    names = list(class_names)
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ValueError(
+            "class_names must hold at least 2 different folder names. "
+            f"Received: class_names={class_names!r}"
+        )
+    return names
+
+
+# --------------------------------------------------------------------- scan
+
+
+class _ImageFolderScan(Bunch):
+    """The result of :func:`scan_image_folder`: a Bunch with ``summary()``."""
+
+    def summary(self):
+        """Return a readable report: classes, sizes, skipped files, hints.
+
+        Returns
+        -------
+        text : str
+            Several lines, ready to print.
+        """
+        lines = [f"Folder: {self.directory}"]
+        total = len(self.filenames)
+        lines.append(f"{len(self.class_names)} classes, {total} pictures:")
+        width = max(len(name) for name in self.class_names)
+        for name in self.class_names:
+            lines.append(f"  {name:<{width}}  {self.counts[name]:>6}")
+
+        if self.image_sizes:
+            lines.append(_describe_sizes(self.image_sizes))
+
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)} files or folders (not loaded):")
+            for path, reason in self.skipped:
+                lines.append(f"  {os.path.relpath(path, self.directory)}: {reason}")
+        else:
+            lines.append("Skipped: nothing.")
+
+        hints = _hints(self)
+        if hints:
+            lines.append("Hints:")
+            lines.extend(f"  - {hint}" for hint in hints)
+        return "\n".join(lines)
+
+
+def _count(n):
+    return f"{n} file or folder" if n == 1 else f"{n} files or folders"
+
+
+def _describe_sizes(sizes):
+    areas = np.array([w * h for w, h in sizes])
+    if len(set(sizes)) == 1:
+        w, h = sizes[0]
+        return f"Picture size (width x height): all {w} x {h}."
+    order = np.argsort(areas, kind="stable")
+    smallest, largest = sizes[order[0]], sizes[order[-1]]
+    median = sizes[order[(len(order) - 1) // 2]]
+    return (
+        "Picture sizes (width x height, ordered by pixel count): smallest "
+        f"{smallest[0]} x {smallest[1]}, median {median[0]} x {median[1]}, "
+        f"largest {largest[0]} x {largest[1]}; {len(set(sizes))} different "
+        "sizes, all resized to one size when loaded."
+    )
+
+
+def _hints(scan):
+    hints = []
+    counts = scan.counts
+    empty = [name for name in scan.class_names if counts[name] == 0]
+    for name in empty:
+        hints.append(
+            f"{name!r} has no readable pictures: load_image_folder refuses this "
+            "folder. Add pictures to it or remove it."
+        )
+    if not empty:
+        try:
+            _split_indices(scan.target, scan.class_names, "train", 0.3, 42)
+        except ValueError as error:
+            hints.append(f"The default 70/30 split fails: {error}")
+    small = [n for n in scan.class_names if 0 < counts[n] < _SMALL_CLASS]
+    if small:
+        listed = ", ".join(f"{n!r} ({counts[n]})" for n in small)
+        hints.append(
+            f"Small classes: {listed}. A 70/30 split tests each on about "
+            f"{max(1, round(0.3 * max(counts[n] for n in small)))} pictures, so "
+            "their accuracy is noisy; add pictures if you can (the report had "
+            "about 60 per character)."
+        )
+    present = [c for c in counts.values() if c > 0]
+    if present and max(present) >= 2 * min(present):
+        hints.append(
+            f"The classes are imbalanced ({min(present)} to {max(present)} "
+            "pictures): look at per-class recall, not only accuracy."
+        )
+    return hints
+
+
+def _display(path, directory):
+    return os.path.relpath(path, directory)
+
+
+def _sorted_entries(path):
+    with os.scandir(path) as entries:
+        return sorted(entries, key=lambda entry: entry.name)
+
+
+def _scan(directory, class_names, max_pixels):
+    """Decide which files count: the one place the loaders share."""
+    directory = _check_directory(directory)
+    class_names = _check_class_names(class_names)
+    skipped = []
+    folders = []
+    for entry in _sorted_entries(directory):
+        if entry.name.startswith("."):
+            kind = "folder" if entry.is_dir() else "file"
+            skipped.append((entry.path, f"hidden {kind}; not a class"))
+        elif entry.is_dir():
+            folders.append(entry.name)
+        else:
+            skipped.append(
+                (entry.path, "not inside a class folder; put it in one to use it")
+            )
+
+    if class_names is None:
+        if len(folders) < 2:
+            found = ", ".join(repr(f) for f in folders) or "none"
+            raise ValueError(
+                "Too few classes: expected one sub-folder per class (at least "
+                f"2), found {len(folders)} ({found}) in {directory!r}. Put the "
+                "pictures of each class in their own folder, e.g. "
+                f"{os.path.join(directory, 'Yor Forger', '001.jpg')!r}. "
+                f"Received: directory={directory!r}"
+            )
+        class_names = folders
+    else:
+        missing = [name for name in class_names if name not in folders]
+        if missing:
+            raise ValueError(
+                f"No class folder named {', '.join(repr(m) for m in missing)} in "
+                f"{directory!r}; its class folders are "
+                f"{', '.join(repr(f) for f in folders) or 'none'}. "
+                f"Received: class_names={class_names!r}"
+            )
+
+    filenames, target, sizes = [], [], []
+    for label, name in enumerate(class_names):
+        for entry in _sorted_entries(os.path.join(directory, name)):
+            if entry.name.startswith("."):
+                kind = "folder" if entry.is_dir() else "file"
+                skipped.append((entry.path, f"hidden {kind}"))
+                continue
+            if entry.is_dir():
+                skipped.append(
+                    (entry.path, "folder inside a class folder; not searched")
+                )
+                continue
+            try:
+                size = probe_image(entry.path, max_pixels=max_pixels)
+            except UnreadableImageError as error:
+                skipped.append((entry.path, str(error)))
+                continue
+            filenames.append(entry.path)
+            target.append(label)
+            sizes.append(size)
+
+    target = np.asarray(target, dtype=np.int64)
+    counts = {
+        name: int(n)
+        for name, n in zip(
+            class_names, np.bincount(target, minlength=len(class_names)), strict=True
+        )
+    }
+    return _ImageFolderScan(
+        directory=directory,
+        class_names=list(class_names),
+        counts=counts,
+        filenames=np.asarray(filenames, dtype=str),
+        target=target,
+        skipped=skipped,
+        image_sizes=sizes,
+        max_pixels=max_pixels,
+    )
+
+
+def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIXELS):
+    """Check a folder of class folders without decoding any picture.
+
+    Reads only file headers, so it is fast on large folders. It applies the
+    same rules as :func:`load_image_folder` to decide which files count; the
+    loader may still skip a file whose header is fine but whose pixel data is
+    corrupt.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder laid out as ``directory/<class name>/<picture>``.
+    class_names : list of str, default=None
+        Class folders to use, in this order; None uses every sub-folder,
+        sorted by name.
+    max_pixels : int, default=89_478_485
+        Pictures with more pixels (width x height) are skipped as possible
+        decompression bombs.
+
+    Returns
+    -------
+    scan : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        directory : str
+            The folder.
+        class_names : list of str
+            One per class, in class-number order.
+        counts : dict of str to int
+            Pictures per class.
+        filenames : ndarray of str
+            The pictures that count, sorted by class then file name.
+        target : ndarray of int64
+            Class number of each file.
+        skipped : list of (str, str)
+            Each file or folder that does not count, and why.
+        image_sizes : list of (int, int)
+            ``(width, height)`` of each picture after its EXIF orientation,
+            read from the file header.
+        max_pixels : int
+            The limit used.
+
+        Its ``summary()`` method returns a readable report: the classes with
+        their counts, the smallest, median and largest picture size, the
+        skipped files and why, and hints (small, empty or imbalanced classes,
+        a default split that cannot work).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``directory`` does not exist.
+    NotADirectoryError
+        If ``directory`` is a file.
+    ValueError
+        If it holds fewer than 2 class folders, or ``class_names`` names a
+        folder it does not hold.
+
+    See Also
+    --------
+    load_image_folder : Load the pictures.
+
+    Notes
+    -----
+    A class folder whose pictures are all unreadable does not raise here (its
+    count is 0 and ``summary()`` says so), so ``animecls data info`` can show
+    the whole folder; :func:`load_image_folder` refuses it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from animecls.datasets import make_characters, scan_image_folder
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_characters(3, image_size=(64, 64), directory=folder)
+    >>> scan = scan_image_folder(folder)
+    >>> scan.counts
+    {'Marin Kitagawa': 3, 'Micchon Shikimori': 3, 'Yor Forger': 3}
+    >>> with open(f"{folder}/Yor Forger/notes.txt", "w") as file:
+    ...     _ = file.write("not a picture")
+    >>> print(scan_image_folder(folder).summary())  # doctest: +ELLIPSIS
+    Folder: ...
+    3 classes, 9 pictures:
+      Marin Kitagawa          3
+      Micchon Shikimori       3
+      Yor Forger              3
+    Picture size (width x height): all 64 x 64.
+    Skipped 1 file or folder (not loaded):
+      Yor Forger/notes.txt: not a picture (or not one of BMP, ...)
+    Hints:
+      - Small classes: 'Marin Kitagawa' (3), 'Micchon Shikimori' (3), ...
+    """
+    return _scan(directory, class_names, _check_max_pixels(max_pixels))
+
+
+# -------------------------------------------------------------------- split
+
+
+def _n_test(test_size, n):
+    if isinstance(test_size, float):
+        return math.ceil(test_size * n)
+    return test_size
+
+
+def _split_indices(target, class_names, subset, test_size, random_state):
+    """Return the indices of ``subset``: the split every loader shares."""
+    n = len(target)
+    if subset == "all":
+        return np.arange(n)
+    counts = np.bincount(target, minlength=len(class_names))
+    k = len(class_names)
+    n_test = _n_test(test_size, n)
+    if n_test < k or n - n_test < k:
+        side, change = ("test", "larger") if n_test < k else ("training", "smaller")
+        raise ValueError(
+            f"test_size={test_size!r} leaves {min(n_test, n - n_test)} of the "
+            f"{n} pictures for the {side} part, fewer than the {k} classes: each "
+            f"class needs at least one picture in each part. Use a {change} "
+            f"test_size or add pictures. Received: test_size={test_size!r}"
+        )
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < 2:
+        raise ValueError(_too_few(class_names[smallest], counts[smallest], test_size))
+    train, test = train_test_split(
+        np.arange(n),
+        test_size=test_size,
+        random_state=random_state,
+        stratify=target,
+    )
+    for part, other, change in (
+        (test, "test", "larger"),
+        (train, "training", "smaller"),
+    ):
+        present = np.bincount(target[part], minlength=k)
+        if (present == 0).any():
+            label = int(np.flatnonzero(present == 0)[0])
+            raise ValueError(
+                _too_few(class_names[label], counts[label], test_size, other, change)
+            )
+    return train if subset == "train" else test
+
+
+def _too_few(name, count, test_size, side=None, change=None):
+    where = f" gets no {side} picture" if side else ""
+    advice = f"use a {change} test_size" if change else "change test_size"
+    return (
+        f"Class {name!r} has {count} picture{'s' if count != 1 else ''} and"
+        f"{where or ' is'} too few for a stratified train/test split: each class "
+        "needs at least one picture in the training part and one in the test "
+        f"part. Add pictures to {name!r}, or {advice}, or leave the class out "
+        f"with class_names=. Received: test_size={test_size!r}"
+    )
+
+
+# --------------------------------------------------------------------- load
+
+
+def _warn_skipped(skipped, directory, total):
+    if not skipped:
+        return
+    listed = [
+        f"  {_display(path, directory)}: {reason}"
+        for path, reason in skipped[:_MAX_LISTED]
+    ]
+    if len(skipped) > _MAX_LISTED:
+        listed.append(
+            f"  ... and {len(skipped) - _MAX_LISTED} more (see the `skipped` "
+            "attribute of the result)"
+        )
+    warnings.warn(
+        f"Skipped {len(skipped)} of {_count(total)} in {directory!r} "
+        "(not loaded):\n" + "\n".join(listed),
+        SkippedFilesWarning,
+        stacklevel=3,
+    )
+
+
+def _check_no_empty_class(scan):
+    for name in scan.class_names:
+        if scan.counts[name] == 0:
+            folder = os.path.join(scan.directory, name)
+            bad = [p for p, _ in scan.skipped if os.path.dirname(p) == folder]
+            found = (
+                f"its {len(bad)} files were all skipped ("
+                + "; ".join(
+                    f"{os.path.basename(p)}: {r}"
+                    for p, r in scan.skipped
+                    if os.path.dirname(p) == folder
+                )[:300]
+                + ")"
+                if bad
+                else "it is empty"
+            )
+            raise ValueError(
+                f"Class folder {name!r} holds no readable picture ({found}). Add "
+                "pictures to it, remove it, or choose the classes with "
+                f"class_names=. Received: directory={scan.directory!r}"
+            )
+
+
+def _prepare(directory, class_names, max_pixels, subset, test_size, random_state):
+    """Scan, validate and split: shared by the eager and the streaming loader."""
+    subset = _check_choice("subset", subset, _SUBSETS)
+    test_size = _check_fraction("test_size", test_size)
+    scan = _scan(directory, class_names, _check_max_pixels(max_pixels))
+    _check_no_empty_class(scan)
+    indices = _split_indices(
+        scan.target, scan.class_names, subset, test_size, random_state
+    )
+    return scan, subset, test_size, indices
+
+
+_DESCR = """\
+Pictures loaded from a folder
+-----------------------------
+
+Folder: {directory}
+Classes ({n_classes}), one sub-folder each: {names}
+Pictures: {n_images} ({counts})
+Part: {part}
+Each picture: EXIF orientation applied, converted to RGB (transparency on
+white), resized to {height} x {width} (height x width) with resize="{resize}".
+Skipped files or folders: {n_skipped} (see the `skipped` attribute).
+"""
+
+
+def load_image_folder(
+    directory,
+    *,
+    image_size=(250, 250),
+    resize="stretch",
+    subset="all",
+    test_size=0.3,
+    random_state=42,
+    return_X_y=False,
+    class_names=None,
+    max_pixels=DEFAULT_MAX_PIXELS,
+):
+    """Load a folder of pictures, one sub-folder per class.
+
+    The layout is the one the report (and
+    ``keras.utils.image_dataset_from_directory``) uses::
+
+        directory/
+        ├── Marin Kitagawa/
+        │   ├── 001.jpg
+        │   └── ...
+        ├── Micchon Shikimori/
+        └── Yor Forger/
+
+    Folder names are the class names, sorted, so class numbers do not depend
+    on the order the file system lists them in; spaces and non-ASCII letters
+    are fine.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The folder of class folders.
+    image_size : tuple of int, default=(250, 250)
+        ``(height, width)`` of the loaded pictures; the report's CNN was built
+        for 250 x 250.
+    resize : {"stretch", "crop", "pad"}, default="stretch"
+        What to do with pictures whose aspect ratio differs from
+        ``image_size`` (see Notes).
+    subset : {"all", "train", "test"}, default="all"
+        Which part to load. "train" and "test" come from one stratified
+        ``train_test_split`` of the file list: disjoint, together "all", with
+        every class in both in the same proportion. Only the files of the
+        requested part are decoded.
+    test_size : float or int, default=0.3
+        Fraction (or number) of the pictures in the "test" part; the report
+        used 0.3.
+    random_state : int, RandomState instance or None, default=42
+        Seed of the split; the report used 42. Ignored when ``subset="all"``.
+    return_X_y : bool, default=False
+        If True, return ``(images, target)`` instead of a Bunch.
+    class_names : list of str, default=None
+        Class folders to load, in this order (so ``target`` follows it); other
+        folders are left out. None loads every sub-folder, sorted by name.
+    max_pixels : int, default=89_478_485
+        Pictures whose header declares more pixels (width x height) are
+        skipped as possible decompression bombs, before they are decoded. The
+        default is Pillow's ``Image.MAX_IMAGE_PIXELS``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        images : ndarray of shape (n_images, height, width, 3), dtype uint8
+            The pictures, RGB, 0-255.
+        target : ndarray of shape (n_images,), dtype int64
+            Class number of each picture.
+        target_names : list of str
+            The class names, in class-number order.
+        filenames : ndarray of shape (n_images,), dtype str
+            The file of each picture.
+        skipped : list of (str, str)
+            Each file or folder that was not loaded, and why.
+        DESCR : str
+            Description of what was loaded.
+
+    (images, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``directory`` does not exist.
+    NotADirectoryError
+        If ``directory`` is a file.
+    ValueError
+        If an argument is invalid; if ``directory`` holds fewer than 2 class
+        folders; if a class folder holds no readable picture; if a class has
+        too few pictures for the split (each class needs at least one picture
+        in the training part and one in the test part).
+
+    Warns
+    -----
+    SkippedFilesWarning
+        Once per call, listing every file or folder that was not loaded and
+        why: files that are not pictures (``.DS_Store``, ``desktop.ini``,
+        ``Thumbs.db``, ``notes.txt``), corrupt or truncated pictures, pictures
+        over ``max_pixels``, files directly in ``directory``, hidden files
+        and folders (names starting with "."), folders inside class folders.
+
+    See Also
+    --------
+    scan_image_folder : Check a folder without decoding it.
+    image_dataset_from_folder : Stream the same pictures in batches.
+    train_validation_split : Keep part of the training pictures for validation.
+    save_image_folder : Write pictures in this layout.
+
+    Notes
+    -----
+    **Which files count.** Files are recognised by their content, not their
+    extension: JPEG (also the MPO files phones write), PNG, WebP, GIF (first
+    frame), BMP and TIFF. Nothing is silently dropped: every file or folder
+    that is not loaded is in ``skipped`` and in the warning. Files are opened
+    read-only; loading never changes, moves or deletes them.
+
+    **Colours.** The EXIF orientation is applied first, as a phone shows the
+    picture. Grayscale becomes three equal channels, CMYK is converted,
+    16-bit pictures are scaled to 8 bits, and transparent pictures (RGBA, LA,
+    palette with transparency) are composited on white, as a browser shows
+    them.
+
+    **Resize policy.** ``"stretch"`` resizes the whole picture to
+    ``image_size``, distorting other aspect ratios; it is Keras' default and
+    what the report did. ``"crop"`` keeps the largest centred part with the
+    aspect ratio of ``image_size`` (Keras' ``crop_to_aspect_ratio=True``).
+    ``"pad"`` fits the whole picture inside ``image_size`` and fills the rest
+    with mid grey (Keras' ``pad_to_aspect_ratio=True``, which pads with
+    black). Resampling is Pillow's bilinear filter, which, unlike
+    ``tf.image.resize``, is antialiased when shrinking; Lanczos would be
+    slightly sharper but rings around the hard outlines of drawings.
+
+    **Order.** ``subset="all"`` is sorted by class, then file name.
+    "train" and "test" come in the order ``train_test_split`` returns them
+    (shuffled), like the report's arrays.
+
+    **Memory.** The pictures are decoded one at a time into one preallocated
+    array of ``n_images * height * width * 3`` bytes (about 24 GB for 130,000
+    pictures at 250 x 250). For folders larger than memory, use
+    :func:`image_dataset_from_folder`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from animecls.datasets import load_image_folder, make_characters
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_characters(10, image_size=(64, 64), directory=folder)
+    >>> data = load_image_folder(folder, image_size=(32, 32))
+    >>> data.images.shape, data.images.dtype
+    ((30, 32, 32, 3), dtype('uint8'))
+    >>> data.target_names
+    ['Marin Kitagawa', 'Micchon Shikimori', 'Yor Forger']
+    >>> X_train, y_train = load_image_folder(
+    ...     folder, image_size=(32, 32), subset="train", return_X_y=True
+    ... )
+    >>> X_train.shape
+    (21, 32, 32, 3)
+    """
+    height, width = _check_image_size(image_size)
+    resize = _check_choice("resize", resize, RESIZE_POLICIES)
+    scan, subset, test_size, indices = _prepare(
+        directory, class_names, max_pixels, subset, test_size, random_state
+    )
+    names = scan.class_names
+    skipped = list(scan.skipped)
+
+    images = np.empty((len(indices), height, width, 3), dtype=np.uint8)
+    kept = []
+    for index in indices:
+        path = scan.filenames[index]
+        try:
+            read_image(
+                path,
+                image_size=(height, width),
+                resize=resize,
+                max_pixels=scan.max_pixels,
+                out=images[len(kept)],
+            )
+        except UnreadableImageError as error:
+            skipped.append((str(path), str(error)))
+            continue
+        kept.append(index)
+    kept = np.asarray(kept, dtype=np.intp)
+    if len(kept) < len(indices):
+        # A few rows of a preallocated array stay unused: cheaper than a copy.
+        images = images[: len(kept)]
+    target = scan.target[kept]
+    _check_every_class_loaded(target, names, subset, skipped, scan.directory)
+    _warn_skipped(skipped, scan.directory, len(scan.filenames) + len(scan.skipped))
+
+    if return_X_y:
+        return images, target
+    counts = np.bincount(target, minlength=len(names))
+    part = (
+        "all pictures"
+        if subset == "all"
+        else f'"{subset}" part of a stratified train_test_split('
+        f"test_size={test_size!r}, random_state={random_state!r})"
+    )
+    descr = _DESCR.format(
+        directory=scan.directory,
+        n_classes=len(names),
+        names=", ".join(names),
+        n_images=len(target),
+        counts=", ".join(f"{n}: {c}" for n, c in zip(names, counts, strict=True)),
+        part=part,
+        height=height,
+        width=width,
+        resize=resize,
+        n_skipped=len(skipped),
+    )
+    return Bunch(
+        images=images,
+        target=target,
+        target_names=list(names),
+        filenames=scan.filenames[kept],
+        skipped=skipped,
+        DESCR=descr,
+    )
+
+
+def _check_every_class_loaded(target, names, subset, skipped, directory):
+    present = np.bincount(target, minlength=len(names))
+    if (present > 0).all():
+        return
+    name = names[int(np.flatnonzero(present == 0)[0])]
+    folder = os.path.join(directory, name)
+    reasons = "; ".join(
+        f"{os.path.basename(p)}: {r}"
+        for p, r in skipped
+        if os.path.dirname(p) == folder
+    )
+    where = "" if subset == "all" else f' in the "{subset}" part'
+    raise ValueError(
+        f"Class folder {name!r} has no readable picture{where}: its files could "
+        f"not be decoded ({reasons[:300]}). Replace them or add pictures. "
+        f"Received: directory={directory!r}"
+    )
+
+
+# --------------------------------------------------------------- streaming
+
+
+def image_dataset_from_folder(
+    directory,
+    *,
+    image_size=(250, 250),
+    batch_size=32,
+    subset="all",
+    test_size=0.3,
+    random_state=42,
+    resize="stretch",
+    shuffle=True,
+    class_names=None,
+    max_pixels=DEFAULT_MAX_PIXELS,
+):
+    """Stream a folder of pictures as a ``tf.data.Dataset`` of batches.
+
+    The streaming twin of :func:`load_image_folder`: the same files, the same
+    split, the same decoding and the same bad-file handling, but pictures are
+    decoded batch by batch as the dataset is iterated, so memory does not
+    grow with the number of pictures.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The folder of class folders (see :func:`load_image_folder`).
+    image_size : tuple of int, default=(250, 250)
+        ``(height, width)`` of the pictures.
+    batch_size : int, default=32
+        Pictures per batch; the last batch may be smaller.
+    subset : {"all", "train", "test"}, default="all"
+        Which part to stream; the split is the one of
+        :func:`load_image_folder` with the same ``test_size`` and
+        ``random_state``.
+    test_size : float or int, default=0.3
+        Fraction (or number) of the pictures in the "test" part.
+    random_state : int, RandomState instance or None, default=42
+        Seed of the split, and of the shuffling when it is an int.
+    resize : {"stretch", "crop", "pad"}, default="stretch"
+        Resize policy (see :func:`load_image_folder`).
+    shuffle : bool, default=True
+        Shuffle the file order at each pass over the dataset (the file list
+        is shuffled, not decoded pictures, so it costs no memory). With
+        False the order is the one of :func:`load_image_folder`.
+    class_names : list of str, default=None
+        Class folders to use, in this order; None uses every sub-folder.
+    max_pixels : int, default=89_478_485
+        Pictures with more pixels are skipped as possible decompression
+        bombs.
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+        Yields ``(images, labels)``: ``uint8`` batches of shape
+        ``(batch, height, width, 3)`` and ``int64`` class numbers. Extra
+        attributes: ``class_names`` (list of str), ``file_paths`` (the files
+        of the subset, unshuffled) and ``skipped`` (``(path, reason)`` pairs;
+        see Warns).
+
+    Raises
+    ------
+    FileNotFoundError, NotADirectoryError, ValueError
+        As :func:`load_image_folder`.
+
+    Warns
+    -----
+    SkippedFilesWarning
+        When the dataset is made, once, for the files the folder scan skips;
+        and during iteration, once per file, for a picture whose header was
+        fine but whose data turns out corrupt (it is left out of the batches
+        and added to ``skipped``).
+
+    See Also
+    --------
+    load_image_folder : Load everything into one array.
+
+    Notes
+    -----
+    TensorFlow is imported when this function is called, not when
+    :mod:`animecls.datasets` is imported. The pictures are decoded by the
+    same Python function as :func:`load_image_folder` (through
+    ``tf.numpy_function``), so the batches equal that function's arrays.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from animecls.datasets import image_dataset_from_folder, make_characters
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_characters(10, image_size=(64, 64), directory=folder)
+    >>> train = image_dataset_from_folder(
+    ...     folder, image_size=(32, 32), batch_size=8, subset="train"
+    ... )  # doctest: +SKIP
+    >>> images, labels = next(iter(train))  # doctest: +SKIP
+    >>> images.shape, train.class_names  # doctest: +SKIP
+    (TensorShape([8, 32, 32, 3]), ['Marin Kitagawa', 'Micchon Shikimori', \
+'Yor Forger'])
+    """
+    height, width = _check_image_size(image_size)
+    resize = _check_choice("resize", resize, RESIZE_POLICIES)
+    if (
+        not isinstance(batch_size, Integral)
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive int. Received: batch_size={batch_size!r}"
+        )
+    if not isinstance(shuffle, bool | np.bool_):
+        raise ValueError(
+            f"shuffle must be True or False. Received: shuffle={shuffle!r}"
+        )
+    scan, subset, test_size, indices = _prepare(
+        directory, class_names, max_pixels, subset, test_size, random_state
+    )
+    _warn_skipped(scan.skipped, scan.directory, len(scan.filenames) + len(scan.skipped))
+
+    import tensorflow as tf
+
+    paths = [str(p) for p in scan.filenames[indices]]
+    labels = scan.target[indices]
+    skipped = list(scan.skipped)
+    reported = set()
+    max_pixels = scan.max_pixels
+
+    def decode(path):
+        path = os.fsdecode(path)
+        try:
+            picture = read_image(
+                path, image_size=(height, width), resize=resize, max_pixels=max_pixels
+            )
+            return picture, np.True_
+        except UnreadableImageError as error:
+            if path not in reported:
+                reported.add(path)
+                skipped.append((path, str(error)))
+                warnings.warn(
+                    f"Skipped {_display(path, scan.directory)!r} while streaming: "
+                    f"{error}",
+                    SkippedFilesWarning,
+                    stacklevel=1,
+                )
+            return np.zeros((height, width, 3), np.uint8), np.False_
+
+    def load(path, label):
+        picture, ok = tf.numpy_function(
+            decode, [path], (tf.uint8, tf.bool), stateful=False
+        )
+        picture.set_shape((height, width, 3))
+        ok.set_shape(())
+        return picture, label, ok
+
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (tf.constant([os.fsencode(p) for p in paths], dtype=tf.string), labels)
+    )
+    if shuffle:
+        seed = int(random_state) if isinstance(random_state, Integral) else None
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    dataset = (
+        dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .filter(lambda picture, label, ok: ok)
+        .map(lambda picture, label, ok: (picture, label))
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    dataset.class_names = list(scan.class_names)
+    dataset.file_paths = paths
+    dataset.skipped = skipped
+    return dataset
+
+
+# ----------------------------------------------------------- validation set
+
+
+def train_validation_split(
+    images, target, *, validation_size=0.2, mode="stratified", random_state=0
+):
+    """Keep part of the training pictures aside for validation.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, ...)
+        The training pictures (or any per-picture array).
+    target : array-like of shape (n_images,) or (n_images, n_classes)
+        Class numbers, or one-hot rows.
+    validation_size : float or int, default=0.2
+        Fraction (or number) of pictures kept for validation; the report
+        passed ``validation_split=0.2`` to ``fit``.
+    mode : {"stratified", "keras"}, default="stratified"
+        "stratified" draws the validation pictures at random (seeded by
+        ``random_state``) with every class in the same proportion as in
+        ``target``. "keras" does what ``model.fit(validation_split=...)``
+        does: the **last** pictures of the arrays, unshuffled.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the "stratified" draw; ignored by "keras".
+
+    Returns
+    -------
+    x_train, x_val : ndarray
+        The pictures to train on and to validate with.
+    y_train, y_val : ndarray
+        Their targets.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, the arrays differ in length, a part would
+        be empty, or (stratified) a class has too few pictures to appear in
+        both parts.
+
+    See Also
+    --------
+    load_image_folder : Its ``subset="train"`` is what you split here.
+
+    Notes
+    -----
+    Keras' ``fit(validation_split=v)`` (``train_validation_split`` in
+    ``keras/src/trainers/data_adapters``) keeps the first
+    ``floor(n * (1 - v))`` samples for training and the rest for validation,
+    *before* any shuffling. On the report's 129 training pictures that is
+    103 and 26. It is fine on arrays already shuffled (the "train" part of
+    :func:`load_image_folder` is), but on arrays sorted by class the
+    validation set holds one class only. With 185 pictures and 3 classes even
+    a random plain split can leave a class with very few validation
+    pictures, so the default stratifies. ``mode="keras"`` returns views of
+    the input arrays; "stratified" returns copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.datasets import train_validation_split
+    >>> X = np.arange(10).reshape(10, 1)
+    >>> y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    >>> _, x_val, _, y_val = train_validation_split(X, y, mode="keras")
+    >>> y_val.tolist()
+    [1, 1]
+    >>> _, x_val, _, y_val = train_validation_split(X, y, validation_size=0.4)
+    >>> sorted(y_val.tolist())
+    [0, 0, 1, 1]
+    """
+    mode = _check_choice("mode", mode, _SPLIT_MODES)
+    validation_size = _check_fraction("validation_size", validation_size)
+    images = np.asarray(images)
+    target = np.asarray(target)
+    if images.ndim == 0 or target.ndim not in (1, 2) or len(images) != len(target):
+        raise ValueError(
+            "images and target must hold one entry per picture. Received: "
+            f"images.shape={images.shape}, target.shape={target.shape}"
+        )
+    n = len(target)
+    if mode == "keras":
+        # Same expression as Keras, so the split point matches it exactly.
+        if isinstance(validation_size, float):
+            split_at = int(math.floor(n * (1.0 - validation_size)))
+        else:
+            split_at = n - validation_size
+        if split_at <= 0 or split_at >= n:
+            raise ValueError(
+                f"{n} pictures cannot be split into a training and a validation "
+                "part with this validation_size. Received: "
+                f"validation_size={validation_size!r}"
+            )
+        return (
+            images[:split_at],
+            images[split_at:],
+            target[:split_at],
+            target[split_at:],
+        )
+
+    labels = target.argmax(axis=1) if target.ndim == 2 else target
+    classes, counts = np.unique(labels, return_counts=True)
+    n_val = _n_test(validation_size, n)
+    if not len(classes) <= n_val <= n - len(classes):
+        raise ValueError(
+            f"validation_size={validation_size!r} keeps {n_val} of {n} pictures "
+            f"for validation, but a stratified split of {len(classes)} classes "
+            f"needs between {len(classes)} and {n - len(classes)}. Received: "
+            f"validation_size={validation_size!r}"
+        )
+    if counts.min() < 2:
+        label = classes[int(np.argmin(counts))]
+        raise ValueError(
+            f"Class {label!r} has {counts.min()} picture: a stratified split needs "
+            "at least 2 per class. Use mode='keras' or add pictures. Received: "
+            f"validation_size={validation_size!r}"
+        )
+    x_train, x_val, y_train, y_val = train_test_split(
+        images,
+        target,
+        test_size=validation_size,
+        random_state=random_state,
+        stratify=labels,
+    )
+    return x_train, x_val, y_train, y_val
+
+
+# --------------------------------------------------------------------- save
+
+
+def _check_folder_name(name):
+    bad = (
+        not isinstance(name, str)
+        or not name.strip()
+        or name.startswith(".")
+        or any(c in name for c in "/\\\0")
+    )
+    if bad:
+        raise ValueError(
+            "Every target name becomes a folder name, so it must be a "
+            "non-empty str without '/', '\\' or a leading '.' (hidden "
+            f"folders are not loaded back). Received: target_names entry {name!r}"
+        )
+
+
+def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
+    r"""Write pictures as one folder per class, the layout the loaders read.
+
+    Parameters
+    ----------
+    bunch : Bunch or dict
+        Holds ``images`` (``uint8``, shape ``(n_images, height, width, 3)``),
+        ``target`` (class numbers) and ``target_names`` (class names, which
+        become the folder names as they are: spaces and non-ASCII letters are
+        kept), as :func:`make_characters` and :func:`load_image_folder`
+        return.
+    directory : str or path-like
+        Folder to write into; created if needed.
+    image_format : {"png", "jpeg", "jpg", "webp"}, default="png"
+        File format. PNG and WebP are written lossless, so loading them back
+        gives identical arrays; JPEG is written at quality 95.
+    overwrite : bool, default=False
+        Replace files of the same name. Other files in the folders are never
+        touched.
+
+    Returns
+    -------
+    filenames : list of str
+        The written files, one per picture in the order of ``images``:
+        ``<directory>/<target name>/<nnnn>.<ext>``, numbered from 0000 within
+        each class.
+
+    Raises
+    ------
+    ValueError
+        If ``bunch`` lacks a key or its arrays are malformed, or a target name
+        is not a valid folder name (empty, containing "/" or "\\", starting
+        with "." or repeated).
+    FileExistsError
+        If a file to write exists and ``overwrite`` is False; nothing is
+        written then.
+
+    See Also
+    --------
+    load_image_folder : Read the folder back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from animecls.datasets import make_characters, save_image_folder
+    >>> data = make_characters(2, image_size=(32, 32))
+    >>> paths = save_image_folder(data, tempfile.mkdtemp())
+    >>> [p.split("/")[-2:] for p in paths[:3]]  # doctest: +NORMALIZE_WHITESPACE
+    [['Marin Kitagawa', '0000.png'], ['Marin Kitagawa', '0001.png'],
+     ['Micchon Shikimori', '0000.png']]
+    """
+    try:
+        images, target, names = (bunch[k] for k in ("images", "target", "target_names"))
+    except (KeyError, TypeError):
+        raise ValueError(
+            "bunch must be a Bunch or dict with 'images', 'target' and "
+            f"'target_names'. Received: bunch of type {type(bunch).__name__}"
+        ) from None
+    image_format = _check_choice(
+        "image_format",
+        image_format.lower() if isinstance(image_format, str) else image_format,
+        tuple(_SAVE_FORMATS),
+    )
+    images = np.asarray(images)
+    target = np.asarray(target)
+    names = list(names)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            "bunch.images must be a uint8 array of shape (n_images, height, "
+            "width, 3). Received: images with shape "
+            f"{images.shape} and dtype {images.dtype}"
+        )
+    if (
+        target.shape != (len(images),)
+        or not np.issubdtype(target.dtype, np.integer)
+        or (len(target) and (target.min() < 0 or target.max() >= len(names)))
+    ):
+        raise ValueError(
+            "bunch.target must hold one class number in [0, len(target_names)) "
+            f"per picture. Received: target with shape {target.shape}, "
+            f"dtype {target.dtype}, for {len(names)} target_names"
+        )
+    for name in names:
+        _check_folder_name(name)
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "target_names must be unique folder names. "
+            f"Received: target_names={names!r}"
+        )
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(
+            f"{directory!r} is a file; pass a folder to write into. "
+            f"Received: directory={directory!r}"
+        )
+
+    fmt = _SAVE_FORMATS[image_format]
+    ext = _EXTENSIONS[fmt]
+    digits = max(4, len(str(len(images) - 1)))
+    numbers = np.zeros(len(names), dtype=np.int64)
+    paths = []
+    for label in target:
+        paths.append(
+            os.path.join(directory, names[label], f"{numbers[label]:0{digits}d}.{ext}")
+        )
+        numbers[label] += 1
+    if not overwrite:
+        existing = [p for p in paths if os.path.lexists(p)]
+        if existing:
+            shown = ", ".join(repr(p) for p in existing[:3])
+            more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+            raise FileExistsError(
+                f"{len(existing)} of the files to write already exist ({shown}"
+                f"{more}); nothing was written. Pass overwrite=True to replace "
+                f"them, or choose another folder. Received: directory={directory!r}"
+            )
+
+    options = {"PNG": {}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}[fmt]
+    for name in names:
+        os.makedirs(os.path.join(directory, name), exist_ok=True)
+    for picture, path in zip(images, paths, strict=True):
+        Image.fromarray(picture).save(path, format=fmt, **options)
+    return paths
