@@ -188,16 +188,15 @@ def _resize(image, height, width, resize):
     if resize == "stretch":
         return image.resize((width, height), RESAMPLE, reducing_gap=REDUCING_GAP)
     if resize == "crop":
-        # Largest centred box with the target's aspect ratio.
+        # Largest centred box with the target's aspect ratio, on whole pixels:
+        # resize(box=...) would let the filter reach past the box's edges.
         if w * height > h * width:
-            box_w, box_h = h * width / height, h
+            box_w, box_h = max(1, round(h * width / height)), h
         else:
-            box_w, box_h = w, w * height / width
-        left, top = (w - box_w) / 2, (h - box_h) / 2
-        box = (left, top, left + box_w, top + box_h)
-        return image.resize(
-            (width, height), RESAMPLE, box=box, reducing_gap=REDUCING_GAP
-        )
+            box_w, box_h = w, max(1, round(w * height / width))
+        left, top = (w - box_w) // 2, (h - box_h) // 2
+        image = image.crop((left, top, left + box_w, top + box_h))
+        return image.resize((width, height), RESAMPLE, reducing_gap=REDUCING_GAP)
     # "pad": fit inside, keep the aspect ratio, centre on grey.
     scale = min(width / w, height / h)
     new_w = min(width, max(1, round(w * scale)))

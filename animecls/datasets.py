@@ -270,9 +270,9 @@ def _scan(directory, class_names, max_pixels):
         if len(folders) < 2:
             found = ", ".join(repr(f) for f in folders) or "none"
             raise ValueError(
-                "Too few classes: expected one sub-folder per class (at least "
-                f"2), found {len(folders)} ({found}) in {directory!r}. Put the "
-                "pictures of each class in their own folder, e.g. "
+                "Too few classes: expected one sub-folder per class, found "
+                f"{len(folders)} ({found}) in {directory!r}; at least 2 are "
+                "needed. Put the pictures of each class in their own folder, e.g. "
                 f"{os.path.join(directory, 'Yor Forger', '001.jpg')!r}. "
                 f"Received: directory={directory!r}"
             )
@@ -1070,7 +1070,7 @@ def train_validation_split(
             f"validation_size={validation_size!r}"
         )
     if counts.min() < 2:
-        label = classes[int(np.argmin(counts))]
+        label = classes[int(np.argmin(counts))].item()
         raise ValueError(
             f"Class {label!r} has {counts.min()} picture: a stratified split needs "
             "at least 2 per class. Use mode='keras' or add pictures. Received: "
