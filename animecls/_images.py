@@ -80,7 +80,7 @@ def _open(source, max_pixels):
         image = Image.open(source, formats=SUPPORTED_FORMATS)
     except UnidentifiedImageError:
         raise UnreadableImageError(
-            "not a picture (or not one of " + ", ".join(SUPPORTED_FORMATS) + ")"
+            "not a picture in a supported format (" + ", ".join(SUPPORTED_FORMATS) + ")"
         ) from None
     except Image.DecompressionBombError as error:
         # Pillow's hard limit (2 * Image.MAX_IMAGE_PIXELS) fired inside open,

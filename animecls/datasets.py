@@ -118,10 +118,13 @@ def _check_directory(directory):
             f"Received: directory={directory!r}"
         ) from None
     if not os.path.exists(path):
+        relative = (
+            "" if os.path.isabs(path) else f" (it is relative to {os.getcwd()!r})"
+        )
         raise FileNotFoundError(
             f"No folder at {path!r}: expected a folder with one sub-folder of "
-            "pictures per class. Check the path (it is relative to "
-            f"{os.getcwd()!r}). Received: directory={path!r}"
+            f"pictures per class. Check the path{relative}. "
+            f"Received: directory={path!r}"
         )
     if not os.path.isdir(path):
         raise NotADirectoryError(
@@ -175,7 +178,7 @@ class _ImageFolderScan(Bunch):
             lines.append(_describe_sizes(self.image_sizes))
 
         if self.skipped:
-            lines.append(f"Skipped {len(self.skipped)} files or folders (not loaded):")
+            lines.append(f"Skipped {_count(len(self.skipped))} (not loaded):")
             for path, reason in self.skipped:
                 lines.append(f"  {os.path.relpath(path, self.directory)}: {reason}")
         else:
@@ -201,10 +204,10 @@ def _describe_sizes(sizes):
     smallest, largest = sizes[order[0]], sizes[order[-1]]
     median = sizes[order[(len(order) - 1) // 2]]
     return (
-        "Picture sizes (width x height, ordered by pixel count): smallest "
+        "Picture sizes (width x height, by pixel count): smallest "
         f"{smallest[0]} x {smallest[1]}, median {median[0]} x {median[1]}, "
-        f"largest {largest[0]} x {largest[1]}; {len(set(sizes))} different "
-        "sizes, all resized to one size when loaded."
+        f"largest {largest[0]} x {largest[1]}\n  ({len(set(sizes))} different "
+        "sizes; loading resizes them all to image_size)."
     )
 
 
@@ -226,8 +229,8 @@ def _hints(scan):
     if small:
         listed = ", ".join(f"{n!r} ({counts[n]})" for n in small)
         hints.append(
-            f"Small classes: {listed}. A 70/30 split tests each on about "
-            f"{max(1, round(0.3 * max(counts[n] for n in small)))} pictures, so "
+            f"Small classes: {listed}. A 70/30 split tests each on at most "
+            f"{math.ceil(0.3 * max(counts[n] for n in small))} pictures, so "
             "their accuracy is noisy; add pictures if you can (the report had "
             "about 60 per character)."
         )
@@ -257,8 +260,8 @@ def _scan(directory, class_names, max_pixels):
     folders = []
     for entry in _sorted_entries(directory):
         if entry.name.startswith("."):
-            kind = "folder" if entry.is_dir() else "file"
-            skipped.append((entry.path, f"hidden {kind}; not a class"))
+            reason = "hidden folder; not a class" if entry.is_dir() else "hidden file"
+            skipped.append((entry.path, reason))
         elif entry.is_dir():
             folders.append(entry.name)
         else:
@@ -269,12 +272,18 @@ def _scan(directory, class_names, max_pixels):
     if class_names is None:
         if len(folders) < 2:
             found = ", ".join(repr(f) for f in folders) or "none"
+            loose = sum(reason.startswith("not inside") for _, reason in skipped)
+            advice = (
+                f" It holds {loose} files directly: if it is one class folder, "
+                "pass the folder above it."
+                if loose and not folders
+                else ""
+            )
             raise ValueError(
                 "Too few classes: expected one sub-folder per class, found "
                 f"{len(folders)} ({found}) in {directory!r}; at least 2 are "
-                "needed. Put the pictures of each class in their own folder, e.g. "
-                f"{os.path.join(directory, 'Yor Forger', '001.jpg')!r}. "
-                f"Received: directory={directory!r}"
+                "needed, laid out as <directory>/<class name>/<picture>."
+                f"{advice} Received: directory={directory!r}"
             )
         class_names = folders
     else:
@@ -413,7 +422,7 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
       Yor Forger              3
     Picture size (width x height): all 64 x 64.
     Skipped 1 file or folder (not loaded):
-      Yor Forger/notes.txt: not a picture (or not one of BMP, ...)
+      Yor Forger/notes.txt: not a picture in a supported format (BMP, ...)
     Hints:
       - Small classes: 'Marin Kitagawa' (3), 'Micchon Shikimori' (3), ...
     """
