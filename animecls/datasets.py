@@ -608,6 +608,8 @@ def load_image_folder(
         used 0.3.
     random_state : int, RandomState instance or None, default=42
         Seed of the split; the report used 42. Ignored when ``subset="all"``.
+        Pass the same int for "train" and "test" so they come from one
+        split; None or a RandomState instance gives a new split each call.
     return_X_y : bool, default=False
         If True, return ``(images, target)`` instead of a Bunch.
     class_names : list of str, default=None
