@@ -6,6 +6,7 @@ figure can be composed from several plots and saved by the caller.
 """
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from .evaluation import _history_dict
@@ -74,6 +75,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance=None, axes=Non
             ax.axvline(best, color="0.5", ls="--", lw=1, label=f"best epoch ({best})")
         if chance is not None and "acc" in metric:
             ax.axhline(chance, color="0.3", ls=":", lw=1, label="chance")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"Train vs validation {metric}")
@@ -307,9 +309,10 @@ def plot_comparison(results, *, chance=None, axes=None):
     Parameters
     ----------
     results : sequence of dict
-        One dict per model with ``model`` (name), ``accuracy``,
+        One dict per model with ``model`` (name), ``test_accuracy``,
         ``accuracy_low`` and ``accuracy_high`` (the interval), and optionally
-        ``fit_time`` (seconds).
+        ``fit_time_s`` (seconds): the rows of
+        :func:`~animecls.comparison.compare_models`'s ``table``.
     chance : float, default=None
         Accuracy of guessing, drawn as a dotted line.
     axes : pair of matplotlib Axes, default=None
@@ -324,7 +327,7 @@ def plot_comparison(results, *, chance=None, axes=None):
     if not results:
         raise ValueError("results is empty. Received: []")
     names = [r["model"] for r in results]
-    accuracy = np.array([r["accuracy"] for r in results])
+    accuracy = np.array([r["test_accuracy"] for r in results])
     low = np.array([r["accuracy_low"] for r in results])
     high = np.array([r["accuracy_high"] for r in results])
     if axes is None:
@@ -353,7 +356,7 @@ def plot_comparison(results, *, chance=None, axes=None):
     axes[0].set_xlim(0, 1.02)
     axes[0].set_xlabel("test accuracy (95% interval)")
     if len(axes) > 1:
-        times = [r.get("fit_time", np.nan) for r in results]
+        times = [r.get("fit_time_s", np.nan) for r in results]
         axes[1].barh(rows, times, color="C1")
         axes[1].set_xlabel("training time (s)")
     return axes

@@ -105,17 +105,17 @@ def test_comparison_draws_intervals_and_times():
     results = [
         {
             "model": "cnn",
-            "accuracy": 0.9,
+            "test_accuracy": 0.9,
             "accuracy_low": 0.8,
             "accuracy_high": 0.95,
-            "fit_time": 10.0,
+            "fit_time_s": 10.0,
         },
         {
             "model": "svm",
-            "accuracy": 0.7,
+            "test_accuracy": 0.7,
             "accuracy_low": 0.6,
             "accuracy_high": 0.8,
-            "fit_time": 1.0,
+            "fit_time_s": 1.0,
         },
     ]
     axes = plot_comparison(results, chance=1 / 3)

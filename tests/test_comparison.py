@@ -1,0 +1,138 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+from animecls import _weights  # noqa: E402
+from animecls.comparison import (  # noqa: E402
+    MODEL_NAMES,
+    ImageNetFallbackWarning,
+    compare_models,
+)
+from animecls.datasets import make_characters, save_image_folder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return make_characters(12, image_size=(32, 32), random_state=1)
+
+
+@pytest.fixture(scope="module")
+def run(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "first"
+    result = compare_models(tiny, epochs=1, weights=None, out_dir=out, verbose=0)
+    return result, out
+
+
+def test_every_model_gets_a_row_on_the_same_test_set(run):
+    result, _ = run
+    assert [row["model"] for row in result.table] == list(MODEL_NAMES)
+    assert result.split["n_test"] == 11  # ceil(0.3 * 36)
+    assert result.split["n_fit"] + result.split["n_val"] == 25
+    for row in result.table:
+        assert row["accuracy_low"] <= row["test_accuracy"] <= row["accuracy_high"]
+        assert row["gap"] == pytest.approx(row["train_accuracy"] - row["val_accuracy"])
+        assert row["verdict"] in {"overfitting", "fitting", "underfitting"}
+        assert row["parameters"] > 0 and row["fit_time_s"] >= 0
+    weights = {row["model"]: row["weights"] for row in result.table}
+    assert weights["vgg16_transfer"] == weights["vgg16_svm"] == "none"
+    # the best model has no p-value against itself; every other one has one
+    pvalues = [row["mcnemar_p_vs_best"] for row in result.table]
+    assert sum(p is None for p in pvalues) == 1
+    assert all(0 <= p <= 1 for p in pvalues if p is not None)
+
+
+def test_run_folder_holds_table_figures_histories_and_models(run):
+    result, out = run
+    assert result.run_dir == str(out)
+    assert not out.with_name(out.name + ".incomplete").exists()
+    with open(out / "results.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model"] for r in rows] == list(MODEL_NAMES)
+    markdown = (out / "results.md").read_text(encoding="utf-8")
+    assert "| two_layer_cnn |" in markdown and "McNemar" in markdown
+    histories = json.loads((out / "histories.json").read_text(encoding="utf-8"))
+    assert len(histories["two_layer_cnn"]["val_loss"]) == 1
+    for key in (
+        "comparison",
+        "samples",
+        "curves_two_layer_cnn",
+        "confusion_pixels_svm",
+    ):
+        assert (out / "figures" / f"{key}.png").stat().st_size > 1000
+    saved = sorted(p.name for p in (out / "models").iterdir())
+    assert saved == sorted(
+        f"{n}.npz" if n.endswith("_svm") else f"{n}.keras" for n in MODEL_NAMES
+    )
+
+
+def test_never_overwrites_an_earlier_run(run, tiny):
+    _, out = run
+    before = (out / "results.csv").read_bytes()
+    with pytest.raises(FileExistsError, match="never writes into an earlier run"):
+        compare_models(tiny, models=["pixels_svm"], out_dir=out, verbose=0)
+    assert (out / "results.csv").read_bytes() == before
+
+
+def test_same_seed_same_table(tiny):
+    kwargs = {"models": ["two_layer_cnn", "pixels_svm"], "epochs": 1, "verbose": 0}
+    first = compare_models(tiny, **kwargs)
+    second = compare_models(tiny, **kwargs)
+    for a, b in zip(first.table, second.table, strict=True):
+        assert a["test_accuracy"] == b["test_accuracy"]
+        assert a["val_accuracy"] == b["val_accuracy"]
+
+
+def test_folder_and_bunch_give_the_same_split(tiny, tmp_path):
+    save_image_folder(tiny, tmp_path / "set")
+    kwargs = {"models": ["pixels_svm"], "verbose": 0}
+    from_folder = compare_models(tmp_path / "set", image_size=32, **kwargs)
+    from_bunch = compare_models(tiny, **kwargs)
+    np.testing.assert_array_equal(
+        from_folder.evaluations["pixels_svm"].y_true,
+        from_bunch.evaluations["pixels_svm"].y_true,
+    )
+    assert from_folder.table[0]["test_accuracy"] == from_bunch.table[0]["test_accuracy"]
+
+
+def test_auto_weights_fall_back_loudly_when_offline(tiny, monkeypatch):
+    def offline():
+        raise _weights.WeightsUnavailableError("no network")
+
+    monkeypatch.setattr(_weights, "imagenet_weights_path", offline)
+    with pytest.warns(ImageNetFallbackWarning, match="random weights"):
+        result = compare_models(tiny, models=["vgg16_svm"], verbose=0)
+    assert result.table[0]["weights"] == "none (ImageNet unavailable)"
+
+
+def test_explicit_imagenet_offline_is_an_error(tiny, monkeypatch):
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: no network")  # as get_file raises
+
+    monkeypatch.setattr("keras.utils.get_file", offline)
+    with pytest.raises(_weights.WeightsUnavailableError, match="Three ways out"):
+        compare_models(tiny, models=["vgg16_svm"], weights="imagenet", verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"models": ["resnet"]}, ValueError, r"Received: models=\['resnet'\]"),
+        ({"models": []}, ValueError, r"Received: models=\[\]"),
+        ({"epochs": 0}, ValueError, "Received: epochs=0"),
+        ({"validation_split": 1.0}, ValueError, "Received: validation_split=1.0"),
+        ({"image_size": 16}, ValueError, "Received: image_size=16"),
+        ({"image_size": 48}, ValueError, "data holds 32x32 pictures"),
+    ],
+)
+def test_bad_arguments(tiny, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        compare_models(tiny, verbose=0, **kwargs)
+
+
+def test_bad_data_type():
+    with pytest.raises(TypeError, match="Received: list"):
+        compare_models([1, 2, 3], verbose=0)
