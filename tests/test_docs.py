@@ -1,0 +1,37 @@
+"""The docs show code and output that come from files that run."""
+
+import importlib.util
+import pathlib
+import runpy
+import sys
+
+import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.filterwarnings("ignore::animecls.datasets.SkippedFilesWarning")
+def test_data_guide_snippets_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["data_guide.py", str(tmp_path)])
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(DOCS / "_scripts" / "data_guide.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "(185, 250, 250, 3) uint8" in out
+    assert "129 training and 56 test pictures" in out
+
+
+def test_cli_pages_are_up_to_date():
+    cli_outputs = _load(DOCS / "_scripts" / "cli_outputs.py")
+    for name, text in cli_outputs.outputs().items():
+        committed = (DOCS / "_generated" / name).read_text(encoding="utf-8")
+        assert committed == text, (
+            f"docs/_generated/{name} is stale: run "
+            "python docs/_scripts/cli_outputs.py"
+        )
