@@ -204,7 +204,6 @@ def test_every_outfit_and_accessory_is_drawn(outfit):
 
 
 def test_directory_writes_one_folder_per_character(tmp_path):
-    pytest.importorskip("animecls.datasets").save_image_folder  # noqa: B018
     data = make_characters(2, image_size=SMALL, directory=tmp_path / "set")
     assert len(data.filenames) == 6
     for name in data.target_names:
