@@ -1189,6 +1189,9 @@ def make_characters(
     ValueError
         If ``n_per_class``, ``image_size``, ``characters``, ``difficulty`` or
         ``random_state`` is invalid; the message ends with the value received.
+    FileExistsError
+        If ``directory`` already holds files of the same names; nothing is
+        written then (see :func:`animecls.datasets.save_image_folder`).
 
     See Also
     --------
