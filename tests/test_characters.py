@@ -215,6 +215,14 @@ def test_directory_writes_one_folder_per_character(tmp_path):
         np.testing.assert_array_equal(np.asarray(img.convert("RGB")), data.images[0])
 
 
+def test_directory_is_never_overwritten(tmp_path):
+    make_characters(2, image_size=SMALL, directory=tmp_path)
+    before = sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("*.png"))
+    with pytest.raises(FileExistsError, match="already exist"):
+        make_characters(2, image_size=SMALL, random_state=1, directory=tmp_path)
+    assert sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("*.png")) == before
+
+
 # ------------------------------------------------------------- calibration
 
 
