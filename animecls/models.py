@@ -633,7 +633,7 @@ def load_model(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}. Received: path={path!r}")
     metadata = _read_metadata(path)
-    if metadata["kind"] == "keras":
+    if metadata.get("kind") == "keras":
         try:
             model = keras.saving.load_model(path, safe_mode=True)
         except Exception as error:  # Keras raises many types for a bad archive
