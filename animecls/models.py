@@ -674,18 +674,16 @@ def _image_files(item):
 
 
 def _read_pictures(paths, size):
-    """Read picture files as RGB, resized to ``size`` (height, width)."""
-    from PIL import Image, UnidentifiedImageError
+    """Read picture files as RGB, resized to ``size`` like the folder loader."""
+    from ._images import UnreadableImageError, read_image
 
     pictures = np.empty((len(paths), size[0], size[1], 3), dtype=np.uint8)
     for index, path in enumerate(paths):
         try:
-            with Image.open(path) as image:
-                image = image.convert("RGB")
-                if image.size != (size[1], size[0]):
-                    image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-                pictures[index] = np.asarray(image)
-        except (UnidentifiedImageError, OSError) as error:
+            # The loader's own decoder: EXIF orientation, any colour mode to
+            # RGB, the same resize, so a picture is seen as in training.
+            read_image(path, image_size=tuple(size), out=pictures[index])
+        except UnreadableImageError as error:
             raise ValueError(
                 f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
             ) from None
@@ -709,7 +707,8 @@ def predict(model, images, *, class_names=None, batch_size=32):
         A picture file, a folder of pictures (not recursive), a list of
         either, or an array of pictures ``(n_images, height, width, 3)`` (or
         one picture ``(height, width, 3)``) of the model's input size.
-        Files are converted to RGB and resized to the model's input size.
+        Files are decoded as :func:`animecls.datasets.load_image_folder`
+        does (RGB, EXIF orientation, stretched to the model's input size).
     class_names : list of str or None, default=None
         Names of the classes; by default the ones saved with the model.
     batch_size : int, default=32
