@@ -10,7 +10,21 @@ datasets
     Load a folder of pictures (one sub-folder per character) and generate the
     embedded default data set of drawn characters.
 models
-    Keras builders for the report's networks.
+    Keras builders for the report's networks, saving, loading and predicting
+    (imports TensorFlow).
+training
+    The report's training recipes, seeded, and fast training of a frozen
+    base's head on features computed once (imports TensorFlow).
+embeddings
+    VGG16 embeddings and classical features as scikit-learn transformers,
+    and SVM pipelines on them (imports TensorFlow).
+evaluation
+    Accuracy with confidence intervals, McNemar's test, the generalization
+    gap.
+plotting
+    Training curves, confusion matrices, prediction grids, comparisons.
+comparison
+    Every model on one split, compared honestly (``animecls compare``).
 cli
     The ``animecls`` command.
 """

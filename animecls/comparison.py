@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -142,27 +143,37 @@ def _image_size(data, image_size, quick):
     return _QUICK_IMAGE_SIZE if quick else _FULL_IMAGE_SIZE
 
 
-def _new_run_dir(out_dir):
-    """Create ``out_dir`` (or a numbered sibling), never reusing a folder."""
-    path = Path(out_dir)
-    if path.exists():
+_INCOMPLETE_MARKER = ".animecls-incomplete"
+
+
+def _run_paths(out_dir):
+    """Return (partial, final) paths of a new run folder; refuse an old one."""
+    final = Path(out_dir)
+    if final.exists():
         raise FileExistsError(
-            f"{os.fspath(path)!r} already exists; a comparison never writes into "
+            f"{os.fspath(final)!r} already exists; a comparison never writes into "
             "an earlier run folder. Choose another --out, or leave it out for a "
             "new time-stamped folder under runs/."
         )
-    # Results appear under the final name only once complete, so an
-    # interrupted run never looks finished.
-    partial = path.with_name(path.name + ".incomplete")
+    return final.with_name(final.name + ".incomplete"), final
+
+
+def _start_run_dir(partial):
+    """Create the folder results are written into before they are complete."""
     if partial.exists():
-        raise FileExistsError(
-            f"{os.fspath(partial)!r} is left from an interrupted run; delete it "
-            "to rerun into the same folder."
-        )
-    partial.mkdir(parents=True)
-    (partial / "models").mkdir()
+        if not (partial / _INCOMPLETE_MARKER).exists():
+            raise FileExistsError(
+                f"{os.fspath(partial)!r} exists and was not made by animecls; "
+                "move it away or choose another --out."
+            )
+        # Left by a run interrupted while writing: nothing in it is complete.
+        shutil.rmtree(partial)
+    (partial / "models").mkdir(parents=True)
     (partial / "figures").mkdir()
-    return partial, path
+    (partial / _INCOMPLETE_MARKER).write_text(
+        "This run was interrupted before its results were complete.\n",
+        encoding="utf-8",
+    )
 
 
 def _keras_fit(name, bunch, split, settings, weights, verbose):
@@ -449,8 +460,10 @@ def compare_models(
     out_dir : path-like, default=None
         Write a run folder here (it must not exist yet): ``results.csv``,
         ``results.md``, ``histories.json``, ``figures/*.png`` and
-        ``models/``. While running, the folder is called
-        ``<out_dir>.incomplete``; it gets its name only when complete.
+        ``models/``. Files are written once training is over, into
+        ``<out_dir>.incomplete``, renamed to ``out_dir`` when all are
+        written; an interrupted run leaves no folder that looks complete, and
+        a rerun with the same ``out_dir`` starts afresh.
     cache_dir : path-like, default=None
         Keep VGG16 features on disk so a second run skips the extraction.
     verbose : int, default=1
@@ -492,7 +505,7 @@ def compare_models(
         raise ValueError(f"epochs must be at least 1. Received: epochs={epochs}")
     partial = final = None
     if out_dir is not None:
-        partial, final = _new_run_dir(out_dir)
+        partial, final = _run_paths(out_dir)
 
     bunch = _load_data(data, size, verbose)
     target = np.asarray(bunch.target)
@@ -586,8 +599,12 @@ def compare_models(
         figures={},
     )
     if partial is not None:
+        # Training is over; results exist under the final name only once every
+        # file is written, so an interrupted run never looks finished.
+        _start_run_dir(partial)
         _write_run(partial, bunch, split, outcomes, table, meta, weights_label)
         result.figures = _save_figures(partial, bunch, split, outcomes, table)
+        (partial / _INCOMPLETE_MARKER).unlink()
         partial.rename(final)
         result.figures = {
             k: str(final / Path(v).relative_to(partial))

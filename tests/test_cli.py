@@ -89,3 +89,53 @@ def test_unknown_difficulty_is_a_clean_error(tmp_path, capsys):
     status = main(["data", "make", str(tmp_path / "x"), "--difficulty", "extreme"])
     assert status == 1
     assert "extreme" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tiny_folder(tmp_path):
+    from animecls.datasets import make_characters
+
+    folder = tmp_path / "tiny"
+    make_characters(8, image_size=(32, 32), directory=folder)
+    return folder
+
+
+def test_compare_writes_a_run_folder_and_prints_the_table(
+    tiny_folder, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    argv = ["compare", str(tiny_folder), "--image-size", "32", "--epochs", "1"]
+    argv += ["--weights", "none", "--models", "two_layer_cnn,pixels_svm"]
+    assert main(argv + ["--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "| two_layer_cnn |" in captured.out and "| pixels_svm |" in captured.out
+    assert "[1/2] two_layer_cnn" in captured.err
+    assert (out / "results.csv").exists() and (
+        out / "figures" / "comparison.png"
+    ).exists()
+
+    # A second run into the same folder is refused, and the first run is intact.
+    before = (out / "results.csv").read_bytes()
+    assert main(argv + ["--out", str(out)]) == 1
+    assert "never writes into an earlier run folder" in capsys.readouterr().err
+    assert (out / "results.csv").read_bytes() == before
+
+
+def test_compare_bad_model_name_is_a_clean_error(tiny_folder, capsys):
+    assert main(["compare", str(tiny_folder), "--models", "resnet"]) == 1
+    err = capsys.readouterr().err
+    assert "Received: models=['resnet']" in err and "Traceback" not in err
+
+
+def test_compare_offline_imagenet_is_a_clean_error(
+    tiny_folder, tmp_path, capsys, monkeypatch
+):
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: no network")  # as get_file raises
+
+    monkeypatch.setattr("keras.utils.get_file", offline)
+    argv = ["compare", str(tiny_folder), "--image-size", "32", "--models", "vgg16_svm"]
+    assert main(argv + ["--weights", "imagenet", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animecls: error:") or "animecls: error:" in err
+    assert "Three ways out" in err and "Traceback" not in err

@@ -136,3 +136,36 @@ def test_bad_arguments(tiny, kwargs, error, message):
 def test_bad_data_type():
     with pytest.raises(TypeError, match="Received: list"):
         compare_models([1, 2, 3], verbose=0)
+
+
+def test_interrupted_run_never_looks_complete_and_can_be_rerun(
+    tiny, tmp_path, monkeypatch
+):
+    from animecls import comparison
+
+    out = tmp_path / "run"
+    kwargs = {"models": ["pixels_svm"], "out_dir": out, "verbose": 0}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(comparison, "_save_figures", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            compare_models(tiny, **kwargs)
+    assert not out.exists()
+    partial = tmp_path / "run.incomplete"
+    assert (partial / ".animecls-incomplete").exists()
+
+    result = compare_models(tiny, **kwargs)
+    assert result.run_dir == str(out) and not partial.exists()
+    assert not (out / ".animecls-incomplete").exists()
+
+
+def test_a_foreign_incomplete_folder_is_left_alone(tiny, tmp_path):
+    foreign = tmp_path / "run.incomplete"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="was not made by animecls"):
+        compare_models(tiny, models=["pixels_svm"], out_dir=tmp_path / "run", verbose=0)
+    assert (foreign / "mine.txt").read_text() == "keep me"
