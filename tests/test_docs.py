@@ -1,6 +1,7 @@
 """The docs show code and output that come from files that run."""
 
 import importlib.util
+import json
 import pathlib
 import runpy
 import sys
@@ -32,6 +33,14 @@ def test_cli_pages_are_up_to_date():
     for name, text in cli_outputs.outputs().items():
         committed = (DOCS / "_generated" / name).read_text(encoding="utf-8")
         assert committed == text, (
-            f"docs/_generated/{name} is stale: run "
-            "python docs/_scripts/cli_outputs.py"
+            f"docs/_generated/{name} is stale: run python docs/_scripts/cli_outputs.py"
         )
+
+
+def test_calibration_table_is_up_to_date():
+    script = _load(DOCS / "_scripts" / "calibration_table.py")
+    expected = script.render(json.loads(script.RESULTS.read_text()))
+    assert script.OUTPUT.read_text(encoding="utf-8") == expected, (
+        "docs/_generated/calibration.md is stale: run "
+        "python docs/_scripts/calibration_table.py"
+    )
