@@ -80,7 +80,11 @@ print(result.markdown)
 fig = plt.figure(figsize=(10, 7), layout="constrained")
 top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.1))
 chance = 1 / len(result.target_names)
-plot_comparison(result.table, chance=chance, axes=top.subplots(1, 2))
+plot_comparison(
+    result.table,
+    chance=chance,
+    axes=top.subplots(1, 2, sharey=True, width_ratios=(2, 1)),
+)
 if "two_layer_cnn" in result.histories:
     axes = plot_history(
         result.histories["two_layer_cnn"], chance=chance, axes=bottom.subplots(1, 2)
@@ -93,7 +97,14 @@ for name, path in sorted(result.figures.items()):
 
 # %%
 # ## What to expect
-# Measured with `ANIMECLS_WEIGHTS=none` (no network here). With ImageNet
-# weights the VGG16 rows are much higher; the docs show both where measured.
+# Measured offline with `ANIMECLS_WEIGHTS=none`, about three and a half
+# minutes on two CPU cores, with a run folder of about 800 MB (mostly the
+# CNN's 63 million weights). Test accuracy on the 56 pictures: the report's
+# CNN 0.73 (95% CI 0.60-0.83), overfitting with a gap of about 0.23; VGG16
+# embeddings + SVM 0.68 (0.55-0.79); raw pixels 0.64 (0.51-0.76); the VGG16
+# transfer model 0.57 (0.44-0.69); colour histograms 0.45 (0.32-0.58).
+# McNemar's test separates only the last two from the CNN (p < 0.05): the test
+# set cannot tell the CNN from the two SVMs above. With ImageNet weights the
+# VGG16 rows are much higher; the docs show both where measured.
 if plt.get_backend().lower() != "agg":
     plt.show()

@@ -150,11 +150,14 @@ fig.savefig(os.path.join(OUT, "sigmoid_vs_softmax.png"), dpi=100)
 
 # %%
 # ## What to expect
-# Measured with `ANIMECLS_WEIGHTS=none` (no network here), the defaults give a
-# model that learns little: random VGG16 features are poor, which is the
-# point of ImageNet weights. With ImageNet weights the numbers are much higher;
-# the docs show both where they were measured. The softmax outputs always sum
-# to 1; the sigmoid ones do not.
+# Measured offline with `ANIMECLS_WEIGHTS=none`: about four minutes on two CPU
+# cores, mostly fine-tuning (30-40 s per epoch). Random VGG16 features are
+# poor: the head ends at 0.72 training and 0.62 validation accuracy and gets
+# 28 of 56 test pictures right (0.50, 95% CI 0.37-0.63); fine-tuning reaches
+# 35 of 56 (0.625, 0.49-0.74), a gain McNemar's test does not confirm
+# (p = 0.09). With ImageNet weights both are much higher, which is the
+# point of transfer learning; the docs show both where measured. Whatever the
+# weights, the softmax outputs sum to 1 and the sigmoid ones do not (1.48).
 print(f"Figures written to {OUT}")
 if plt.get_backend().lower() != "agg":
     plt.show()
