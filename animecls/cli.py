@@ -135,6 +135,7 @@ def _compare(args):
         quick=args.quick,
         random_state=args.seed,
         out_dir=out,
+        save_models=not args.no_save_models,
         cache_dir=args.cache_dir,
         verbose=1,
     )
@@ -297,6 +298,11 @@ def build_parser():
         "--quick",
         action="store_true",
         help="64x64 pictures and 5 epochs: the whole comparison in about a minute",
+    )
+    compare.add_argument(
+        "--no-save-models",
+        action="store_true",
+        help="do not save the trained models (the report's CNN alone is ~720 MB)",
     )
     compare.add_argument(
         "--cache-dir",

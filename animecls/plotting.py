@@ -358,6 +358,7 @@ def plot_comparison(results, *, chance=None, axes=None):
     if len(axes) > 1:
         times = [r.get("fit_time_s", np.nan) for r in results]
         axes[1].barh(rows, times, color="C1")
+        axes[1].set_yticks(rows, names)
         axes[1].set_xlabel("training time (s)")
     return axes
 

@@ -169,3 +169,12 @@ def test_a_foreign_incomplete_folder_is_left_alone(tiny, tmp_path):
     with pytest.raises(FileExistsError, match="was not made by animecls"):
         compare_models(tiny, models=["pixels_svm"], out_dir=tmp_path / "run", verbose=0)
     assert (foreign / "mine.txt").read_text() == "keep me"
+
+
+def test_models_can_be_left_unsaved(tiny, tmp_path):
+    out = tmp_path / "run"
+    compare_models(
+        tiny, models=["pixels_svm"], out_dir=out, save_models=False, verbose=0
+    )
+    assert list((out / "models").iterdir()) == []
+    assert (out / "results.csv").exists()

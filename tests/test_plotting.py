@@ -125,6 +125,10 @@ def test_comparison_draws_intervals_and_times():
     assert sorted(p.get_width() for p in axes[1].patches) == [1.0, 10.0]
     with pytest.raises(ValueError, match="results is empty"):
         plot_comparison([])
+    # Separate axes: the time panel names its rows too.
+    _, separate = plt.subplots(1, 2)
+    plot_comparison(results, axes=separate)
+    assert {t.get_text() for t in separate[1].get_yticklabels()} == {"cnn", "svm"}
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne"])
