@@ -369,7 +369,7 @@ def _save_figures(run_dir, bunch, split, outcomes, table):
 
     def save(key, figure):
         path = run_dir / "figures" / f"{key}.png"
-        figure.savefig(path, dpi=100)
+        figure.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(figure)
         figures[key] = str(path)
 

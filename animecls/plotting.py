@@ -107,6 +107,9 @@ def plot_confusion_matrix(
         The display, with ``ax_`` and ``figure_`` set.
     """
     labels = None if target_names is None else np.arange(len(target_names))
+    if ax is None:
+        # Room for long character names under and beside the matrix.
+        _, ax = _pyplot().subplots(figsize=(5.5, 5), layout="constrained")
     display = ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
