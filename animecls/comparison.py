@@ -308,19 +308,9 @@ def results_markdown(table):
             f"{row['test_accuracy']:.3f} ({row['accuracy_low']:.2f}-"
             f"{row['accuracy_high']:.2f})"
         )
+        # The columns after the accuracy interval, in the CSV's order.
         cells = [row["model"], accuracy] + [
-            _format(row[c], c)
-            for c in (
-                "test_loss",
-                "train_accuracy",
-                "val_accuracy",
-                "gap",
-                "verdict",
-                "mcnemar_p_vs_best",
-                "parameters",
-                "fit_time_s",
-                "weights",
-            )
+            _format(row[c], c) for c in _COLUMNS[_COLUMNS.index("test_loss") :]
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
