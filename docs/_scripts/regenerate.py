@@ -7,7 +7,8 @@ Run from the repository root::
 
 The quick part redraws the pictures and renders the tables from the committed
 measurements. ``--slow`` first reruns the measurements themselves (the
-calibration benchmark, several minutes on two cores).
+calibration benchmark and the full comparison on the drawn characters and on
+real faces: about twenty minutes on two cores).
 """
 
 import pathlib
@@ -17,7 +18,10 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
-SLOW = [ROOT / "benchmarks" / "calibrate_characters.py"]
+SLOW = [
+    ROOT / "benchmarks" / "calibrate_characters.py",
+    HERE / "comparison_results.py",
+]
 QUICK = [
     HERE / "characters_grid.py",
     HERE / "difficulty_grid.py",
