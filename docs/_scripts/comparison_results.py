@@ -31,7 +31,7 @@ FACES = pathlib.Path(
         "ANIMECLS_FACES_DIR", ROOT.parent / "shared" / "datasets" / "anime-faces-6"
     )
 )
-FIGURES = ("comparison", "curves_two_layer_cnn", "predictions_two_layer_cnn")
+FIGURES = ("comparison", "curves_two_layer_cnn")
 
 
 def run(name, data, weights, workdir):
