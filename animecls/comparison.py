@@ -347,6 +347,7 @@ def _save_figures(run_dir, bunch, split, outcomes, table):
         plot_comparison,
         plot_confident_mistakes,
         plot_confusion_matrix,
+        plot_embedding_projection,
         plot_history,
         plot_predictions,
         plot_samples,
@@ -388,6 +389,12 @@ def _save_figures(run_dir, bunch, split, outcomes, table):
             )
             if axes is not None:
                 save(f"mistakes_{name}", axes[0].figure)
+    if "vgg16_svm" in outcomes:
+        # What the SVM sees: the test pictures' VGG16 embeddings, in 2-D.
+        embedder = outcomes["vgg16_svm"].model.named_steps["embed"]
+        ax = plot_embedding_projection(embedder.transform(x_test), y_test, names)
+        ax.set_title("PCA of the test pictures' VGG16 embeddings")
+        save("projection_vgg16_svm", ax.figure)
     return figures
 
 
