@@ -60,7 +60,8 @@ def _seed(random_state):
     tf.config.experimental.enable_op_determinism()
 
 
-def _settings(model, recipe, overrides):
+def _settings(model, recipe, **overrides):
+    """Return the recipe's settings with every override that is not None."""
     if recipe is None:
         builder = getattr(model, "_animecls_info", {}).get("builder", "")
         recipe = {
@@ -234,13 +235,11 @@ def fit_model(
     settings = _settings(
         model,
         recipe,
-        {
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "optimizer": optimizer,
-            "batch_size": batch_size,
-            "validation_split": validation_split,
-        },
+        epochs=epochs,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        validation_split=validation_split,
     )
     x, y = _check_xy(x, y, model)
     if validation_data is not None:
@@ -383,13 +382,11 @@ def fit_transfer_head(
     settings = _settings(
         model,
         recipe,
-        {
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "optimizer": optimizer,
-            "batch_size": batch_size,
-            "validation_split": validation_split,
-        },
+        epochs=epochs,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        validation_split=validation_split,
     )
     x, y = _check_xy(x, y, model)
     extractor, head = _split_transfer_model(model)
