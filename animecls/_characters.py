@@ -236,6 +236,15 @@ DEFAULT_CHARACTERS = (
         outfit_colors=("#1b1a1f", "#9e1b2c"),
     ),
 )
+"""The three default designs, named after the report's characters.
+
+Alphabetical, so that their class numbers are the ones
+:func:`~animecls.datasets.load_image_folder` gives the folders
+:func:`~animecls.datasets.save_image_folder` writes: Marin Kitagawa (long
+blonde hair with pink tips, earrings, white shirt and red tie), Micchon
+Shikimori (pink bob with blunt bangs, hair clips, navy blazer) and Yor Forger
+(long black hair, gold hairband and earrings, black dress).
+"""
 
 
 # Named difficulty levels; "default" is calibrated so that the report's
