@@ -299,3 +299,16 @@ def test_overlap_measures_the_share_of_heat():
 def test_overlap_bad_arguments(heatmaps, masks, message):
     with pytest.raises(ValueError, match=message):
         heatmap_overlap(heatmaps, masks)
+
+
+def test_confident_predictions_still_give_maps():
+    # Softmax saturates at a probability of exactly 1 in float32, where its
+    # gradient vanishes; the raw class score keeps the map.
+    keras.utils.set_random_seed(1)
+    model = build_two_layer_cnn((SIZE, SIZE, 3), num_classes=2, pooling="avg")
+    predictions = model.get_layer("predictions")
+    predictions.kernel.assign(predictions.kernel * 1e4)
+    pictures = _pictures(3)
+    assert np.all(model.predict(pictures, verbose=0).max(axis=1) == 1.0)
+    heatmaps = grad_cam(model, pictures)
+    assert np.all(heatmaps.max(axis=(1, 2)) > 0)
