@@ -651,7 +651,7 @@ def leak_free_split(target, groups, *, test_size=0.3, random_state=42):
         missing = np.setdiff1d(np.unique(target), target[part])
         if len(missing):
             raise ValueError(
-                f"class {missing[0]!r} gets no {side} picture: it has too few "
+                f"class {missing.tolist()[0]!r} gets no {side} picture: it has too few "
                 "groups to appear on both sides. Add pictures or drop the "
                 f"class. Received: test_size={test_size!r}"
             )
