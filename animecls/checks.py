@@ -423,7 +423,7 @@ def _check_validation(target, validation, max_proportion_gap):
                 "validation must be a fraction or a pair (x_val, y_val). "
                 f"Received: validation of length {len(validation)}"
             )
-        train_labels, val_labels = labels, _labels(validation[1])
+        val_labels = _labels(validation[1])
         described = "the validation labels given"
         n_train = len(labels)
     else:
@@ -435,7 +435,7 @@ def _check_validation(target, validation, max_proportion_gap):
             )
         # Keras' own split point: the first floor(n * (1 - v)) train, unshuffled.
         n_train = int(math.floor(len(labels) * (1.0 - fraction)))
-        train_labels, val_labels = labels[:n_train], labels[n_train:]
+        val_labels = labels[n_train:]
         described = (
             f"the last {len(val_labels)} of {len(labels)} targets, which Keras' "
             f"fit(validation_split={fraction:g}) keeps for validation before any "
@@ -486,7 +486,6 @@ def _check_validation(target, validation, max_proportion_gap):
                 "pass validation_data=(x_val, y_val).",
             )
         )
-    del train_labels  # the comparison is against all targets, see Notes
     return findings, n_train
 
 
