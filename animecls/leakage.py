@@ -262,14 +262,19 @@ def hamming_distances(hashes, other=None):
     return np.rint(distances).astype(int)
 
 
-def _digests(pictures):
-    """One digest of each picture's shape, dtype and bytes: equal means exact."""
-    return [
+def _exact(first, second=None):
+    """Return where two pictures are the same array: shape, dtype and bytes."""
+    digests = [
         hashlib.sha1(
             f"{p.dtype.str}{p.shape}".encode() + np.ascontiguousarray(p).tobytes()
         ).hexdigest()
-        for p in pictures
+        for p in first + (second or [])
     ]
+    # Small integer ids compare faster than digest strings in the n x m matrix.
+    _, ids = np.unique(digests, return_inverse=True)
+    ids = ids.ravel()
+    other = ids[len(first) :] if second else ids
+    return ids[: len(first), None] == other[None, :]
 
 
 def _flipped(pictures):
@@ -388,8 +393,7 @@ def find_duplicates(
     pictures = _as_image_list(images)
     filenames = _check_filenames(filenames, len(pictures), "filenames")
     hashes, _, distances = _distances(pictures, None, hash_size, method, flips)
-    digests = np.asarray(_digests(pictures))
-    exact = digests[:, None] == digests[None, :]
+    exact = _exact(pictures)
     return Bunch(
         pairs=_pairs(distances, exact, threshold, within=True),
         hashes=hashes,
@@ -477,9 +481,7 @@ def find_leaks(
     train_filenames = _check_filenames(train_filenames, len(train), "train_filenames")
     test_filenames = _check_filenames(test_filenames, len(test), "test_filenames")
     _, _, distances = _distances(train, test, hash_size, method, flips)
-    train_digests = np.asarray(_digests(train))
-    test_digests = np.asarray(_digests(test))
-    exact = train_digests[:, None] == test_digests[None, :]
+    exact = _exact(train, test)
     found = _pairs(distances, exact, threshold, within=False)
     pairs = np.empty(len(found), dtype=_LEAK_DTYPE)
     pairs["train"], pairs["test"] = found["i"], found["j"]
