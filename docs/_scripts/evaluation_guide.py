@@ -97,6 +97,8 @@ record.stop()
 
 record.start("gap-thresholds", checked=True)
 # --8<-- [start:gap-thresholds]
+import textwrap
+
 from animecls.evaluation import generalization_gap
 
 # Per-epoch values as model.fit records them (a made-up run of 4 epochs).
@@ -109,7 +111,7 @@ curves = {
 for overfit_gap in (0.1, 0.2):
     summary = generalization_gap(curves, overfit_gap=overfit_gap)
     print(f"overfit_gap={overfit_gap}: {summary.verdict}")
-    print(f"  {summary.explanation}")
+    print(textwrap.fill(summary.explanation, width=72))
 # --8<-- [end:gap-thresholds]
 record.stop()
 
@@ -157,7 +159,8 @@ record.stop()
 record.start("gap")
 # --8<-- [start:gap]
 summary = generalization_gap(history)
-print(f"{summary.verdict}: {summary.explanation}")
+print(summary.verdict)
+print(textwrap.fill(summary.explanation, width=72))
 print(f"lowest validation loss at epoch {summary.best_epoch}")
 # --8<-- [end:gap]
 record.stop()

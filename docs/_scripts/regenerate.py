@@ -21,12 +21,15 @@ ROOT = HERE.parents[1]
 SLOW = [
     ROOT / "benchmarks" / "calibrate_characters.py",
     HERE / "comparison_results.py",
+    HERE / "example_figures.py",
 ]
 QUICK = [
     HERE / "characters_grid.py",
     HERE / "difficulty_grid.py",
     HERE / "calibration_table.py",
     HERE / "cli_outputs.py",
+    HERE / "models_guide.py",
+    HERE / "evaluation_guide.py",
 ]
 
 
