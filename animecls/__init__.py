@@ -25,6 +25,14 @@ plotting
     Training curves, confusion matrices, prediction grids, comparisons.
 comparison
     Every model on one split, compared honestly (``animecls compare``).
+checks
+    ``check_model``, a lint for the report's kinds of mistakes before
+    training, and the shuffled-labels memorising test.
+leakage
+    Exact and near-duplicate pictures across a split (perceptual hashes), and
+    a split that keeps duplicates together.
+interpretation
+    Grad-CAM heat maps of what a network looks at (imports TensorFlow).
 cli
     The ``animecls`` command.
 """

@@ -11,7 +11,8 @@ def test_version_is_a_string():
 def test_import_does_not_pull_tensorflow():
     # A fresh interpreter: this test process may already have imported TF.
     code = (
-        "import sys, animecls, animecls.datasets, animecls.cli; "
+        "import sys, animecls, animecls.datasets, animecls.cli, animecls.leakage, "
+        "animecls.checks; "
         "bad = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules); "
         "print(','.join(bad))"
     )
