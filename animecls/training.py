@@ -150,7 +150,7 @@ def _announce(model, settings, verbose, mode):
         f"Training {model.name} on {mode}: recipe {settings['recipe']} "
         f"({settings['optimizer']}, learning rate {settings['learning_rate']:g}, "
         f"{settings['epochs']} epochs, batch {settings['batch_size']}, "
-        f"validation_split {settings['validation_split']}); weights: {label}"
+        f"validation_split {settings['validation_split']:.2f}); weights: {label}"
     )
 
 

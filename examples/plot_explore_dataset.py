@@ -132,7 +132,7 @@ fig.savefig(os.path.join(OUT, "difficulty_levels.png"), dpi=100)
 
 # %%
 # ## What to expect
-# With the defaults with the defaults: 185 pictures of 3 characters (62, 62
+# With the defaults: 185 pictures of 3 characters (62, 62
 # and 61), all 250 x 250. The scan skips `notes.txt` (not a picture) but
 # counts `broken.png`, whose header is fine; the loader then skips it as
 # truncated, so 185 pictures load. "easy" pictures are clean portraits;

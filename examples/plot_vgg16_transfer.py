@@ -82,7 +82,7 @@ head_result = evaluate(model, X_test, y_test, target_names=names)
 
 # %%
 # Phase 2, fine-tuning: unfreeze the last convolution block and train the whole
-# model on the pictures with a learning rate ten times lower, so the ImageNet
+# model on the pictures with half the learning rate (1e-5), so the ImageNet
 # features are adjusted rather than destroyed. This pass is slow on a CPU:
 # every picture goes through VGG16 at every epoch.
 unfreeze_top(model, from_layer="block5_conv1")
