@@ -6,6 +6,7 @@ design sheet (:class:`CharacterDesign`), deterministically from a seed.
 """
 
 import colorsys
+import contextlib
 import io
 import math
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ __all__ = [
     "CharacterDesign",
     "DEFAULT_CHARACTERS",
     "DIFFICULTY_LEVELS",
+    "TRAITS",
     "make_characters",
+    "make_shortcut_characters",
 ]
 
 HAIR_STYLES = ("long", "bob", "short", "ponytail", "twintails")
@@ -34,6 +37,10 @@ ACCESSORIES = (
     "hair_flower",
     "choker",
 )
+# What tells the designs apart, as masks can mark it; the rest of the figure
+# (skin, face, brows, nose, mouth) looks the same on every character.
+TRAITS = ("hair", "eyes", "accessories", "outfit")
+NUISANCES = ("background", "watermark")
 
 
 def _parse_color(value, field):
@@ -328,7 +335,7 @@ class _Pen:
     become polygons so that they tilt with the rest.
     """
 
-    def __init__(self, canvas, unit, origin, angle, mirror):
+    def __init__(self, canvas, unit, origin, angle, mirror, masks=None):
         self.canvas = canvas
         self.unit = unit
         self._origin = origin
@@ -336,6 +343,21 @@ class _Pen:
         self._flip = -1.0 if mirror else 1.0
         # "RGBA" on an RGB picture blends translucent fills (blush, shine).
         self._draw = ImageDraw.Draw(canvas, "RGBA")
+        self._masks = masks
+        self._part = None
+
+    @contextlib.contextmanager
+    def drawing(self, part):
+        """Mark what is drawn inside the block as ``part`` of the figure."""
+        before, self._part = self._part, part
+        try:
+            yield
+        finally:
+            self._part = before
+
+    def _mark(self, shape, xy, fill, **options):
+        if self._masks is not None:
+            self._masks.mark(shape, xy, self._part, _is_opaque(fill), **options)
 
     def xy(self, points):
         u, c, s, f = self.unit, self._cos, self._sin, self._flip
@@ -361,7 +383,9 @@ class _Pen:
         return max(1, int(round(width * self.unit)))
 
     def polygon(self, points, fill, outline=None, width=0.0):
-        self._draw.polygon(self.xy(points), fill=fill)
+        xy = self.xy(points)
+        self._draw.polygon(xy, fill=fill)
+        self._mark("polygon", xy, fill)
         if outline is not None and width > 0:
             self.line(points + points[:1], outline, width)
 
@@ -370,22 +394,86 @@ class _Pen:
         cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
         points = [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in _CIRCLE]
         if fill is not None:
-            self._draw.polygon(self.xy(points), fill=fill)
+            xy = self.xy(points)
+            self._draw.polygon(xy, fill=fill)
+            self._mark("polygon", xy, fill)
         if outline is not None and width > 0:
             self.line(points + points[:1], outline, width)
 
     def line(self, points, fill, width):
-        self._draw.line(self.xy(points), fill=fill, width=self.px(width), joint="curve")
+        xy, px = self.xy(points), self.px(width)
+        self._draw.line(xy, fill=fill, width=px, joint="curve")
+        self._mark("line", xy, fill, width=px, joint="curve")
 
     def hair(self, polygons, gradient, outline, width):
         """Fill hair shapes with a colour gradient, then ink them."""
         mask = Image.new("L", self.canvas.size, 0)
         draw = ImageDraw.Draw(mask)
         for points in polygons:
-            draw.polygon(self.xy(points), fill=255)
+            xy = self.xy(points)
+            draw.polygon(xy, fill=255)
+            self._mark("polygon", xy, _WHITE)
         self.canvas.paste(gradient, (0, 0), mask)
         for points in polygons:
             self.line(points + points[:1], outline, width)
+
+
+def _is_opaque(color):
+    return len(color) == 3 or color[3] == 255
+
+
+class _Masks:
+    """Where the pen drew the figure and its traits, at the pen's resolution.
+
+    Opaque shapes of a trait paint the trait mask, opaque shapes of any other
+    part erase it (the face covers the hair behind it), and see-through
+    fills (blush, shine, lenses) leave it as it was.
+    """
+
+    def __init__(self, size, traits):
+        self.traits = frozenset(traits)
+        self.images = {
+            "masks": Image.new("L", size, 0),
+            "silhouettes": Image.new("L", size, 0),
+        }
+        self._traits = ImageDraw.Draw(self.images["masks"])
+        self._figure = ImageDraw.Draw(self.images["silhouettes"])
+
+    def mark(self, shape, xy, part, opaque, **options):
+        getattr(self._figure, shape)(xy, fill=255, **options)
+        if opaque:
+            value = 255 if part in self.traits else 0
+            getattr(self._traits, shape)(xy, fill=value, **options)
+
+    def erase_drawer(self):
+        return [ImageDraw.Draw(im) for im in self.images.values()]
+
+    def resized(self, width, height):
+        """Return the masks at the picture's size: True where over half covered."""
+        return {
+            key: np.asarray(im.resize((width, height), Image.Resampling.BOX)) > 128
+            for key, im in self.images.items()
+        }
+
+
+class _Covering:
+    """Draw on the picture and erase the same shapes from the masks."""
+
+    def __init__(self, img, masks):
+        self._draw = ImageDraw.Draw(img)
+        self._erasers = [] if masks is None else masks.erase_drawer()
+
+    def __getattr__(self, shape):
+        def draw(xy, **options):
+            getattr(self._draw, shape)(xy, **options)
+            for eraser in self._erasers:
+                covered = {
+                    k: (0 if k in ("fill", "outline") and v is not None else v)
+                    for k, v in options.items()
+                }
+                getattr(eraser, shape)(xy, **covered)
+
+        return draw
 
 
 def _strand(outer, tip, inner):
@@ -583,7 +671,8 @@ def _eye(pen, cx, cy, side, look):
     if state == "half":
         drop = 3.8
         lid = [(-7.5, -9), (9, -9), (9, -3.6), (0, -1.8), (-7.5, -2.6)]
-        pen.polygon(at(lid), look["skin"])
+        with pen.drawing("face"):
+            pen.polygon(at(lid), look["skin"])
     lash = [(-6.6, -2.8), (-3.6, -6.1), (0, -7.1), (3.6, -6.7), (6.6, -4.8),
             (8.6, -2.2), (6.5, -3.0), (3.6, -4.9), (0, -5.5), (-3.6, -4.8),
             (-6.2, -2.0)]  # fmt: skip
@@ -616,7 +705,8 @@ def _outfit(pen, look):
     kind = look["outfit"]
     pen.polygon(_spline(_TORSO, closed=True, steps=3), main, _outline_of(main), lw)
     if kind == "shirt":
-        pen.polygon([(44.6, 68.4), (55.4, 68.4), (50, 76.5)], skin)
+        with pen.drawing("face"):
+            pen.polygon([(44.6, 68.4), (55.4, 68.4), (50, 76.5)], skin)
         collar = [(44.2, 67.6), (50, 76.8), (42.5, 79), (39.5, 70.5)]
         pen.polygon(collar, main, _outline_of(main), lw)
         pen.polygon(_mirror(collar), main, _outline_of(main), lw)
@@ -648,7 +738,8 @@ def _outfit(pen, look):
                       ink, 0.7 * lw)  # fmt: skip
     elif kind == "dress":
         neck = [(42.5, 68.5), (57.5, 68.5), (56, 74), (50, 77), (44, 74)]
-        pen.polygon(neck, skin)
+        with pen.drawing("face"):
+            pen.polygon(neck, skin)
         trim = [(41.5, 69), (44, 74.8), (50, 78), (56, 74.8), (58.5, 69)]
         pen.line(trim, accent, 1.6 * lw)
         for dx, dy in ((0, 0), (2.1, 1.2), (-1.8, 1.6), (0.6, -2), (-2.1, -1)):
@@ -712,47 +803,57 @@ def _draw_character(pen, look, rng):
     hair_ink = _outline_of(look["hair"], 0.5)
     skin_ink = _shade(skin, 0.62)
     back = Image.eval(gradient, lambda v: int(v * 0.8))
-    pen.hair(_back_hair(look["hair_style"], rng, jitter), back, hair_ink, lw)
+    with pen.drawing("hair"):
+        pen.hair(_back_hair(look["hair_style"], rng, jitter), back, hair_ink, lw)
 
     # neck, with the chin's shadow, then the clothes
-    pen.polygon([(44.5, 56), (55.5, 56), (56, 71), (44, 71)], skin, skin_ink, lw)
-    pen.polygon([(44.6, 58), (55.4, 58), (55.6, 63.5), (50, 67.5), (44.4, 63.5)],
-                  _shade(skin, 0.86))  # fmt: skip
-    _outfit(pen, look)
+    with pen.drawing("face"):
+        pen.polygon([(44.5, 56), (55.5, 56), (56, 71), (44, 71)], skin, skin_ink, lw)
+        pen.polygon([(44.6, 58), (55.4, 58), (55.6, 63.5), (50, 67.5), (44.4, 63.5)],
+                      _shade(skin, 0.86))  # fmt: skip
+    with pen.drawing("outfit"):
+        _outfit(pen, look)
     if look["hair_style"] == "long":
-        pen.hair(_front_locks(rng, jitter), gradient, hair_ink, lw)
+        with pen.drawing("hair"):
+            pen.hair(_front_locks(rng, jitter), gradient, hair_ink, lw)
 
     # ears and face
-    for box in ((26.5, 38, 32.2, 49.5), (67.8, 38, 73.5, 49.5)):
-        pen.ellipse(box, skin, skin_ink, 0.8 * lw)
-    pen.polygon(_spline(_FACE), skin, skin_ink, lw)
-    if look["blush"]:
-        for x in (34, 58.5):
-            pen.ellipse((x, 50.2, x + 7.5, 53.8), (240, 110, 125, 85))
-            for k in range(3):
-                xs = x + 2 + 1.6 * k
-                pen.line([(xs + 0.8, 51.2), (xs, 52.8)], (222, 92, 110), 0.35 * lw)
+    with pen.drawing("face"):
+        for box in ((26.5, 38, 32.2, 49.5), (67.8, 38, 73.5, 49.5)):
+            pen.ellipse(box, skin, skin_ink, 0.8 * lw)
+        pen.polygon(_spline(_FACE), skin, skin_ink, lw)
+        if look["blush"]:
+            for x in (34, 58.5):
+                pen.ellipse((x, 50.2, x + 7.5, 53.8), (240, 110, 125, 85))
+                for k in range(3):
+                    xs = x + 2 + 1.6 * k
+                    pen.line([(xs + 0.8, 51.2), (xs, 52.8)], (222, 92, 110), 0.35 * lw)
     for cx, side in ((41.5, -1), (58.5, 1)):
-        _eye(pen, cx, 44.5, side, look)
+        with pen.drawing("eyes"):
+            _eye(pen, cx, 44.5, side, look)
         brow = [(cx + side * -4.5, 34.2 - look["brow"]),
                 (cx + side * 0.5, 33 - look["brow"]),
                 (cx + side * 5.5, 34.4 - look["brow"])]  # fmt: skip
-        pen.line(_spline(brow, False), hair_ink, 0.8 * lw)
-    pen.line([(50.4, 52.2), (49.7, 53.8)], skin_ink, 0.7 * lw)
-    _mouth(pen, look)
+        with pen.drawing("face"):
+            pen.line(_spline(brow, False), hair_ink, 0.8 * lw)
+    with pen.drawing("face"):
+        pen.line([(50.4, 52.2), (49.7, 53.8)], skin_ink, 0.7 * lw)
+        _mouth(pen, look)
 
     # hair in front of the face, its shine, then what is worn on it
     front, strands = _bangs(look["bangs"], rng, jitter)
     if look["sidelocks"]:
         front = _sidelocks(look["hair_style"], rng, jitter) + front
-    pen.hair(front, gradient, hair_ink, lw)
-    for line in strands:
-        pen.line(line, hair_ink, 0.6 * lw)
-    xs = np.linspace(36, 64, 15)
-    top = [(x, 17.5 + ((x - 50) / 20) ** 2 * 6) for x in xs]
-    zig = [(x, y + (2.2 if k % 2 else 4.2)) for k, (x, y) in enumerate(top)]
-    pen.polygon(top + zig[::-1], (*_shade(look["hair"], 1.45), 150))
-    _accessories(pen, look)
+    with pen.drawing("hair"):
+        pen.hair(front, gradient, hair_ink, lw)
+        for line in strands:
+            pen.line(line, hair_ink, 0.6 * lw)
+        xs = np.linspace(36, 64, 15)
+        top = [(x, 17.5 + ((x - 50) / 20) ** 2 * 6) for x in xs]
+        zig = [(x, y + (2.2 if k % 2 else 4.2)) for k, (x, y) in enumerate(top)]
+        pen.polygon(top + zig[::-1], (*_shade(look["hair"], 1.45), 150))
+    with pen.drawing("accessories"):
+        _accessories(pen, look)
 
 
 # ------------------------------------------------------------------ nuisances
@@ -870,11 +971,11 @@ def _background(size, d, rng):
     return img
 
 
-def _occlude(img, d, rng):
+def _occlude(img, d, rng, masks=None):
     """Cover part of the picture with an unrelated object."""
     w, h = img.size
     side = min(w, h)
-    draw = ImageDraw.Draw(img)
+    draw = _Covering(img, masks)
     color = _hsv_color(rng, (0.0, 1.0), (0.15, 1.0))
     r = side * rng.uniform(0.08, 0.12 + 0.14 * d)
     x, y = rng.uniform(0, w), rng.uniform(0.1 * h, h)
@@ -928,8 +1029,59 @@ def _jitter_colors(img, d, rng):
     return img
 
 
-def _render(design, others, d, rng, height, width):
-    """Draw one picture of ``design``; every random choice comes from ``rng``."""
+_MARKS = ("circle", "square", "triangle", "diamond", "star", "cross")
+
+
+def _nuisance_color(label, n_classes):
+    """Return class ``label``'s colour: hues spread evenly, none alike."""
+    rgb = colorsys.hsv_to_rgb(label / n_classes, 0.6, 0.9)
+    return tuple(int(round(255 * c)) for c in rgb)
+
+
+def _stamp(img, label, n_classes, masks):
+    """Stamp class ``label``'s mark (a shape and a colour) in the lower right."""
+    w, h = img.size
+    r = 0.07 * min(w, h)
+    x, y = w - 1.7 * r, h - 1.7 * r
+    kind = _MARKS[label % len(_MARKS)]
+    if kind == "circle":
+        shape = [(x + r * math.cos(a), y + r * math.sin(a)) for a in _CIRCLE]
+    elif kind == "square":
+        shape = [(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]
+    elif kind == "triangle":
+        shape = [(x, y - r), (x + r, y + r), (x - r, y + r)]
+    elif kind == "diamond":
+        shape = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
+    elif kind == "star":
+        shape = [
+            (x + r * f * math.sin(a), y - r * f * math.cos(a))
+            for k, a in enumerate(np.linspace(0, 2 * np.pi, 11)[:-1])
+            for f in ((1.0 if k % 2 == 0 else 0.45),)
+        ]
+    else:
+        arm = [(-0.35, -1), (0.35, -1), (0.35, -0.35)]  # a quarter, turned 4 times
+        turns = ((1, 0, 0, 1), (0, -1, 1, 0), (-1, 0, 0, -1), (0, 1, -1, 0))
+        shape = [
+            (x + r * (a * u + b * v), y + r * (c * u + e * v))
+            for a, b, c, e in turns
+            for u, v in arm
+        ]
+    _Covering(img, masks).polygon(
+        shape,
+        fill=_nuisance_color(label, n_classes),
+        outline=_WHITE,
+        width=max(1, int(round(0.15 * r))),
+    )
+
+
+def _render(design, others, d, rng, height, width, *, traits=None, nuisance=None):
+    """Draw one picture of ``design``; every random choice comes from ``rng``.
+
+    ``traits`` (a subset of TRAITS) also returns the trait and figure masks;
+    ``nuisance`` is ``(kind, label, n_classes)`` to paint class ``label``'s
+    background or stamp its watermark. Neither changes the random stream, so
+    the character is the one drawn without them.
+    """
     # Draw at about twice the final size and shrink with a LANCZOS filter, so
     # the lines are anti-aliased.
     ss = 2.0 if min(height, width) <= 320 else max(1.0, 640 / min(height, width))
@@ -946,10 +1098,15 @@ def _render(design, others, d, rng, height, width):
     look = _sample_look(design, others, d, rng)
 
     canvas = _background((cw, ch), d, rng)
+    if nuisance is not None and nuisance[0] == "background":
+        canvas = Image.new("RGB", (cw, ch), _nuisance_color(*nuisance[1:]))
+    masks = None if traits is None else _Masks((cw, ch), traits)
     origin = (cw * (0.5 + tx), ch * (0.47 + ty))
-    _draw_character(_Pen(canvas, unit, origin, angle, mirror), look, rng)
+    _draw_character(_Pen(canvas, unit, origin, angle, mirror, masks), look, rng)
     if rng.uniform() < 0.5 * d:
-        _occlude(canvas, d, rng)
+        _occlude(canvas, d, rng, masks)
+    if nuisance is not None and nuisance[0] == "watermark":
+        _stamp(canvas, *nuisance[1:], masks)
     img = canvas.resize((width, height), Image.Resampling.LANCZOS)
     img = _jitter_colors(img, d, rng)
     if rng.uniform() < 0.3 * d:
@@ -961,7 +1118,10 @@ def _render(design, others, d, rng, height, width):
         buffer.seek(0)
         with Image.open(buffer) as decoded:
             img = decoded.convert("RGB")
-    return np.asarray(img, dtype=np.uint8)
+    picture = np.asarray(img, dtype=np.uint8)
+    if masks is None:
+        return picture
+    return picture, masks.resized(width, height)
 
 
 # ------------------------------------------------------------ the public API
@@ -1090,6 +1250,71 @@ def _check_random_state(random_state):
     )
 
 
+def _check_traits(traits):
+    if (
+        isinstance(traits, str)
+        or not hasattr(traits, "__iter__")
+        or not traits
+        or any(t not in TRAITS for t in traits)
+    ):
+        raise ValueError(
+            f"traits must be a non-empty tuple drawn from {TRAITS}. "
+            f"Received: traits={traits!r}"
+        )
+    return tuple(traits)
+
+
+def _character_streams(given, counts_given, rng):
+    """Sort the designs by name; give each its own stream of random numbers."""
+    order = sorted(range(len(given)), key=lambda k: given[k].name)
+    designs = tuple(given[k] for k in order)
+    counts = [counts_given[k] for k in order]
+    seeds = rng.integers(0, 2**63 - 1, size=len(designs))
+    streams = [np.random.default_rng(int(seed)) for seed in seeds]
+    return designs, counts, streams
+
+
+def _draw_set(
+    designs,
+    target,
+    streams,
+    level,
+    height,
+    width,
+    *,
+    traits=None,
+    nuisance_kind=None,
+    nuisance=None,
+):
+    """Draw the pictures of ``target`` (grouped by class) from their streams."""
+    n = len(target)
+    images = np.empty((n, height, width, 3), dtype=np.uint8)
+    masks = np.zeros((n, height, width), dtype=bool) if traits else None
+    silhouettes = np.zeros_like(masks) if traits else None
+    for i, label in enumerate(target):
+        design = designs[label]
+        others = [o for o in designs if o is not design]
+        planted = None
+        if nuisance_kind is not None:
+            planted = (nuisance_kind, int(nuisance[i]), len(designs))
+        out = _render(
+            design,
+            others,
+            level,
+            streams[label],
+            height,
+            width,
+            traits=traits,
+            nuisance=planted,
+        )
+        if traits:
+            images[i], drawn = out
+            masks[i], silhouettes[i] = drawn["masks"], drawn["silhouettes"]
+        else:
+            images[i] = out
+    return Bunch(images=images, masks=masks, silhouettes=silhouettes)
+
+
 _DESCR = """\
 Drawn anime characters (the animecls embedded default)
 -------------------------------------------------------
@@ -1134,6 +1359,8 @@ def make_characters(
     random_state=0,
     directory=None,
     return_X_y=False,
+    return_masks=False,
+    traits=TRAITS,
 ):
     """Draw a data set of anime-style character portraits.
 
@@ -1169,7 +1396,18 @@ def make_characters(
         :func:`animecls.datasets.save_image_folder`, ready for
         :func:`animecls.datasets.load_image_folder`.
     return_X_y : bool, default=False
-        If True, return ``(images, target)`` instead of a Bunch.
+        If True, return ``(images, target)`` instead of a Bunch. Cannot be
+        combined with ``return_masks``.
+    return_masks : bool, default=False
+        If True, the Bunch also holds ``masks`` and ``silhouettes``: where
+        each picture shows the character's distinguishing traits and where
+        it shows the character at all. They are drawn by the same pen as the
+        pictures, so they line up with them pixel for pixel; the pictures
+        are the same as without them.
+    traits : tuple of str, default=("hair", "eyes", "accessories", "outfit")
+        What ``masks`` marks, any of :data:`TRAITS`: the parts of the
+        figure that differ between design sheets. Skin, face, brows, nose
+        and mouth look the same on every character and are never traits.
 
     Returns
     -------
@@ -1189,6 +1427,14 @@ def make_characters(
             The written files when ``directory`` is given, else None.
         DESCR : str
             Description of the data set.
+        masks : ndarray of shape (n_images, height, width), dtype bool
+            Only with ``return_masks``: True where a trait is visible (hair,
+            eyes, accessories and outfit by default). A pixel counts when
+            more than half of it is covered; an object covering the
+            character hides its traits.
+        silhouettes : ndarray of shape (n_images, height, width), dtype bool
+            Only with ``return_masks``: True on the whole visible figure,
+            False on the background.
 
     (images, target) : tuple
         If ``return_X_y`` is True.
@@ -1196,8 +1442,10 @@ def make_characters(
     Raises
     ------
     ValueError
-        If ``n_per_class``, ``image_size``, ``characters``, ``difficulty`` or
-        ``random_state`` is invalid; the message ends with the value received.
+        If ``n_per_class``, ``image_size``, ``characters``, ``difficulty``,
+        ``random_state`` or ``traits`` is invalid, or if ``return_X_y`` and
+        ``return_masks`` are both True; the message ends with the value
+        received.
     FileExistsError
         If ``directory`` already holds files of the same names; nothing is
         written then (see :func:`animecls.datasets.save_image_folder`).
@@ -1236,31 +1484,36 @@ def make_characters(
     >>> X, y = make_characters(4, image_size=(64, 64), return_X_y=True)
     >>> X.shape, y.tolist()
     ((12, 64, 64, 3), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+
+    The masks show what tells the characters apart, for instance to check
+    where a model looks:
+
+    >>> data = make_characters(2, image_size=(64, 64), return_masks=True)
+    >>> data.masks.shape, data.masks.dtype
+    ((6, 64, 64), dtype('bool'))
+    >>> bool((data.masks <= data.silhouettes).all())
+    True
     """
+    if return_X_y and return_masks:
+        raise ValueError(
+            "return_X_y=True returns only (images, target); use the Bunch to "
+            f"get the masks. Received: return_X_y={return_X_y!r}, "
+            f"return_masks={return_masks!r}"
+        )
+    traits = _check_traits(traits) if return_masks else None
     given = _check_characters(characters)
     counts_given = _check_counts(n_per_class, len(given))
     height, width = _check_image_size(image_size)
     level = _check_difficulty(difficulty)
     rng = _check_random_state(random_state)
 
-    order = sorted(range(len(given)), key=lambda k: given[k].name)
-    designs = tuple(given[k] for k in order)
-    counts = [counts_given[k] for k in order]
-    seeds = rng.integers(0, 2**63 - 1, size=len(designs))
-
-    images = np.empty((sum(counts), height, width, 3), dtype=np.uint8)
+    designs, counts, streams = _character_streams(given, counts_given, rng)
     target = np.repeat(np.arange(len(designs)), counts)
-    i = 0
-    for label, (design, count) in enumerate(zip(designs, counts, strict=True)):
-        others = [o for o in designs if o is not design]
-        stream = np.random.default_rng(int(seeds[label]))
-        for _ in range(count):
-            images[i] = _render(design, others, level, stream, height, width)
-            i += 1
+    drawn = _draw_set(designs, target, streams, level, height, width, traits=traits)
 
     names = [d.name for d in designs]
     descr = _DESCR.format(
-        n_images=len(images),
+        n_images=len(target),
         n_classes=len(designs),
         names=", ".join(names),
         counts=", ".join(f"{n}: {c}" for n, c in zip(names, counts, strict=True)),
@@ -1269,18 +1522,227 @@ def make_characters(
         difficulty=level,
     )
     bunch = Bunch(
-        images=images,
+        images=drawn.images,
         target=target,
         target_names=names,
         designs=designs,
         filenames=None,
         DESCR=descr,
     )
+    if return_masks:
+        bunch.masks, bunch.silhouettes = drawn.masks, drawn.silhouettes
     if directory is not None:
         # Imported here: animecls.datasets imports this module.
         from .datasets import save_image_folder
 
         bunch.filenames = save_image_folder(bunch, directory)
     if return_X_y:
-        return images, target
+        return drawn.images, target
+    return bunch
+
+
+_SHORTCUT_DESCR = """\
+Drawn anime characters with a planted shortcut
+----------------------------------------------
+
+The characters of make_characters, each picture carrying one class's
+{kind}. In the training part that class is the picture's own with
+probability {correlation:.2f}, else another class at random; in the test
+part it is drawn at random, independently of the character. A model that
+learned the {kind} instead of the character scores well in training and near
+chance on the test part.
+
+**Data Set Characteristics:**
+
+:Number of pictures: {n_images} ({n_train} training, {n_test} test)
+:Number of classes: {n_classes} ({names})
+:Picture size: {height} x {width} pixels, RGB, uint8
+:Difficulty: {difficulty:.2f}
+:Nuisance: {kind} ({how})
+:Nuisance agrees with the class: {train_agreement:.2f} of the training
+ pictures, {test_agreement:.2f} of the test pictures
+"""
+
+
+_NUISANCE_HOW = {
+    "background": "a flat background in the class's colour",
+    "watermark": "the class's shape and colour, in the lower right corner",
+}
+
+
+def _check_fraction(value, name, low_open):
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    if not number or not ((0 < value < 1) if low_open else (0 <= value <= 1)):
+        interval = "(0, 1)" if low_open else "[0, 1]"
+        raise ValueError(
+            f"{name} must be a number in {interval}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def make_shortcut_characters(
+    n_per_class=None,
+    *,
+    nuisance="background",
+    train_correlation=1.0,
+    test_size=0.3,
+    image_size=(250, 250),
+    difficulty="default",
+    random_state=0,
+    characters=None,
+    return_masks=False,
+):
+    """Draw the characters with a shortcut planted in the training part.
+
+    Each picture carries a nuisance that belongs to one class: a flat
+    background of the class's colour, or a small mark (the class's shape and
+    colour) in the lower right corner. In the training part the nuisance
+    agrees with the character with probability ``train_correlation``; in the
+    test part it is drawn at random. A model that scores well on the training
+    part and near chance on the test part learned the nuisance, not the
+    character: the "clever Hans" failure the report could not rule out.
+
+    Parameters
+    ----------
+    n_per_class : int, sequence of int or None, default=None
+        Pictures per character, as in :func:`make_characters` (``None``: 185
+        pictures in all).
+    nuisance : {"background", "watermark"}, default="background"
+        What is planted: ``"background"`` replaces the background with the
+        class's flat colour; ``"watermark"`` stamps the class's mark in the
+        lower right corner.
+    train_correlation : float, default=1.0
+        Probability, in [0, 1], that a training picture's nuisance is its own
+        class's; otherwise it is another class's, chosen at random. ``1 /
+        n_classes`` makes the nuisance useless in training as well.
+    test_size : float, default=0.3
+        Fraction of each class, in (0, 1), put in the test part; every class
+        keeps at least one picture in each part.
+    image_size : tuple of int, default=(250, 250)
+        ``(height, width)`` of the pictures, at least 32 on each side.
+    difficulty : {"easy", "default", "hard"} or float, default="default"
+        As in :func:`make_characters`.
+    random_state : int, numpy.random.Generator, RandomState or None, default=0
+        Seed of the drawing, the split and the nuisances. The characters are
+        the pictures :func:`make_characters` draws with the same seed; only
+        the nuisance is added.
+    characters : sequence of CharacterDesign or None, default=None
+        The characters to draw; ``None`` uses :data:`DEFAULT_CHARACTERS`.
+    return_masks : bool, default=False
+        If True, also return ``masks`` and ``silhouettes`` as
+        :func:`make_characters` does (the watermark is not part of the
+        figure).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        images : ndarray of shape (n_images, height, width, 3), dtype uint8
+            The pictures, grouped by class.
+        target : ndarray of shape (n_images,), dtype int
+            Index of each picture's character in ``target_names``.
+        target_names : list of str
+            The character names, sorted alphabetically.
+        nuisance : ndarray of shape (n_images,), dtype int
+            Index of the class whose nuisance each picture carries.
+        is_test : ndarray of shape (n_images,), dtype bool
+            True for the pictures of the test part.
+        nuisance_kind : str
+            ``"background"`` or ``"watermark"``.
+        designs : tuple of CharacterDesign
+            The design sheets, in the order of ``target_names``.
+        DESCR : str
+            Description of the data set, with the measured agreement of
+            nuisance and class in each part.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid; the message ends with the value received.
+
+    See Also
+    --------
+    make_characters : The same characters without a shortcut.
+
+    Examples
+    --------
+    >>> from animecls.datasets import make_shortcut_characters
+    >>> data = make_shortcut_characters(4, image_size=(32, 32))
+    >>> data.images.shape, int(data.is_test.sum())
+    ((12, 32, 32, 3), 3)
+    >>> train = ~data.is_test
+    >>> bool((data.nuisance[train] == data.target[train]).all())
+    True
+    """
+    if not isinstance(nuisance, str) or nuisance not in NUISANCES:
+        raise ValueError(
+            f"nuisance must be one of {NUISANCES}. Received: nuisance={nuisance!r}"
+        )
+    correlation = _check_fraction(train_correlation, "train_correlation", False)
+    test_fraction = _check_fraction(test_size, "test_size", True)
+    given = _check_characters(characters)
+    counts_given = _check_counts(n_per_class, len(given))
+    height, width = _check_image_size(image_size)
+    level = _check_difficulty(difficulty)
+    rng = _check_random_state(random_state)
+
+    # The streams come first, so the characters are make_characters' own.
+    designs, counts, streams = _character_streams(given, counts_given, rng)
+    n_classes = len(designs)
+    target = np.repeat(np.arange(n_classes), counts)
+    is_test = np.zeros(len(target), dtype=bool)
+    for label, count in enumerate(counts):
+        n_test = min(max(int(round(test_fraction * count)), 1), count - 1)
+        members = np.flatnonzero(target == label)
+        is_test[rng.choice(members, size=n_test, replace=False)] = True
+    planted = target.copy()
+    # Another class is the label plus a shift in 1..n_classes-1.
+    swap = rng.uniform(size=len(target)) >= correlation
+    shift = rng.integers(1, n_classes, size=len(target))
+    planted[swap] = (target[swap] + shift[swap]) % n_classes
+    planted[is_test] = rng.integers(0, n_classes, size=int(is_test.sum()))
+
+    traits = TRAITS if return_masks else None
+    drawn = _draw_set(
+        designs,
+        target,
+        streams,
+        level,
+        height,
+        width,
+        traits=traits,
+        nuisance_kind=nuisance,
+        nuisance=planted,
+    )
+
+    names = [d.name for d in designs]
+    agree = planted == target
+    descr = _SHORTCUT_DESCR.format(
+        kind=nuisance,
+        how=_NUISANCE_HOW[nuisance],
+        correlation=correlation,
+        n_images=len(target),
+        n_train=int((~is_test).sum()),
+        n_test=int(is_test.sum()),
+        n_classes=n_classes,
+        names=", ".join(names),
+        height=height,
+        width=width,
+        difficulty=level,
+        train_agreement=agree[~is_test].mean(),
+        test_agreement=agree[is_test].mean(),
+    )
+    bunch = Bunch(
+        images=drawn.images,
+        target=target,
+        target_names=names,
+        nuisance=planted,
+        is_test=is_test,
+        nuisance_kind=nuisance,
+        designs=designs,
+        DESCR=descr,
+    )
+    if return_masks:
+        bunch.masks, bunch.silhouettes = drawn.masks, drawn.silhouettes
     return bunch

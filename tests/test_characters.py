@@ -18,8 +18,11 @@ from animecls._characters import (
     DIFFICULTY_LEVELS,
     HAIR_STYLES,
     OUTFITS,
+    TRAITS,
     CharacterDesign,
+    _nuisance_color,
     make_characters,
+    make_shortcut_characters,
 )
 
 SMALL = (48, 48)
@@ -277,6 +280,184 @@ def test_report_cnn_learns_the_default_set_and_overfits(default_set):
     assert history["val_accuracy"][-1] <= history["accuracy"][-1] - 0.1
 
 
+# -------------------------------------------------------------------- masks
+
+
+def _shrink(mask, steps=1):
+    # Keep the pixels whose 4 neighbours are in the mask too, so that tests
+    # look past the anti-aliased edge.
+    for _ in range(steps):
+        inner = mask.copy()
+        inner[..., 1:, :] &= mask[..., :-1, :]
+        inner[..., :-1, :] &= mask[..., 1:, :]
+        inner[..., :, 1:] &= mask[..., :, :-1]
+        inner[..., :, :-1] &= mask[..., :, 1:]
+        mask = inner
+    return mask
+
+
+@pytest.mark.parametrize(
+    "image_size, difficulty",
+    [(SMALL, "hard"), ((250, 250), "default"), ((400, 360), 1.0), ((36, 60), 0.5)],
+)
+def test_masks_leave_the_pictures_byte_identical(image_size, difficulty):
+    kwargs = dict(image_size=image_size, difficulty=difficulty, random_state=5)
+    plain = make_characters(2, **kwargs)
+    data = make_characters(2, return_masks=True, **kwargs)
+    assert data.images.tobytes() == plain.images.tobytes()
+    assert data.masks.shape == data.silhouettes.shape == (6, *image_size)
+    assert data.masks.dtype == data.silhouettes.dtype == bool
+    assert "masks" not in plain and "silhouettes" not in plain
+
+
+@pytest.mark.parametrize("image_size", [SMALL, (250, 250), (400, 360), (40, 64)])
+def test_masks_line_up_with_the_drawing(image_size):
+    # At difficulty 0 nothing covers the character and the background is one
+    # flat colour: the figure is exactly where the picture is not that
+    # colour, at every size (400x360 draws at a scale other than 2). The
+    # background is read 2 pixels off the figure, past the filter's ringing.
+    data = make_characters(3, image_size=image_size, difficulty=0.0, return_masks=True)
+    for image, mask, figure in zip(
+        data.images, data.masks, data.silhouettes, strict=True
+    ):
+        assert not (mask & ~figure).any()
+        assert 0.1 < mask.mean() < figure.mean()
+        colour = np.median(image[_shrink(~figure, 2)], axis=0)
+        off = np.abs(image.astype(float) - colour).max(axis=-1)
+        assert np.mean(off[_shrink(~figure, 2)] <= 8) > 0.98
+        assert np.mean(off[_shrink(figure)] > 8) > 0.98
+
+
+def test_masks_mark_the_hair_and_not_the_cheek():
+    # The pixels the face/hair test above reads at difficulty 0.
+    data = make_characters(3, difficulty=0.0, return_masks=True)
+    assert data.masks[:, 44:48, 123:127].all()
+    assert not data.masks[:, 138:142, 108:112].any()
+    assert data.silhouettes[:, 138:142, 108:112].all()
+
+
+def test_masks_leave_out_what_covers_the_character():
+    data = make_characters(8, image_size=SMALL, difficulty="hard", return_masks=True)
+    plain = make_characters(8, image_size=SMALL, difficulty=0.0, return_masks=True)
+    assert not (data.masks & ~data.silhouettes).any()
+    # Shifted, tilted and covered figures differ from the still ones.
+    assert (data.silhouettes != plain.silhouettes).mean() > 0.05
+
+
+def test_traits_choose_what_the_masks_mark():
+    kwargs = dict(image_size=SMALL, difficulty=0.0, return_masks=True)
+    every = make_characters(2, **kwargs).masks
+    hair = make_characters(2, traits=("hair",), **kwargs).masks
+    eyes = make_characters(2, traits=("eyes",), **kwargs).masks
+    assert TRAITS == ("hair", "eyes", "accessories", "outfit")
+    assert not (hair & ~every).any() and not (eyes & ~every).any()
+    assert not (hair & eyes).any()
+    assert 0 < eyes.mean() < hair.mean() < every.mean()
+    # The eyes sit in the upper middle of the picture.
+    rows = np.nonzero(eyes.any(axis=(0, 2)))[0]
+    assert 0.3 * SMALL[0] < rows.mean() < 0.6 * SMALL[0]
+
+
+def test_masks_are_deterministic():
+    a = make_characters(2, image_size=SMALL, return_masks=True, random_state=3)
+    b = make_characters(2, image_size=SMALL, return_masks=True, random_state=3)
+    np.testing.assert_array_equal(a.masks, b.masks)
+    np.testing.assert_array_equal(a.silhouettes, b.silhouettes)
+
+
+# ---------------------------------------------------------------- shortcuts
+
+
+@pytest.fixture(scope="module")
+def shortcut_set():
+    return make_shortcut_characters(
+        60, image_size=(32, 32), train_correlation=0.7, random_state=0
+    )
+
+
+def test_shortcut_set_has_the_agreed_fields(shortcut_set):
+    data = shortcut_set
+    assert data.images.shape == (180, 32, 32, 3)
+    assert data.target_names == ["Marin Kitagawa", "Micchon Shikimori", "Yor Forger"]
+    assert data.nuisance.shape == data.is_test.shape == data.target.shape
+    assert data.is_test.dtype == bool
+    assert set(data.nuisance.tolist()) == {0, 1, 2}
+    assert data.nuisance_kind == "background"
+    assert "background" in data.DESCR
+
+
+def test_shortcut_split_is_stratified(shortcut_set):
+    data = shortcut_set
+    assert np.bincount(data.target[data.is_test]).tolist() == [18, 18, 18]
+    small = make_shortcut_characters((2, 5, 3), image_size=(32, 32), test_size=0.5)
+    assert np.bincount(small.target[small.is_test]).tolist() == [1, 2, 2]
+    assert np.bincount(small.target[~small.is_test]).tolist() == [1, 3, 1]
+
+
+def test_shortcut_agrees_in_training_and_not_in_test(shortcut_set):
+    data = shortcut_set
+    train, test = ~data.is_test, data.is_test
+    agree = data.nuisance == data.target
+    assert abs(agree[train].mean() - 0.7) < 0.1
+    # In the test part the nuisance ignores the class: about 1/3 agree and
+    # each class meets every nuisance.
+    assert abs(agree[test].mean() - 1 / 3) < 0.15
+    for label in range(3):
+        seen = data.nuisance[test & (data.target == label)]
+        assert set(seen.tolist()) == {0, 1, 2}
+    # A disagreeing training picture carries another class's nuisance.
+    perfect = make_shortcut_characters(10, image_size=(32, 32))
+    inverse = make_shortcut_characters(10, image_size=(32, 32), train_correlation=0)
+    train = ~perfect.is_test
+    assert (perfect.nuisance[train] == perfect.target[train]).all()
+    assert (inverse.nuisance[train] != inverse.target[train]).all()
+
+
+@pytest.mark.parametrize("nuisance", ["background", "watermark"])
+def test_shortcut_set_is_byte_identical_for_equal_arguments(nuisance):
+    kwargs = dict(nuisance=nuisance, image_size=SMALL, random_state=4)
+    a = make_shortcut_characters(3, **kwargs)
+    b = make_shortcut_characters(3, **kwargs)
+    assert a.images.tobytes() == b.images.tobytes()
+    np.testing.assert_array_equal(a.nuisance, b.nuisance)
+    np.testing.assert_array_equal(a.is_test, b.is_test)
+    c = make_shortcut_characters(3, nuisance=nuisance, image_size=SMALL)
+    assert not np.array_equal(a.images, c.images)
+
+
+def test_background_shortcut_paints_the_class_colour_behind_the_same_figure():
+    kwargs = dict(image_size=(64, 64), difficulty=0.0, return_masks=True)
+    data = make_shortcut_characters(3, nuisance="background", **kwargs)
+    plain = make_characters(3, **kwargs)
+    # The same characters in the same poses: make_characters' own pictures.
+    np.testing.assert_array_equal(data.silhouettes, plain.silhouettes)
+    for image, figure, planted in zip(
+        data.images, data.silhouettes, data.nuisance, strict=True
+    ):
+        colour = np.array(_nuisance_color(planted, 3))
+        background = image[_shrink(~figure, 2)].astype(float)
+        assert np.abs(np.median(background, axis=0) - colour).max() <= 2
+        assert np.mean(np.abs(background - colour).max(axis=-1) <= 8) > 0.95
+
+
+def test_watermark_shortcut_stamps_the_class_mark_in_the_corner():
+    kwargs = dict(image_size=(64, 64), difficulty=0.0, return_masks=True)
+    data = make_shortcut_characters(3, nuisance="watermark", **kwargs)
+    plain = make_characters(3, **kwargs)
+    diff = np.abs(data.images.astype(int) - plain.images).max(axis=-1)
+    assert diff[:, :40].max() == 0 and diff[:, :, :40].max() == 0
+    for image, planted in zip(data.images, data.nuisance, strict=True):
+        centre = image[56, 56].astype(float)
+        assert np.abs(centre - _nuisance_color(planted, 3)).max() <= 12
+    # The mark is not part of the figure.
+    assert not data.silhouettes[:, 55:58, 55:58].any()
+    marks = {make_shortcut_characters(
+        2, nuisance="watermark", characters=[_design(f"C{k}") for k in range(6)],
+        image_size=(64, 64), difficulty=0.0, train_correlation=1.0, test_size=0.5,
+    ).images[::2, 50:62, 50:62].tobytes()}  # fmt: skip
+    assert len(marks) == 1
+
+
 # ------------------------------------------------------------------ errors
 
 
@@ -425,6 +606,46 @@ def test_bad_design_fields(field, value):
 
 
 # ----------------------------------------------------------------- helpers
+
+
+def test_bad_return_masks_with_return_X_y():
+    with pytest.raises(ValueError, match=r"return_masks=True$"):
+        make_characters(2, image_size=SMALL, return_X_y=True, return_masks=True)
+
+
+@pytest.mark.parametrize(
+    "traits, received",
+    [
+        ("hair", "traits='hair'"),
+        ((), "traits=()"),
+        (("hair", "tail"), "traits=('hair', 'tail')"),
+        (3, "traits=3"),
+    ],
+)
+def test_bad_traits(traits, received):
+    with pytest.raises(ValueError, match=rf"Received: {_re(received)}$"):
+        make_characters(2, image_size=SMALL, return_masks=True, traits=traits)
+
+
+@pytest.mark.parametrize(
+    "kwargs, received",
+    [
+        (dict(nuisance="logo"), "nuisance='logo'"),
+        (dict(nuisance=None), "nuisance=None"),
+        (dict(train_correlation=1.5), "train_correlation=1.5"),
+        (dict(train_correlation=-0.1), "train_correlation=-0.1"),
+        (dict(train_correlation="high"), "train_correlation='high'"),
+        (dict(train_correlation=True), "train_correlation=True"),
+        (dict(test_size=0), "test_size=0"),
+        (dict(test_size=1.0), "test_size=1.0"),
+        (dict(test_size=None), "test_size=None"),
+        (dict(image_size=(16, 16)), "image_size=(16, 16)"),
+        (dict(difficulty="extreme"), "difficulty='extreme'"),
+    ],
+)
+def test_bad_shortcut_arguments(kwargs, received):
+    with pytest.raises(ValueError, match=rf"Received: {_re(received)}$"):
+        make_shortcut_characters(2, **kwargs)
 
 
 def _re(text):
