@@ -13,6 +13,7 @@ same numbers on CPU. Build the model after seeding too, e.g. with
 weights are the same.
 """
 
+import numbers
 import time
 
 import keras
@@ -154,6 +155,55 @@ def _announce(model, settings, verbose, mode):
     )
 
 
+def _early_stopping(early_stopping, callbacks, validates):
+    """Return ``(callbacks, early_stopping_callback)`` for ``model.fit``."""
+    callbacks = list(callbacks or [])
+    if early_stopping is None:
+        return callbacks, None
+    if (
+        isinstance(early_stopping, bool)
+        or not isinstance(early_stopping, numbers.Integral)
+        or early_stopping < 1
+    ):
+        raise ValueError(
+            "early_stopping must be None or a patience of at least 1 epoch. "
+            f"Received: early_stopping={early_stopping!r}"
+        )
+    if not validates:
+        raise ValueError(
+            "early_stopping watches the validation loss, so it needs "
+            "validation_split > 0 or validation_data. Received: "
+            f"early_stopping={early_stopping!r} without validation data"
+        )
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=int(early_stopping), restore_best_weights=True
+    )
+    return [*callbacks, stopper], stopper
+
+
+def _record(model, history, settings, random_state, stopper, start, mode):
+    """Attach the time, settings and stopping point to ``history`` and the model."""
+    history.fit_time = time.perf_counter() - start
+    history.settings = dict(
+        settings,
+        early_stopping=None if stopper is None else stopper.patience,
+        random_state=int(random_state),
+    )
+    history.epochs_trained = len(history.epoch)
+    # EarlyStopping counts epochs from 0; people (and Keras' logs) from 1.
+    history.best_epoch = None if stopper is None else stopper.best_epoch + 1
+    _set_info(
+        model,
+        training=dict(
+            history.settings,
+            fit_time_s=round(history.fit_time, 3),
+            mode=mode,
+            epochs_trained=history.epochs_trained,
+            best_epoch=history.best_epoch,
+        ),
+    )
+
+
 def _compile(model, settings):
     optimizer = _OPTIMIZERS[settings["optimizer"]](
         learning_rate=settings["learning_rate"]
@@ -177,6 +227,7 @@ def fit_model(
     validation_data=None,
     shuffle=True,
     callbacks=None,
+    early_stopping=None,
     random_state=0,
     verbose="auto",
 ):
@@ -203,6 +254,13 @@ def fit_model(
         Shuffle the training pictures each epoch (seeded).
     callbacks : list of keras.callbacks.Callback, default=None
         Passed to ``model.fit``.
+    early_stopping : int or None, default=None
+        Patience in epochs: stop when the validation loss has not improved
+        for that many epochs, and restore the weights of the epoch with the
+        lowest validation loss (``keras.callbacks.EarlyStopping(
+        monitor="val_loss", restore_best_weights=True)``). ``epochs`` is then
+        the most epochs trained. Needs validation data. None trains every
+        epoch and keeps the last weights.
     random_state : int, default=0
         Seed of Keras, NumPy and Python random generators.
     verbose : "auto", 0, 1 or 2, default="auto"
@@ -213,8 +271,10 @@ def fit_model(
     history : keras.callbacks.History
         ``history.history`` holds the per-epoch loss and accuracy;
         ``history.fit_time`` the training time in seconds; ``history.settings``
-        the recipe used. The settings and time are also recorded on the model
-        and saved with it by :func:`~animecls.models.save_model`.
+        the recipe used; ``history.epochs_trained`` the number of epochs run
+        and ``history.best_epoch`` the epoch (from 1) whose weights were kept
+        by early stopping (None without it). These are also recorded on the
+        model and saved with it by :func:`~animecls.models.save_model`.
 
     See Also
     --------
@@ -231,6 +291,13 @@ def fit_model(
     >>> history = fit_model(model, x, np.arange(20) % 3, epochs=2, verbose=0)
     >>> sorted(history.history)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+
+    With early stopping, the history says where training stopped:
+
+    >>> history = fit_model(model, x, np.arange(20) % 3, epochs=3,
+    ...                     early_stopping=1, verbose=0)
+    >>> history.epochs_trained <= 3, history.best_epoch <= history.epochs_trained
+    (True, True)
     """
     settings = _settings(
         model,
@@ -245,6 +312,11 @@ def fit_model(
     if validation_data is not None:
         x_val, y_val = _check_xy(*validation_data, model)
         validation_data = (x_val, y_val)
+    callbacks, stopper = _early_stopping(
+        early_stopping,
+        callbacks,
+        validation_data is not None or settings["validation_split"] > 0,
+    )
     _seed(random_state)
     _compile(model, settings)
     _announce(model, settings, verbose, "pictures")
@@ -260,14 +332,7 @@ def fit_model(
         callbacks=callbacks,
         verbose=verbose,
     )
-    history.fit_time = time.perf_counter() - start
-    history.settings = dict(settings, random_state=int(random_state))
-    _set_info(
-        model,
-        training=dict(
-            history.settings, fit_time_s=round(history.fit_time, 3), mode="images"
-        ),
-    )
+    _record(model, history, settings, random_state, stopper, start, "images")
     return history
 
 
@@ -310,6 +375,7 @@ def fit_transfer_head(
     validation_split=None,
     shuffle=True,
     callbacks=None,
+    early_stopping=None,
     random_state=0,
     cache_dir=None,
     verbose="auto",
@@ -339,6 +405,8 @@ def fit_transfer_head(
         Shuffle the training features each epoch (seeded).
     callbacks : list of keras.callbacks.Callback, default=None
         Passed to the head's ``fit``.
+    early_stopping : int or None, default=None
+        Patience in epochs, as in :func:`fit_model`.
     random_state : int, default=0
         Seed, as in :func:`fit_model`.
     cache_dir : path-like or None, default=None
@@ -389,6 +457,9 @@ def fit_transfer_head(
         validation_split=validation_split,
     )
     x, y = _check_xy(x, y, model)
+    callbacks, stopper = _early_stopping(
+        early_stopping, callbacks, settings["validation_split"] > 0
+    )
     extractor, head = _split_transfer_model(model)
     _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
@@ -425,18 +496,9 @@ def fit_transfer_head(
         callbacks=callbacks,
         verbose=verbose,
     )
-    history.fit_time = time.perf_counter() - start
     history.extraction_time = extraction_time
-    history.settings = dict(settings, random_state=int(random_state))
     # The full model shares the trained layers; compile it so that
     # evaluate() works on pictures straight away.
     _compile(model, settings)
-    _set_info(
-        model,
-        training=dict(
-            history.settings,
-            fit_time_s=round(history.fit_time, 3),
-            mode="cached features",
-        ),
-    )
+    _record(model, history, settings, random_state, stopper, start, "cached features")
     return history

@@ -253,3 +253,153 @@ def test_training_prints_recipe_and_weights(capsys):
     out = capsys.readouterr().out
     assert "recipe vgg16_transfer (rmsprop, learning rate 2e-05" in out
     assert "weights: none" in out
+
+
+# ---------------------------------------------------------------- augmentation, L2
+
+import json  # noqa: E402
+
+from animecls.models import load_model, make_augmentation, save_model  # noqa: E402
+
+
+def test_augmentation_and_l2_add_no_parameters():
+    plain = build_two_layer_cnn((32, 32, 3))
+    model = build_two_layer_cnn((32, 32, 3), augmentation=True, l2=1e-4)
+    assert model.count_params() == plain.count_params()
+    names = [layer.name for layer in model.layers]
+    assert names[:3] == ["image", "augmentation", "rescale"]
+    assert names[1:] == ["augmentation"] + [layer.name for layer in plain.layers][1:]
+    info = get_info(model)
+    assert info["augmentation"] == [
+        "RandomFlip",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomTranslation",
+        "RandomContrast",
+    ]
+    assert info["l2"] == 1e-4
+    assert get_info(plain)["augmentation"] is None and get_info(plain)["l2"] == 0
+
+
+def test_l2_penalises_every_kernel():
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", l2=1e-3)
+    regularised = [
+        layer.name
+        for layer in model.layers
+        if getattr(layer, "kernel_regularizer", None) is not None
+    ]
+    assert regularised == ["conv1", "conv2", "dense", "predictions"]
+    assert len(model.losses) == 4
+    assert build_two_layer_cnn((32, 32, 3), pooling="avg").losses == []
+
+
+def test_augmentation_changes_pictures_only_in_training():
+    x, _ = _data(4)
+    augmentation = make_augmentation(random_state=0)
+    assert [layer.name for layer in augmentation.layers] == [
+        "flip",
+        "rotation",
+        "zoom",
+        "translation",
+        "contrast",
+    ]
+    assert augmentation.get_layer("flip").mode == "horizontal"
+    changed = augmentation(x, training=True).numpy()
+    assert not np.allclose(changed, x)
+    np.testing.assert_array_equal(augmentation(x, training=False).numpy(), x)
+    again = make_augmentation(random_state=0)(x, training=True).numpy()
+    np.testing.assert_array_equal(again, changed)
+    other = make_augmentation(random_state=1)(x, training=True).numpy()
+    assert not np.allclose(other, changed)
+    # Inside a model, predict never augments.
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", augmentation=True)
+    model_without = keras.Model(
+        model.get_layer("rescale").input, model.output, name="without"
+    )
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), model_without.predict(x, verbose=0), rtol=1e-6
+    )
+
+
+def test_make_augmentation_switches_changes_off():
+    augmentation = make_augmentation(flip="vertical", rotation=0, contrast=0.0)
+    assert [layer.name for layer in augmentation.layers] == [
+        "flip",
+        "zoom",
+        "translation",
+    ]
+    assert augmentation.get_layer("flip").mode == "vertical"
+    assert [layer.name for layer in make_augmentation(flip=False).layers][0] == (
+        "rotation"
+    )
+
+
+def test_a_custom_augmentation_layer_keeps_the_stable_name():
+    flip = keras.layers.RandomFlip("horizontal", seed=0, name="my_flip")
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", augmentation=flip)
+    assert model.get_layer("augmentation").layers == [flip]
+    assert get_info(model)["augmentation"] == ["RandomFlip"]
+    named = make_augmentation(random_state=0)
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", augmentation=named)
+    assert model.get_layer("augmentation") is named
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"flip": "diagonal"}, "Received: flip='diagonal'"),
+        ({"rotation": 0.5}, r"rotation must be a number in \[0, 0.5\)"),
+        ({"zoom": -0.1}, "Received: zoom=-0.1"),
+        ({"translation": 1.0}, "Received: translation=1.0"),
+        ({"contrast": "high"}, "Received: contrast='high'"),
+        ({"random_state": 1.5}, "Received: random_state=1.5"),
+        (
+            {"flip": False, "rotation": 0, "zoom": 0, "translation": 0, "contrast": 0},
+            "pass augmentation=None",
+        ),
+    ],
+)
+def test_make_augmentation_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_augmentation(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"l2": -1e-3}, "Received: l2=-0.001"),
+        ({"l2": "big"}, "Received: l2='big'"),
+        ({"augmentation": "flip"}, "Received: augmentation of type str"),
+    ],
+)
+def test_two_layer_cnn_rejects_bad_regularisation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_two_layer_cnn((32, 32, 3), **kwargs)
+
+
+def test_save_and_load_keep_augmentation_and_l2(tmp_path):
+    x, _ = _data(4)
+    keras.utils.set_random_seed(0)
+    model = build_two_layer_cnn(
+        (32, 32, 3),
+        pooling="avg",
+        augmentation=make_augmentation(random_state=3),
+        l2=1e-3,
+    )
+    path = save_model(model, tmp_path / "cnn.keras", class_names=["a", "b", "c"])
+    loaded = load_model(path)
+    assert [layer.name for layer in loaded.layers] == [
+        layer.name for layer in model.layers
+    ]
+    # Compared as JSON: the loaded config has lists where the built one has tuples.
+    configs = [
+        json.dumps(m.get_layer("augmentation").get_config()) for m in (model, loaded)
+    ]
+    assert configs[0] == configs[1]
+    assert '"seed": 3' in configs[0]
+    assert loaded.get_layer("conv1").kernel_regularizer.get_config() == {"l2": 1e-3}
+    assert get_info(loaded)["l2"] == 1e-3
+    assert get_info(loaded)["augmentation"] == get_info(model)["augmentation"]
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
