@@ -15,10 +15,11 @@ the rest of :mod:`animecls` stays light.
 import keras
 import numpy as np
 import tensorflow as tf
+from sklearn.utils import Bunch
 
 from .plotting import plot_image_grid
 
-__all__ = ["grad_cam", "heatmap_overlap", "plot_grad_cam"]
+__all__ = ["grad_cam", "heatmap_overlap", "plot_grad_cam", "trait_attention"]
 
 
 def _conv_paths(model, prefix=()):
@@ -305,7 +306,16 @@ def grad_cam(model, images, *, layer=None, class_index=None, batch_size=16):
 
 
 def plot_grad_cam(
-    images, heatmaps, *, titles=None, alpha=0.45, cmap="jet", ncols=6, axes=None
+    images,
+    heatmaps,
+    *,
+    titles=None,
+    alpha=0.45,
+    cmap="jet",
+    ncols=6,
+    axes=None,
+    masks=None,
+    mask_color="white",
 ):
     """Draw Grad-CAM heat maps over their pictures, in a grid.
 
@@ -325,6 +335,12 @@ def plot_grad_cam(
         Pictures per row when a new figure is made.
     axes : array-like of matplotlib Axes, default=None
         At least ``n`` Axes to draw into; a new figure when None.
+    masks : array-like of bool, shape (n, height, width), default=None
+        Regions to outline over the maps, such as the trait masks of
+        :func:`animecls.datasets.make_characters` (``return_masks=True``),
+        so that one sees whether the heat falls on them.
+    mask_color : str, default="white"
+        Colour of the outlines.
 
     Returns
     -------
@@ -334,8 +350,8 @@ def plot_grad_cam(
     Raises
     ------
     ValueError
-        If the maps do not match the pictures in number and size, or
-        ``alpha`` is outside [0, 1].
+        If the maps or masks do not match the pictures in number and size,
+        or ``alpha`` is outside [0, 1].
 
     See Also
     --------
@@ -366,10 +382,40 @@ def plot_grad_cam(
         )
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be in [0, 1]. Received: alpha={alpha}")
+    if masks is not None:
+        masks = _check_masks(masks, heatmaps.shape, per_picture=True)
     axes = plot_image_grid(images, titles=titles, ncols=ncols, axes=axes)
     for ax, heatmap in zip(axes, heatmaps, strict=False):
         ax.imshow(heatmap, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+    if masks is not None:
+        for ax, mask in zip(axes, masks, strict=False):
+            if mask.any() and not mask.all():
+                ax.contour(
+                    mask.astype(np.float32),
+                    levels=[0.5],
+                    colors=[mask_color],
+                    linewidths=0.8,
+                )
     return axes
+
+
+def _check_masks(masks, shape, *, per_picture=False):
+    """Return ``masks`` as a boolean array of ``shape`` (or one region)."""
+    masks = np.asarray(masks)
+    if masks.dtype != bool:
+        raise ValueError(
+            "masks must be boolean (True inside the region). Received: masks "
+            f"with dtype {masks.dtype}"
+        )
+    shapes = (shape,) if per_picture else (shape, shape[1:])
+    if masks.shape not in shapes:
+        expected = " or ".join(str(s) for s in shapes)
+        raise ValueError(
+            f"masks must have shape {expected} to match the "
+            f"{'pictures' if per_picture else 'heatmaps'}. Received: masks with "
+            f"shape {masks.shape}"
+        )
+    return np.broadcast_to(masks, shape)
 
 
 def heatmap_overlap(heatmaps, masks):
@@ -411,29 +457,94 @@ def heatmap_overlap(heatmaps, masks):
     [1.0]
     """
     heatmaps = np.asarray(heatmaps, dtype=np.float64)
-    masks = np.asarray(masks)
     if heatmaps.ndim != 3:
         raise ValueError(
             "heatmaps must be (n, height, width). Received: heatmaps with shape "
             f"{heatmaps.shape}"
         )
-    if masks.dtype != bool:
-        raise ValueError(
-            "masks must be boolean (True inside the region). Received: masks "
-            f"with dtype {masks.dtype}"
-        )
-    if masks.shape not in (heatmaps.shape, heatmaps.shape[1:]):
-        raise ValueError(
-            f"masks must have shape {heatmaps.shape} or {heatmaps.shape[1:]} to "
-            f"match the heatmaps. Received: masks with shape {masks.shape}"
-        )
+    masks = _check_masks(masks, heatmaps.shape)
     if np.any(heatmaps < 0):
         raise ValueError(
             "heatmaps must be non-negative. Received: heatmaps with minimum "
             f"{heatmaps.min()}"
         )
-    masks = np.broadcast_to(masks, heatmaps.shape)
     total = heatmaps.sum(axis=(1, 2))
     inside = np.where(masks, heatmaps, 0.0).sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, inside / np.where(total > 0, total, 1), np.nan)
+
+
+def trait_attention(
+    model, images, masks, *, layer=None, class_index=None, batch_size=16
+):
+    """Measure whether a network looks at the traits or elsewhere.
+
+    Computes the Grad-CAM maps of the pictures and the share of each map's
+    heat inside its mask, next to the mask's share of the picture: a map
+    spread evenly, or one that ignores the traits, scores about the area
+    share; a network that looks at the traits scores well above it, and one
+    that looks at the background (a shortcut) below it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional network, as for :func:`grad_cam`.
+    images : array-like of shape (n_images, height, width, channels)
+        Pictures as the model takes them.
+    masks : array-like of bool, shape (n_images, height, width) or (height, width)
+        Where each picture shows the traits: ``masks`` (or ``silhouettes``
+        for the whole figure) of
+        :func:`animecls.datasets.make_characters` with ``return_masks=True``.
+    layer, class_index, batch_size
+        As for :func:`grad_cam`: the last ``Conv2D`` and the predicted class
+        by default.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        heatmaps : ndarray of shape (n_images, height, width)
+            The Grad-CAM maps, for :func:`plot_grad_cam`.
+        overlap : ndarray of shape (n_images,)
+            Share of each map's heat inside the mask
+            (:func:`heatmap_overlap`); NaN for an all-zero map.
+        area_share : ndarray of shape (n_images,)
+            Share of the picture the mask covers: what an evenly spread map
+            would score.
+
+    Raises
+    ------
+    ValueError
+        If the masks are not boolean or do not match the pictures, or for
+        the reasons :func:`grad_cam` gives.
+
+    See Also
+    --------
+    grad_cam : The heat maps alone.
+    plot_grad_cam : Draw the maps with the masks outlined (``masks=``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.datasets import make_characters
+    >>> from animecls.interpretation import trait_attention
+    >>> from animecls.models import build_two_layer_cnn
+    >>> data = make_characters(2, image_size=(32, 32), return_masks=True)
+    >>> model = build_two_layer_cnn((32, 32, 3), pooling="avg")
+    >>> result = trait_attention(model, data.images, data.masks)
+    >>> result.overlap.shape, result.area_share.shape
+    ((6,), (6,))
+    >>> bool(np.all((0 < result.area_share) & (result.area_share < 1)))
+    True
+    """
+    images = _check_images(model, images)
+    masks = _check_masks(masks, images.shape[:3])
+    heatmaps = grad_cam(
+        model, images, layer=layer, class_index=class_index, batch_size=batch_size
+    )
+    return Bunch(
+        heatmaps=heatmaps,
+        overlap=heatmap_overlap(heatmaps, masks),
+        area_share=masks.mean(axis=(1, 2)),
+    )

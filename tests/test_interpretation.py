@@ -12,6 +12,7 @@ from animecls.interpretation import (  # noqa: E402
     grad_cam,
     heatmap_overlap,
     plot_grad_cam,
+    trait_attention,
 )
 from animecls.models import build_two_layer_cnn, build_vgg16_transfer  # noqa: E402
 
@@ -130,6 +131,9 @@ def test_heat_concentrates_on_the_deciding_corner():
     # tenth) on it; the network's maps put at least twice that.
     share = SQUARE**2 / SIZE**2
     assert np.all(heatmap_overlap(heatmaps, square) > 2 * share)
+    attention = trait_attention(model, test_images, square)
+    np.testing.assert_allclose(attention.area_share, share)
+    assert np.all(attention.overlap > 2 * attention.area_share)
     # The hottest pixel is in the square's quarter of the picture (on its
     # edge, where the convolutions respond).
     rows, cols = np.unravel_index(
@@ -312,3 +316,57 @@ def test_confident_predictions_still_give_maps():
     assert np.all(model.predict(pictures, verbose=0).max(axis=1) == 1.0)
     heatmaps = grad_cam(model, pictures)
     assert np.all(heatmaps.max(axis=(1, 2)) > 0)
+
+
+def test_trait_attention_compares_heat_on_the_traits_with_their_area(cnn):
+    from animecls._characters import make_characters
+
+    data = make_characters(2, image_size=(SIZE, SIZE), return_masks=True)
+    result = trait_attention(cnn, data.images, data.masks, batch_size=4)
+    heatmaps = grad_cam(cnn, data.images)
+    np.testing.assert_array_equal(result.heatmaps, heatmaps)
+    np.testing.assert_array_equal(result.overlap, heatmap_overlap(heatmaps, data.masks))
+    np.testing.assert_array_equal(result.area_share, data.masks.mean(axis=(1, 2)))
+    # One region for all pictures is accepted, as by heatmap_overlap.
+    corner = np.zeros((SIZE, SIZE), dtype=bool)
+    corner[:8, :8] = True
+    shared = trait_attention(cnn, data.images, corner, layer="conv1", class_index=1)
+    np.testing.assert_allclose(shared.area_share, 1 / 16)
+
+
+@pytest.mark.parametrize(
+    ("masks", "message"),
+    [
+        (np.zeros((2, SIZE, SIZE)), "masks with dtype float64"),
+        (np.zeros((3, SIZE, SIZE), bool), r"masks with shape \(3, 32, 32\)"),
+        (np.zeros((SIZE, 8), bool), r"masks with shape \(32, 8\)"),
+    ],
+)
+def test_trait_attention_bad_masks(cnn, masks, message):
+    with pytest.raises(ValueError, match=message):
+        trait_attention(cnn, _pictures(2), masks)
+
+
+def test_plot_outlines_the_masks():
+    pictures = _pictures(3)
+    heatmaps = np.random.default_rng(0).uniform(size=(3, SIZE, SIZE))
+    masks = np.zeros((3, SIZE, SIZE), dtype=bool)
+    masks[0, 4:12, 4:12] = True
+    masks[1] = True  # nothing to outline: the region is the whole picture
+    axes = plot_grad_cam(pictures, heatmaps, masks=masks, mask_color="red")
+    assert [len(ax.collections) for ax in axes[:3]] == [1, 0, 0]
+    outline = axes[0].collections[0]
+    assert tuple(outline.get_edgecolor()[0]) == (1.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("masks", "message"),
+    [
+        (np.zeros((2, SIZE, SIZE), bool), r"masks with shape \(2, 32, 32\)"),
+        (np.zeros((SIZE, SIZE), bool), r"masks with shape \(32, 32\)"),
+        (np.zeros((3, SIZE, SIZE), int), "masks with dtype int64"),
+    ],
+)
+def test_plot_bad_masks(masks, message):
+    with pytest.raises(ValueError, match=message):
+        plot_grad_cam(_pictures(3), np.zeros((3, SIZE, SIZE)), masks=masks)
