@@ -5,18 +5,24 @@ and of every setting that changes the features (the network's weight values,
 layer, pooling, picture size, library versions). A changed picture or setting
 gives another key, so stale features are never served. Files are read with
 ``allow_pickle=False`` (loading runs no code) and written to a temporary file
-first, then renamed, so an interrupted run never leaves a half-written entry.
+first, then renamed, so an interrupted run never leaves a half-written entry;
+an entry damaged anyway (a copied or truncated file) is reported with a
+warning and rebuilt.
 """
 
 import hashlib
 import json
 import os
-import tempfile
+import warnings
 
 import numpy as np
 
+from ._saving import atomic_write
+
 # Bump when the meaning of a cached array changes.
 CACHE_FORMAT = 1
+
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def array_digest(images, *, chunk=256):
@@ -60,33 +66,76 @@ def cache_path(cache_dir, key):
     return os.path.join(os.fspath(cache_dir), f"features-{key}.npy")
 
 
-def load(cache_dir, key, n_rows):
-    """Return the cached features for ``key``, or None when absent or unusable."""
+def load(cache_dir, key, shape):
+    """Return the cached features for ``key``, or None when absent or unusable.
+
+    ``shape`` is the expected shape of the features, or just their number
+    of rows (an int). An entry that cannot be read, or holds an array of
+    another shape or a non-float type, is reported with a
+    :class:`CacheWarning` and ignored; the caller recomputes the
+    features and overwrites it.
+    """
+    rows_only = isinstance(shape, int)
+    shape = (shape,) if rows_only else tuple(shape)
     path = cache_path(cache_dir, key)
     if not os.path.isfile(path):
         return None
     try:
+        with open(path, "rb") as file:
+            # np.load would take anything else for a pickle or a zip archive.
+            if file.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                return _damaged(path, "not a .npy file")
         features = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        # A damaged entry is recomputed and overwritten, not trusted.
-        return None
-    if features.ndim < 1 or features.shape[0] != n_rows:
-        return None
+    except (OSError, ValueError, EOFError) as error:
+        return _damaged(path, f"{type(error).__name__}: {error}")
+    found = features.shape[:1] if rows_only and features.ndim else features.shape
+    if found != shape or features.dtype.kind != "f":
+        expected = f"({shape[0]}, ...)" if rows_only else shape
+        return _damaged(
+            path,
+            f"holds a {features.dtype} array of shape {features.shape}, "
+            f"expected floats of shape {expected}",
+        )
     return features
 
 
+class CacheWarning(UserWarning):
+    """A features cache entry could not be read or written.
+
+    The features are computed (again) and returned all the same; a damaged
+    entry is overwritten with the new ones.
+    """
+
+
+def _damaged(path, reason):
+    warnings.warn(
+        f"Ignoring the damaged cache entry {path!r} ({reason}); the features "
+        "are computed again and the entry rewritten.",
+        CacheWarning,
+        stacklevel=3,
+    )
+    return None
+
+
 def store(cache_dir, key, features):
-    """Write ``features`` under ``key`` atomically; return the file path."""
-    cache_dir = os.fspath(cache_dir)
-    os.makedirs(cache_dir, exist_ok=True)
+    """Write ``features`` under ``key`` atomically; return the path or None.
+
+    A failed write (a full disk, a read-only folder) is a warning, not an
+    error: the features were computed and are still returned to the caller.
+    """
     path = cache_path(cache_dir, key)
-    handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".npy.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        os.makedirs(os.fspath(cache_dir), exist_ok=True)
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
             np.save(file, np.asarray(features), allow_pickle=False)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    except OSError as error:
+        original = error.__cause__ or error
+        warnings.warn(
+            f"Could not write the features cache entry {path!r} "
+            f"({original.strerror or original}); the features are used without "
+            "being cached.",
+            CacheWarning,
+            stacklevel=3,
+        )
+        return None
     return path

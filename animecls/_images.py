@@ -6,8 +6,10 @@ eager loader, the folder scan and the streaming dataset accept and reject the
 same files for the same reasons.
 """
 
+import errno
 import math
 import os
+import re
 import stat
 import threading
 import warnings
@@ -60,13 +62,20 @@ def _too_large(width, height):
     )
 
 
+def unreadable_reason(path, error):
+    """Say why ``os.stat`` or ``open`` failed on ``path``, naming broken links."""
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop (it leads back to itself)"
+    if isinstance(error, FileNotFoundError) and os.path.islink(path):
+        return f"broken symbolic link (its target {os.readlink(path)!r} does not exist)"
+    return f"cannot be read ({type(error).__name__}: {error.strerror})"
+
+
 def _check_regular_file(path):
     try:
         info = os.stat(path)
     except OSError as error:
-        raise UnreadableImageError(
-            f"cannot be read ({type(error).__name__}: {error.strerror})"
-        ) from None
+        raise UnreadableImageError(unreadable_reason(path, error)) from None
     if not stat.S_ISREG(info.st_mode):
         # Opening a FIFO or a device would block or read forever.
         raise UnreadableImageError("not a regular file")
@@ -85,8 +94,10 @@ def _open(source, max_pixels):
     except Image.DecompressionBombError as error:
         # Pillow's hard limit (2 * Image.MAX_IMAGE_PIXELS) fired inside open,
         # before we could see the size; its message holds the pixel count.
+        count = re.search(r"\((\d+) pixels\)", str(error))
+        found = f"{count.group(1)} pixels" if count else str(error)
         raise UnreadableImageError(
-            f"too large ({error}; possible decompression bomb)"
+            f"too large ({found}; possible decompression bomb)"
         ) from None
     width, height = image.size
     if width * height > max_pixels:
@@ -137,7 +148,7 @@ def probe_image(path, *, max_pixels=DEFAULT_MAX_PIXELS):
         # Our max_pixels check replaces Pillow's DecompressionBombWarning.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with open(path, "rb") as file:
+            with _open_file(path) as file:
                 image = _open(file, max_pixels)
                 with image:
                     orientation = _orientation(image)
@@ -266,11 +277,7 @@ def read_image(
         # DecompressionBombWarning is replaced by our own max_pixels check.
         warnings.simplefilter("ignore")
         try:
-            with (
-                open(source, "rb")
-                if isinstance(source, str | os.PathLike)
-                else _NoClose(source)
-            ) as file:
+            with _open_file(source) as file:
                 image = _open(file, max_pixels)
                 with image:
                     orientation = _orientation(image)
@@ -295,6 +302,17 @@ def read_image(
         return array if array.flags.writeable else array.copy()
     out[...] = array
     return out
+
+
+def _open_file(source):
+    """Open a path read-only, or wrap a caller's file object to leave it open."""
+    if not isinstance(source, str | os.PathLike):
+        return _NoClose(source)
+    try:
+        return open(source, "rb")
+    except OSError as error:
+        # Unreadable (permissions), or replaced since it was checked.
+        raise UnreadableImageError(unreadable_reason(source, error)) from None
 
 
 class _NoClose:

@@ -1,5 +1,6 @@
 """Load, check, split and stream folders of pictures; draw the default data set."""
 
+import errno
 import math
 import os
 import warnings
@@ -17,7 +18,9 @@ from ._images import (
     UnreadableImageError,
     probe_image,
     read_image,
+    unreadable_reason,
 )
+from ._saving import atomic_write
 
 __all__ = [
     "CharacterDesign",
@@ -180,7 +183,7 @@ class _ImageFolderScan(Bunch):
         if self.skipped:
             lines.append(f"Skipped {_count(len(self.skipped))} (not loaded):")
             for path, reason in self.skipped:
-                lines.append(f"  {os.path.relpath(path, self.directory)}: {reason}")
+                lines.append(f"  {_display(path, self.directory)}: {reason}")
         else:
             lines.append("Skipped: nothing.")
 
@@ -244,12 +247,63 @@ def _hints(scan):
 
 
 def _display(path, directory):
-    return os.path.relpath(path, directory)
+    # A name that is not valid UTF-8 holds lone surrogates, which a terminal
+    # or a UTF-8 file refuses; show its odd bytes as \xNN instead.
+    relative = os.fsencode(os.path.relpath(path, directory))
+    return relative.decode("utf-8", "backslashreplace")
 
 
 def _sorted_entries(path):
     with os.scandir(path) as entries:
         return sorted(entries, key=lambda entry: entry.name)
+
+
+def _is_dir(entry):
+    try:
+        return entry.is_dir()
+    except OSError:
+        # A symbolic link loop; probe_image names it when it is read.
+        return False
+
+
+def _not_a_class(entry, directory):
+    """Say why a top-level entry is not a class folder, or return None."""
+    if entry.name.startswith("."):
+        return "hidden folder; not a class" if _is_dir(entry) else "hidden file"
+    if not _is_dir(entry):
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            return unreadable_reason(entry.path, _stat_error(entry.path))
+        return "not inside a class folder; put it in one to use it"
+    if entry.is_symlink():
+        target = os.path.realpath(entry.path)
+        top = os.path.realpath(directory)
+        if top == target or top.startswith(target.rstrip(os.sep) + os.sep):
+            return "symbolic link to this folder or one above it (a loop); not a class"
+    try:
+        entry.name.encode("utf-8")
+    except UnicodeEncodeError:
+        # Class names are printed and written to UTF-8 result files.
+        return "folder name is not valid UTF-8; rename it to use it as a class"
+    return None
+
+
+def _stat_error(path):
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+def _list_directory(directory):
+    try:
+        return _sorted_entries(directory)
+    except OSError as error:
+        raise type(error)(
+            error.errno,
+            f"Cannot list the folder {directory!r} ({error.strerror}). "
+            f"Received: directory={directory!r}",
+        ) from None
 
 
 def _scan(directory, class_names, max_pixels):
@@ -258,16 +312,12 @@ def _scan(directory, class_names, max_pixels):
     class_names = _check_class_names(class_names)
     skipped = []
     folders = []
-    for entry in _sorted_entries(directory):
-        if entry.name.startswith("."):
-            reason = "hidden folder; not a class" if entry.is_dir() else "hidden file"
-            skipped.append((entry.path, reason))
-        elif entry.is_dir():
+    for entry in _list_directory(directory):
+        reason = _not_a_class(entry, directory)
+        if reason is None:
             folders.append(entry.name)
         else:
-            skipped.append(
-                (entry.path, "not inside a class folder; put it in one to use it")
-            )
+            skipped.append((entry.path, reason))
 
     if class_names is None:
         if len(folders) < 2:
@@ -298,12 +348,18 @@ def _scan(directory, class_names, max_pixels):
 
     filenames, target, sizes = [], [], []
     for label, name in enumerate(class_names):
-        for entry in _sorted_entries(os.path.join(directory, name)):
+        folder = os.path.join(directory, name)
+        try:
+            entries = _sorted_entries(folder)
+        except OSError as error:
+            skipped.append((folder, unreadable_reason(folder, error)))
+            continue
+        for entry in entries:
             if entry.name.startswith("."):
-                kind = "folder" if entry.is_dir() else "file"
+                kind = "folder" if _is_dir(entry) else "file"
                 skipped.append((entry.path, f"hidden {kind}"))
                 continue
-            if entry.is_dir():
+            if _is_dir(entry):
                 skipped.append(
                     (entry.path, "folder inside a class folder; not searched")
                 )
@@ -519,7 +575,7 @@ def _check_no_empty_class(scan):
             found = (
                 f"its {len(bad)} files were all skipped ("
                 + "; ".join(
-                    f"{os.path.basename(p)}: {r}"
+                    f"{_display(p, folder)}: {r}"
                     for p, r in scan.skipped
                     if os.path.dirname(p) == folder
                 )[:300]
@@ -789,7 +845,7 @@ def _check_every_class_loaded(target, names, subset, skipped, directory):
     name = names[int(np.flatnonzero(present == 0)[0])]
     folder = os.path.join(directory, name)
     reasons = "; ".join(
-        f"{os.path.basename(p)}: {r}"
+        f"{_display(p, folder)}: {r}"
         for p, r in skipped
         if os.path.dirname(p) == folder
     )
@@ -1151,6 +1207,10 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
     FileExistsError
         If a file to write exists and ``overwrite`` is False; nothing is
         written then.
+    OSError
+        If a file cannot be written (a full disk). Each picture is written to
+        a temporary file and renamed when complete, so the folder holds no
+        half-written picture and a file being replaced is unchanged.
 
     See Also
     --------
@@ -1236,5 +1296,8 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
     for name in names:
         os.makedirs(os.path.join(directory, name), exist_ok=True)
     for picture, path in zip(images, paths, strict=True):
-        Image.fromarray(picture).save(path, format=fmt, **options)
+        # Through a temporary file: a full disk or Ctrl-C never leaves half a
+        # picture, nor damages the file that overwrite=True replaces.
+        with atomic_write(path) as temporary:
+            Image.fromarray(picture).save(temporary, format=fmt, **options)
     return paths

@@ -36,9 +36,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from . import _cache
+from ._cache import CacheWarning
 from .models import VGG16Preprocess, _vgg16_base
 
 __all__ = [
+    "CacheWarning",
     "ColorHistogram",
     "RawPixels",
     "VGG16Embedder",
@@ -56,7 +58,14 @@ VGG16_LAYERS = tuple(
 def _check_batch(images, name="images"):
     """Check an array of RGB pictures; return it (memory maps stay maps)."""
     if not isinstance(images, np.ndarray):
-        images = np.asarray(images)
+        try:
+            images = np.asarray(images)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be an array of RGB pictures of one size; resize "
+                "them first (load_image_folder does). Received: a "
+                f"{type(images).__name__} of pictures of different shapes"
+            ) from None
     if images.ndim != 4 or images.shape[-1] != 3:
         if images.ndim == 3 and images.shape[-1] == 3:
             hint = " (one picture? add a batch axis: images[None])"
@@ -75,10 +84,24 @@ def _check_batch(images, name="images"):
             f"{name} is an empty batch: there is nothing to transform. "
             f"Received: {name} with shape {images.shape}"
         )
+    if min(images.shape[1:3]) == 0:
+        raise ValueError(
+            f"{name} holds pictures with no pixels. Received: {name} with shape "
+            f"{images.shape}"
+        )
     if images.dtype.kind not in "uif":
         raise ValueError(
             f"{name} must hold numbers (0-255). Received: {name} with dtype "
             f"{images.dtype}"
+        )
+    if images.dtype.kind == "f" and not all(
+        np.isfinite(chunk).all() for chunk in _chunks(images, 256)
+    ):
+        # NaN would pass through every transformer and reach the SVM as NaN
+        # features, far from where it came in.
+        raise ValueError(
+            f"{name} holds NaN or infinite values; pictures hold numbers "
+            f"from 0 to 255. Received: {name} with dtype {images.dtype}"
         )
     return images
 
@@ -229,7 +252,10 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         setting that changes them (the weight values, layer, pooling, image
         size, Keras and TensorFlow versions); a second run with the same
         pictures skips the extraction, a changed picture or setting computes
-        anew. Entries are ``.npy`` files read without pickle.
+        anew. Entries are ``.npy`` files read without pickle and written to
+        a temporary file, then renamed. A damaged entry (unreadable, or of
+        the wrong shape) is rebuilt, and a cache that cannot be written (a
+        full disk) is skipped, each with a :class:`CacheWarning`.
     random_state : int, default=0
         Seed of the random weights when ``weights=None`` (ignored otherwise).
     verbose : "auto", 0 or 1, default="auto"
@@ -410,7 +436,9 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
                 "tensorflow": tf.__version__,
             }
             key = _cache.cache_key(_cache.array_digest(X), settings)
-            cached = _cache.load(self.cache_dir, key, len(X))
+            cached = _cache.load(
+                self.cache_dir, key, (len(X), int(model.output_shape[-1]))
+            )
             if cached is not None:
                 return cached
         features = predict_in_batches(

@@ -1,3 +1,7 @@
+import errno
+import io
+import os
+
 import numpy as np
 import pytest
 
@@ -9,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 
 from animecls import embeddings  # noqa: E402
 from animecls.embeddings import (  # noqa: E402
+    CacheWarning,
     ColorHistogram,
     RawPixels,
     VGG16Embedder,
@@ -138,12 +143,70 @@ def test_cache_serves_same_pictures_and_settings_only(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_damaged_cache_entry_is_recomputed(tmp_path):
+def _truncated(entry):
+    return entry.read_bytes()[:-100]
+
+
+def _wrong_shape(entry):
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((4, 7), np.float32))
+    return buffer.getvalue()
+
+
+def _pickled(entry):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    return buffer.getvalue()
+
+
+def _archive(entry):
+    buffer = io.BytesIO()
+    np.savez(buffer, features=np.load(entry))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda entry: b"garbage", "not a .npy file"),
+        (lambda entry: b"", "not a .npy file"),
+        (_truncated, "ValueError"),
+        (_wrong_shape, r"shape \(4, 7\), expected floats of shape \(4, 512\)"),
+        (_pickled, "allow_pickle=False"),
+        (_archive, "not a .npy file"),
+    ],
+    ids=["garbage", "empty", "truncated", "wrong-shape", "pickle", "npz"],
+)
+def test_damaged_cache_entry_is_reported_and_rebuilt(tmp_path, damage, reason):
     x = _pictures(4)
-    expected = _embedder(cache_dir=tmp_path).transform(x)
+    embedder = _embedder(cache_dir=tmp_path)
+    expected = embedder.transform(x)
     (entry,) = tmp_path.iterdir()
-    entry.write_bytes(b"garbage")
-    np.testing.assert_array_equal(_embedder(cache_dir=tmp_path).transform(x), expected)
+    entry.write_bytes(damage(entry))
+    with pytest.warns(CacheWarning, match=f"{entry.name}.*{reason}"):
+        again = embedder.transform(x)
+    np.testing.assert_array_equal(again, expected)
+    np.testing.assert_array_equal(np.load(entry, allow_pickle=False), expected)
+    assert sorted(tmp_path.iterdir()) == [entry]
+
+
+def test_full_disk_while_caching_warns_and_keeps_the_features(tmp_path, monkeypatch):
+    x = _pictures(4)
+    embedder = _embedder()
+    expected = embedder.transform(x)
+    embedder.cache_dir = tmp_path
+
+    def full_disk(file, array, **kwargs):
+        file.write(b"\x93NUMPY half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "save", full_disk)
+    with pytest.warns(
+        CacheWarning, match="No space left on device.*without being cached"
+    ):
+        features = embedder.transform(x)
+    np.testing.assert_array_equal(features, expected)
+    assert list(tmp_path.iterdir()) == []  # no half-written entry
 
 
 @pytest.mark.parametrize(
