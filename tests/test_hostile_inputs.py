@@ -650,23 +650,42 @@ def _rewrite_config(path, change):
             archive.writestr(name, data)
 
 
-def test_a_config_naming_another_module_is_refused_before_keras_reads_it(
-    tmp_path, tiny_model, monkeypatch
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"module": "os", "class_name": "system"}, "'system' from the module 'os'"),
+        # The shapes of CVE-2025-8747 and CVE-2025-9906: Keras' own functions.
+        (
+            {"module": "keras.utils", "class_name": "get_file"},
+            "'get_file' from the module 'keras.utils'",
+        ),
+        (
+            {
+                "module": "keras.models",
+                "class_name": "function",
+                "config": "load_model",
+            },
+            "the function 'load_model' from the module 'keras.models'",
+        ),
+    ],
+    ids=["os.system", "keras.utils.get_file", "keras.models.load_model"],
+)
+def test_a_config_naming_other_code_is_refused_before_keras_reads_it(
+    tmp_path, tiny_model, monkeypatch, entry, message
 ):
     path = tmp_path / "foreign.keras"
     save_model(tiny_model, path, class_names=["a", "b"])
 
-    def foreign(config):
-        layer = config["config"]["layers"][-1]
-        layer["module"], layer["class_name"] = "os", "system"
+    def plant(config):
+        config["config"]["layers"][-1].update(entry)
 
-    _rewrite_config(path, foreign)
+    _rewrite_config(path, plant)
 
     def never(*args, **kwargs):
-        raise AssertionError("Keras read a file that names another module")
+        raise AssertionError("Keras read a file that names other code")
 
     monkeypatch.setattr(keras.saving, "load_model", never)
-    with pytest.raises(ModelFileError, match="'system' from the module 'os'"):
+    with pytest.raises(ModelFileError, match=re.escape(message)):
         load_model(path)
 
 
@@ -693,3 +712,24 @@ def test_a_pickle_named_like_a_model_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({"not": "a model"}))
     with pytest.raises(ModelFileError, match="not a zip archive"):
         load_model(path)
+
+
+# ------------------------------------------------------------------------ docs
+
+
+def test_the_docs_table_is_current():
+    import importlib.util
+
+    import PIL
+
+    path = Path(__file__).resolve().parents[1] / "docs/_scripts/robustness_table.py"
+    spec = importlib.util.spec_from_file_location("robustness_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    committed = script.OUTPUT.read_text(encoding="utf-8")
+    if f"with Pillow {PIL.__version__}." not in committed:
+        pytest.skip("the table was generated with another Pillow version")
+    assert committed == script.render(), (
+        "docs/_generated/robustness-scan.md is stale: run "
+        "python docs/_scripts/robustness_table.py"
+    )
