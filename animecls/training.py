@@ -204,10 +204,11 @@ def _record(model, history, settings, random_state, stopper, start, mode):
     )
 
 
-def _compile(model, settings):
-    optimizer = _OPTIMIZERS[settings["optimizer"]](
-        learning_rate=settings["learning_rate"]
-    )
+def _compile(model, settings, optimizer=None):
+    if optimizer is None:
+        optimizer = _OPTIMIZERS[settings["optimizer"]](
+            learning_rate=settings["learning_rate"]
+        )
     model.compile(
         optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"]
     )
@@ -498,7 +499,9 @@ def fit_transfer_head(
     )
     history.extraction_time = extraction_time
     # The full model shares the trained layers; compile it so that
-    # evaluate() works on pictures straight away.
-    _compile(model, settings)
+    # evaluate() works on pictures straight away. With the head's optimizer,
+    # whose state belongs to those layers: a fresh, never-built one would be
+    # saved without its variables, and loading the file would warn.
+    _compile(model, settings, optimizer=head.optimizer)
     _record(model, history, settings, random_state, stopper, start, "cached features")
     return history

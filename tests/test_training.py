@@ -96,3 +96,20 @@ def test_augmented_training_repeats_with_the_same_seed():
     first = run(0)
     assert run(0) == first
     assert run(1) != first
+
+
+def test_a_trained_transfer_model_saves_and_loads_cleanly(tmp_path):
+    from animecls.models import load_model, save_model
+
+    x, y = _noise(12)
+    model = build_vgg16_transfer((32, 32, 3), weights=None, head="avg")
+    fit_transfer_head(model, x, y, epochs=1, verbose=0)
+    # The full model trains on with the head's optimizer.
+    model.fit(x, keras.utils.to_categorical(y, 3), epochs=1, verbose=0)
+    path = save_model(model, tmp_path / "transfer.keras", class_names=["a", "b", "c"])
+    # filterwarnings=error: an optimizer saved without its variables would
+    # make loading warn, and fail here.
+    loaded = load_model(path)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
+    )
