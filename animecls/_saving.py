@@ -38,7 +38,14 @@ def atomic_write(path):
     temporary = os.path.join(folder, f".animecls-{secrets.token_hex(6)}.tmp{extension}")
     # Created here, exclusively, so the name cannot be someone else's file;
     # mode 0o666 lets the umask decide the permissions, as for open(path, "w").
-    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as error:
+        # Name the file asked for, not the temporary one (a missing or
+        # read-only folder, a full disk).
+        raise type(error)(
+            error.errno, f"Could not write {path!r} ({error.strerror})"
+        ) from None
     existed = os.path.exists(path)
     try:
         yield temporary

@@ -555,6 +555,12 @@ def test_full_disk_while_saving_pictures_keeps_the_replaced_file(
         picture.load()
 
 
+def test_saving_into_a_missing_folder_names_the_file(tmp_path, tiny_model):
+    path = tmp_path / "no such folder" / "model.keras"
+    with pytest.raises(FileNotFoundError, match=r"Could not write .*model.keras'"):
+        save_model(tiny_model, path, class_names=["a", "b"])
+
+
 def test_no_space_left_is_named_in_the_error(tmp_path, monkeypatch):
     data = make_characters(2, image_size=(32, 32))
 
