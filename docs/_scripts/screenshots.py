@@ -8,10 +8,13 @@ width, to look at before publishing (they are not committed)::
     python docs/_scripts/screenshots.py [OUT_DIR] [--site /tmp/site] [--page PATH]
 
 ``OUT_DIR`` defaults to ``/tmp/animecls-screens``. ``--page`` (repeatable)
-replaces the default pages, the home page and the comparison guide, e.g.
+replaces the default pages (the home page, the overfitting analysis and the
+comparison guide), e.g.
 ``--page user-guide/models/``; ``--height 6000`` shows more of each page
-than a screen does. Chromium is only needed here, never by the
-tests; install it with ``apt-get install chromium``.
+than a screen does, and ``--tiles`` also cuts such a tall screenshot into
+screen-sized pieces (``<page>-<device>-01.png``...), which are easier to look
+at one by one. Chromium is only needed here, never by the tests; install it
+with ``apt-get install chromium``.
 """
 
 import argparse
@@ -21,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-PAGES = ("", "user-guide/comparison/")
+PAGES = ("", "overfitting/", "user-guide/comparison/")
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 FLAGS = (
     "--headless",
@@ -67,6 +70,20 @@ def screenshot(browser, url, out, size):
         )
 
 
+def cut_into_tiles(path, tile_height):
+    """Save ``path`` as screen-sized pieces next to it; return their paths."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        width, height = image.size
+        tiles = []
+        for number, top in enumerate(range(0, height, tile_height), start=1):
+            tile = path.with_name(f"{path.stem}-{number:02d}.png")
+            image.crop((0, top, width, min(top + tile_height, height))).save(tile)
+            tiles.append(tile)
+    return tiles
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/animecls-screens")
@@ -74,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--page", action="append", help="page path in the site")
     parser.add_argument(
         "--height", type=int, help="window height, e.g. 6000 to see a whole page"
+    )
+    parser.add_argument(
+        "--tiles", action="store_true", help="also cut tall screenshots into screens"
     )
     args = parser.parse_args(argv)
     site = pathlib.Path(args.site).resolve()
@@ -88,6 +108,9 @@ def main(argv=None):
             path = out / _name(page, device)
             screenshot(browser, url, path, (size[0], args.height or size[1]))
             print(path)
+            if args.tiles and (args.height or 0) > size[1]:
+                for tile in cut_into_tiles(path, size[1]):
+                    print(tile)
 
 
 if __name__ == "__main__":
