@@ -421,6 +421,21 @@ def test_compare_through_the_command_line(hostile, tmp_path, capsys):
     assert (out / "results.md").exists()
 
 
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.zeros((1, 16, 16, 3), object), "must hold numbers"),
+        (np.zeros((1, 16, 16, 3), bool), "must hold numbers"),
+        (np.full((1, 16, 16, 3), np.nan), "NaN or infinite"),
+        ([np.zeros((16, 16, 3)), np.zeros((8, 8, 3))], "pictures of one size"),
+    ],
+    ids=["object", "bool", "nan", "ragged"],
+)
+def test_predict_refuses_arrays_that_are_not_pictures(tiny_model, images, message):
+    with pytest.raises(ValueError, match=message):
+        predict(tiny_model, images, class_names=["a", "b"])
+
+
 def test_compare_refuses_a_folder_of_junk_with_a_message(tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
