@@ -145,6 +145,283 @@ def _compare(args):
     return 0
 
 
+def _names(text):
+    """Parse ``"a,b"`` into ``["a", "b"]``; the functions check the names."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated names. Received: {text!r}"
+        )
+    return names
+
+
+def _train_sizes(text):
+    """Parse ``"5,10,all"`` into ``(5, 10, None)``: None is the whole training part."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "all":
+            sizes.append(None)
+            continue
+        try:
+            sizes.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                "sizes must be pictures per character, like 5,10,20,all. "
+                f"Received: {text!r}"
+            ) from None
+    return tuple(sizes)
+
+
+def _experiment_options(args):
+    """Return the keyword options every experiment function takes, from the flags."""
+    return {
+        "models": args.models,
+        "image_size": args.image_size,
+        "epochs": args.epochs,
+        "weights": args.weights,
+        "quick": args.quick,
+        "cache_dir": args.cache_dir,
+        "random_state": args.seed,
+        "verbose": 1,
+    }
+
+
+def _report_experiment(result, args):
+    from .experiments import save_results, summary_markdown
+
+    print()
+    print(summary_markdown(result))
+    if args.out:
+        path = save_results(result, args.out)
+        print(f"Runs, summary, figure and settings: {path}")
+    return 0
+
+
+def _learning_curve(args):
+    from .experiments import learning_curve
+
+    result = learning_curve(
+        args.directory,
+        train_sizes=args.sizes,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _splits(args):
+    from .experiments import repeated_splits
+
+    result = repeated_splits(
+        args.directory,
+        n_splits=args.splits,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _remedies(args):
+    from .experiments import measure_remedies
+
+    result = measure_remedies(
+        args.directory,
+        remedies=args.remedies,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _shortcut(args):
+    from .experiments import shortcut_experiment
+
+    options = _experiment_options(args)
+    if options["models"] is None:
+        # None would mean "every model" here; the function has its own default.
+        del options["models"]
+    result = shortcut_experiment(
+        nuisance=args.nuisance,
+        remedies=args.remedies,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **options,
+    )
+    return _report_experiment(result, args)
+
+
+def _leakage(args):
+    from .datasets import load_image_folder
+    from .leakage import DEFAULT_THRESHOLD, find_duplicates
+
+    data = load_image_folder(args.directory, image_size=args.image_size)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    result = find_duplicates(data.images, threshold=threshold, flips=args.flips)
+    pairs = result.pairs
+    n_exact = int((pairs["kind"] == "exact").sum())
+    print(
+        f"{len(data.target)} pictures in {len(data.target_names)} classes, "
+        f"compared at {args.image_size[0]}x{args.image_size[1]} with pHash "
+        f"(threshold {result.threshold} of 64 bits"
+        f"{', mirror images too' if args.flips else ''}): {len(pairs)} "
+        f"{'pair' if len(pairs) == 1 else 'pairs'} of copies ({n_exact} exact, "
+        f"{len(pairs) - n_exact} near)."
+    )
+    directory = os.fspath(args.directory)
+    for row in pairs:
+        i, j = int(row["i"]), int(row["j"])
+        first, second = (os.path.relpath(data.filenames[k], directory) for k in (i, j))
+        classes = "" if data.target[i] == data.target[j] else " (different classes)"
+        print(f"{first} ~ {second}: {row['kind']}, distance {row['distance']}{classes}")
+    if len(pairs):
+        print(
+            "A random split can put one copy in training and the other in the "
+            "test part: split with animecls.leakage.leak_free_split, or remove "
+            "the copies."
+        )
+    if args.out:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .leakage import plot_duplicate_pairs
+
+        axes = plot_duplicate_pairs(
+            data.images,
+            result,
+            max_pairs=args.max_pairs,
+            target=data.target,
+            target_names=data.target_names,
+        )
+        figure = axes[0].figure
+        figure.savefig(args.out, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        print(f"Pairs shown in {args.out}")
+    return 1 if len(pairs) else 0
+
+
+_SEVERITIES = ("info", "warning", "error")
+
+
+def _check(args):
+    import keras
+
+    from .checks import check_model
+    from .datasets import load_image_folder
+    from .models import get_info, load_model
+
+    model = load_model(args.model)
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            "check reads Keras networks; an embedding/SVM pipeline has no layers "
+            f"to check. Received: {args.model}"
+        )
+    info = get_info(model)
+    validation = args.validation_split
+    if validation is None:
+        # What the model was trained with, else the report's recipes' 0.2.
+        validation = info.get("training", {}).get("validation_split", 0.2)
+    height, width = (int(d) for d in model.input_shape[1:3])
+    data = load_image_folder(
+        args.directory,
+        image_size=(height, width),
+        subset="train",
+        test_size=args.test_size,
+        random_state=args.seed,
+    )
+    print(
+        f"Model: {args.model} ({info.get('builder', 'a Keras model')}; weights: "
+        f"{_weights_label(info.get('weights'))})"
+    )
+    print(
+        f"Data: the training part of {args.directory} ({len(data.target)} "
+        f"pictures at {height}x{width}, {len(data.target_names)} classes; "
+        f"test_size {args.test_size}, seed {args.seed}), validation_split "
+        f"{validation:g}"
+    )
+    report = check_model(model, data, validation=validation or None)
+    print(report)
+    level = _SEVERITIES.index(args.fail_on)
+    failing = [f for f in report if _SEVERITIES.index(f.severity) >= level]
+    return 1 if failing else 0
+
+
+def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
+    """Add the options the four experiment commands share."""
+    if data:
+        parser.add_argument(
+            "directory",
+            metavar="DIR",
+            nargs="?",
+            default=None,
+            help="folder of class folders (default: the embedded default characters)",
+        )
+    if seeds:
+        parser.add_argument(
+            "--seeds",
+            type=int,
+            default=3,
+            help="repetitions with different splits and seeds (default: 3)",
+        )
+    parser.add_argument(
+        "--models",
+        type=_names,
+        default=None,
+        help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
+        f"vgg16_svm, pixels_svm, color_histogram_svm (default: {models})",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=None,
+        help="picture size, 96 or HEIGHTxWIDTH (default: 96, smaller with --quick)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs for the networks (default: the report's recipes, fewer "
+        "with --quick)",
+    )
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=0.3,
+        help="fraction of the pictures kept for testing (default: 0.3)",
+    )
+    parser.add_argument(
+        "--weights",
+        type=_weights_argument,
+        default="auto",
+        help="VGG16 weights: imagenet, none, a file, or auto (default: auto = "
+        "imagenet when available, else none with a warning)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny pictures and few epochs: checks that everything runs, in seconds",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="new folder for runs.csv, summary.md, figure.png and settings.json "
+        "(default: print the summary only)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="keep VGG16 features here so a rerun skips the extraction",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="first random seed (default: 0)"
+    )
+
+
 def build_parser():
     """Return the ``argparse`` parser of the ``animecls`` command."""
     parser = argparse.ArgumentParser(
@@ -248,7 +525,7 @@ def build_parser():
         help="train every model on one split and compare them honestly",
         description=(
             "Reproduce the report's comparison: a 70/30 split (seed 42) with the "
-            "last 20%% of the training part for validation; the two-layer CNN, "
+            "last 20% of the training part for validation; the two-layer CNN, "
             "the VGG16 transfer model, VGG16 embeddings + SVM, and raw-pixel and "
             "colour-histogram SVMs, all on the same pictures. Writes "
             "results.csv, results.md, figures, histories and models to a new "
@@ -313,6 +590,180 @@ def build_parser():
         "--seed", type=int, default=42, help="random seed (default: 42)"
     )
     compare.set_defaults(handler=_compare)
+
+    curve = commands.add_parser(
+        "learning-curve",
+        help="test accuracy as the training pictures per character grow",
+        description=(
+            "Train every model on 5, 10, 20, 40 and all training pictures per "
+            "character, over several seeds, and print the mean test accuracy "
+            "with its 95% interval: where VGG16 features with an SVM beat a "
+            "network trained from scratch, and how far more pictures would help."
+        ),
+    )
+    _add_experiment_options(curve)
+    curve.add_argument(
+        "--sizes",
+        type=_train_sizes,
+        default=(5, 10, 20, 40, None),
+        help="training pictures per character, 'all' for the whole training "
+        "part (default: 5,10,20,40,all)",
+    )
+    curve.set_defaults(handler=_learning_curve)
+
+    splits = commands.add_parser(
+        "splits",
+        help="rerun the report's single 70/30 split over many seeds",
+        description=(
+            "Repeat the comparison over several random 70/30 splits and print "
+            "each model's mean test accuracy, its spread and its 95% interval: "
+            "how much one split's number can move on a tiny test set."
+        ),
+    )
+    _add_experiment_options(splits, seeds=False)
+    splits.add_argument(
+        "--splits",
+        type=int,
+        default=10,
+        help="number of random splits (default: 10)",
+    )
+    splits.set_defaults(handler=_splits)
+
+    remedies = commands.add_parser(
+        "remedies",
+        help="the report's CNN with one remedy at a time, against overfitting",
+        description=(
+            "Train the report's CNN as it is and with one remedy at a time "
+            "(augmentation, no dropout, early stopping, L2, global pooling, a "
+            "small head, transfer learning) over several seeds, and print each "
+            "remedy's test accuracy and generalisation gap."
+        ),
+    )
+    _add_experiment_options(remedies)
+    remedies.add_argument(
+        "--remedies",
+        type=_names,
+        default=None,
+        help="comma-separated subset of: none, augmentation, no_dropout, "
+        "early_stopping, l2, global_pooling, small_head, transfer_frozen, "
+        "transfer_finetune (default: all)",
+    )
+    remedies.set_defaults(handler=_remedies)
+
+    shortcut = commands.add_parser(
+        "shortcut",
+        help="a nuisance that gives the character away in training only",
+        description=(
+            "Draw characters whose background colour or watermark matches the "
+            "character in the training part but not in the test part, train "
+            "on them, and print how far test accuracy falls, with and without "
+            "remedies."
+        ),
+    )
+    _add_experiment_options(
+        shortcut, data=False, models="two_layer_cnn,color_histogram_svm"
+    )
+    shortcut.add_argument(
+        "--nuisance",
+        choices=("background", "watermark"),
+        default="background",
+        help="what gives the character away in training (default: background)",
+    )
+    shortcut.add_argument(
+        "--remedies",
+        type=_names,
+        default=None,
+        help="comma-separated subset of: augmentation, weaker_correlation, "
+        "background_replacement (default: those that apply)",
+    )
+    shortcut.set_defaults(handler=_shortcut)
+
+    leakage = commands.add_parser(
+        "leakage",
+        help="find copies of the same picture in a folder",
+        description=(
+            "Find pairs of pictures in DIR that are copies of each other "
+            "(the same file twice, re-encoded, resized or slightly cropped) "
+            "with perceptual hashes, and print them. A random train/test split "
+            "can put one copy on each side, and the test accuracy then partly "
+            "measures memory. Exits with status 1 when it finds a pair, 0 when "
+            "it finds none."
+        ),
+    )
+    leakage.add_argument("directory", metavar="DIR", help="folder of class folders")
+    leakage.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="largest Hamming distance of 64 bits still called a copy "
+        "(default: 6; 10 catches more crops, with a few false pairs)",
+    )
+    leakage.add_argument(
+        "--flips",
+        action="store_true",
+        help="also find mirror-image copies",
+    )
+    leakage.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=(128, 128),
+        help="size the pictures are loaded at before hashing (default: 128)",
+    )
+    leakage.add_argument(
+        "--out",
+        metavar="PNG",
+        default=None,
+        help="save the closest pairs side by side to this picture file",
+    )
+    leakage.add_argument(
+        "--max-pairs",
+        type=int,
+        default=8,
+        help="pairs shown in --out (default: 8)",
+    )
+    leakage.set_defaults(handler=_leakage)
+
+    check = commands.add_parser(
+        "check",
+        help="lint a saved model and its training folder for the report's mistakes",
+        description=(
+            "Load MODEL (saved by animecls.models.save_model) and the training "
+            "part of DIR at the model's input size, run "
+            "animecls.checks.check_model and print what it finds: an output "
+            "activation that does not fit the loss, a VGG16 base without its "
+            "preprocessing, a wrong number of outputs, an unrepresentative "
+            "validation split, far more parameters than pictures. Exits with "
+            "status 1 when it finds an error (see --fail-on), 0 otherwise."
+        ),
+    )
+    check.add_argument("model", metavar="MODEL", help=".keras model file")
+    check.add_argument("directory", metavar="DIR", help="folder of class folders")
+    check.add_argument(
+        "--validation-split",
+        type=float,
+        default=None,
+        help="fraction of the training part Keras keeps for validation, 0 for "
+        "none (default: the one the model was trained with, else 0.2)",
+    )
+    check.add_argument(
+        "--test-size",
+        type=float,
+        default=0.3,
+        help="fraction of DIR in the test part, left out (default: 0.3)",
+    )
+    check.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="seed of the train/test split (default: 42, the report's)",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=_SEVERITIES,
+        default="error",
+        help="exit with status 1 on findings this severe or worse (default: error)",
+    )
+    check.set_defaults(handler=_check)
     return parser
 
 

@@ -139,3 +139,134 @@ def test_compare_offline_imagenet_is_a_clean_error(
     err = capsys.readouterr().err
     assert err.startswith("animecls: error:") or "animecls: error:" in err
     assert "Three ways out" in err and "Traceback" not in err
+
+
+def test_help_lists_the_experiment_and_diagnostic_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("learning-curve", "splits", "remedies", "shortcut"):
+        assert command in out
+    assert "leakage" in out and "check" in out
+
+
+# ---------------------------------------------------------------- leakage
+
+
+def test_leakage_prints_copies_and_saves_the_pairs(tiny_folder, tmp_path, capsys):
+    copy = tiny_folder / "Marin Kitagawa" / "copy.png"
+    copy.write_bytes((tiny_folder / "Yor Forger" / "0000.png").read_bytes())
+    figure = tmp_path / "pairs.png"
+    assert main(["leakage", str(tiny_folder), "--out", str(figure)]) == 1
+    out = capsys.readouterr().out
+    assert "25 pictures in 3 classes" in out and "1 pair of copies (1 exact" in out
+    assert (
+        "Marin Kitagawa/copy.png ~ Yor Forger/0000.png: exact, distance 0 "
+        "(different classes)" in out
+    )
+    assert "leak_free_split" in out
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+def test_leakage_of_a_clean_folder_exits_0(tiny_folder, capsys):
+    assert main(["leakage", str(tiny_folder), "--threshold", "2", "--flips"]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 2 of 64 bits, mirror images too): 0 pairs" in out
+
+
+def test_leakage_bad_threshold_is_a_clean_error(tiny_folder, capsys):
+    assert main(["leakage", str(tiny_folder), "--threshold", "-1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animecls: error:") and "Received: threshold=-1" in err
+
+
+def test_leakage_help_states_the_default_threshold(capsys):
+    from animecls.leakage import DEFAULT_THRESHOLD
+
+    with pytest.raises(SystemExit):
+        main(["leakage", "--help"])
+    assert f"(default: {DEFAULT_THRESHOLD};" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- experiments
+
+
+def test_learning_curve_prints_the_summary_and_saves_it(tiny_folder, tmp_path, capsys):
+    out = tmp_path / "curve"
+    argv = ["learning-curve", str(tiny_folder), "--quick", "--seeds", "1"]
+    argv += ["--sizes", "2,all", "--models", "pixels_svm", "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "| pixels_svm | 2 |" in captured.out and "| pixels_svm | 5 |" in captured.out
+    assert f"Runs, summary, figure and settings: {out}" in captured.out
+    assert "seed 0, 2 per class: pixels_svm" in captured.err
+    names = {"runs.csv", "summary.md", "figure.png", "settings.json"}
+    assert {p.name for p in out.iterdir()} == names
+    assert main(argv) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_splits_prints_one_row_per_model(tiny_folder, capsys):
+    argv = ["splits", str(tiny_folder), "--quick", "--splits", "2"]
+    assert main(argv + ["--models", "pixels_svm,color_histogram_svm"]) == 0
+    out = capsys.readouterr().out
+    assert "| pixels_svm |" in out and "| color_histogram_svm |" in out
+    assert "4 runs at 32x32" in out
+
+
+def test_remedies_runs_the_named_remedies(tiny_folder, capsys):
+    argv = ["remedies", str(tiny_folder), "--quick", "--seeds", "1"]
+    assert main(argv + ["--remedies", "none", "--epochs", "1"]) == 0
+    assert "| none | two_layer_cnn |" in capsys.readouterr().out
+
+
+def test_shortcut_draws_its_own_data(capsys):
+    argv = ["shortcut", "--quick", "--seeds", "1", "--nuisance", "watermark"]
+    argv += ["--models", "color_histogram_svm", "--remedies", "weaker_correlation"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for condition in ("control", "shortcut", "weaker_correlation"):
+        assert f"| {condition} | color_histogram_svm |" in out
+
+
+def test_experiment_bad_names_are_clean_errors(tiny_folder, capsys):
+    assert main(["remedies", str(tiny_folder), "--remedies", "magic"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animecls: error:") and "magic" in err
+    assert "Traceback" not in err
+    assert main(["splits", str(tiny_folder), "--models", "resnet"]) == 1
+    assert "Received: models=['resnet']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["learning-curve", "--sizes", "5,ten"], "Received: '5,ten'"),
+        (["splits", "--models", ","], "Received: ','"),
+        (["shortcut", "--nuisance", "logo"], "invalid choice: 'logo'"),
+    ],
+)
+def test_bad_experiment_flags_are_rejected(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["compare", "learning-curve", "splits"])
+def test_help_texts_show_plain_percent_signs(command, capsys):
+    # argparse %-formats help strings but not descriptions: "%%" would show.
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "%%" not in out and "%" in out
+
+
+def test_experiment_help_states_the_default_image_size(capsys):
+    from animecls.experiments import DEFAULT_IMAGE_SIZE
+
+    with pytest.raises(SystemExit):
+        main(["splits", "--help"])
+    height, width = DEFAULT_IMAGE_SIZE
+    expected = f"(default: {height}," if height == width else f"{height}x{width}"
+    assert expected in " ".join(capsys.readouterr().out.split())
