@@ -1,0 +1,296 @@
+import csv
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("keras")
+
+from animecls import _weights  # noqa: E402
+from animecls.comparison import ImageNetFallbackWarning  # noqa: E402
+from animecls.datasets import make_characters  # noqa: E402
+from animecls.experiments import (  # noqa: E402
+    REMEDIES,
+    _interval,
+    learning_curve,
+    measure_remedies,
+    repeated_splits,
+    save_results,
+    shortcut_experiment,
+    summary_markdown,
+)
+from animecls.plotting import (  # noqa: E402
+    plot_learning_curve,
+    plot_remedies,
+    plot_repeated_splits,
+    plot_shortcut,
+)
+
+SVMS = ["pixels_svm", "color_histogram_svm"]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    # 8 per class: 8 test pictures, 5 or 6 training pictures per class.
+    return make_characters(8, image_size=(32, 32), random_state=1)
+
+
+@pytest.fixture(scope="module")
+def curve(tiny):
+    return learning_curve(
+        tiny,
+        train_sizes=(2, None),
+        n_seeds=2,
+        models=["two_layer_cnn", "vgg16_svm", "pixels_svm"],
+        weights=None,
+        quick=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def splits(tiny):
+    return repeated_splits(tiny, n_splits=3, models=SVMS, quick=True)
+
+
+@pytest.fixture(scope="module")
+def remedies(tiny):
+    return measure_remedies(
+        tiny,
+        remedies=["early_stopping", "transfer_finetune"],
+        n_seeds=1,
+        weights=None,
+        quick=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def shortcut():
+    return shortcut_experiment(
+        nuisance="background",
+        n_per_class=8,
+        n_seeds=2,
+        models=["color_histogram_svm"],
+        remedies=["weaker_correlation", "background_replacement"],
+        quick=True,
+    )
+
+
+def test_learning_curve_runs_every_model_size_and_seed(curve):
+    assert curve.kind == "learning_curve"
+    assert len(curve.runs) == 3 * 2 * 2
+    assert curve.n_classes == 3 and curve.chance == pytest.approx(1 / 3)
+    # None is the whole training part: 5 pictures per class here
+    assert sorted({r["train_size"] for r in curve.runs}) == [2, 5]
+    assert {r["n_train"] for r in curve.runs} == {6, 15}
+    # every size of one seed is tested on the same pictures
+    assert {r["n_test"] for r in curve.runs} == {8}
+    for row in curve.summary:
+        assert row["n_runs"] == 2
+        assert row["low"] <= row["mean"] <= row["high"]
+    weights = {r["weights"] for r in curve.runs if r["model"].startswith("vgg16")}
+    assert weights == {"none"} and curve.settings["weights"] == "none"
+    assert {r["weights"] for r in curve.runs if r["model"] == "pixels_svm"} == {"-"}
+
+
+def test_learning_curve_is_deterministic(tiny):
+    first, second = (
+        learning_curve(tiny, train_sizes=(3,), models=SVMS, quick=True)
+        for _ in range(2)
+    )
+    assert [r["test_accuracy"] for r in first.runs] == [
+        r["test_accuracy"] for r in second.runs
+    ]
+
+
+def test_repeated_splits_summarise_the_spread(splits):
+    assert [r["model"] for r in splits.summary] == SVMS
+    for row in splits.summary:
+        accuracy = [
+            r["test_accuracy"] for r in splits.runs if r["model"] == row["model"]
+        ]
+        assert row["n_runs"] == 3
+        assert row["min"] == min(accuracy) and row["max"] == max(accuracy)
+        assert row["median"] == pytest.approx(np.median(accuracy))
+        assert row["std"] == pytest.approx(np.std(accuracy, ddof=1))
+    # the report's protocol: validation pictures held out of training
+    assert all(r["n_val"] > 0 and r["gap"] is not None for r in splits.runs)
+    assert splits.settings["weights"] == "-"
+
+
+def test_interval_is_the_t_interval_of_the_mean():
+    summary = _interval([0.6, 0.7, 0.8])
+    assert summary["mean"] == pytest.approx(0.7)
+    assert summary["std"] == pytest.approx(0.1)
+    # t(0.975, 2 df) = 4.303
+    assert summary["low"] == pytest.approx(0.7 - 4.3027 * 0.1 / 3**0.5, abs=1e-4)
+    assert summary["high"] == pytest.approx(0.7 + 4.3027 * 0.1 / 3**0.5, abs=1e-4)
+    assert _interval([0.5])["low"] is None
+    assert _interval([0.9, 1.0, 1.0])["high"] == 1.0
+
+
+def test_remedies_add_their_baselines_and_measure_the_gap(remedies):
+    names = [r["remedy"] for r in remedies.summary]
+    assert names == ["none", "early_stopping", "transfer_frozen", "transfer_finetune"]
+    rows = {r["remedy"]: r for r in remedies.summary}
+    assert rows["none"]["change"] is None and rows["transfer_frozen"]["change"] is None
+    assert rows["early_stopping"]["change"] == pytest.approx(
+        rows["early_stopping"]["mean"] - rows["none"]["mean"]
+    )
+    for run in remedies.runs:
+        assert run["gap"] == pytest.approx(run["train_accuracy"] - run["val_accuracy"])
+    models = {r["remedy"]: r["model"] for r in remedies.runs}
+    assert models["transfer_finetune"] == "vgg16_transfer"
+    assert models["early_stopping"] == "two_layer_cnn"
+    # fine-tuning adds its own epochs after the head's
+    assert (
+        rows["transfer_finetune"]["epochs_mean"]
+        > rows["transfer_frozen"]["epochs_mean"]
+    )
+    assert set(remedies.settings["remedies"]) <= set(REMEDIES)
+
+
+def test_shortcut_splits_test_accuracy_by_agreement(shortcut):
+    conditions = [r["condition"] for r in shortcut.summary]
+    assert conditions == [
+        "control",
+        "shortcut",
+        "weaker_correlation",
+        "background_replacement",
+    ]
+    for run in shortcut.runs:
+        assert run["n_agree"] + run["n_disagree"] == run["n_test"]
+        assert run["n_disagree"] > 0
+    rows = {r["condition"]: r for r in shortcut.summary}
+    assert rows["shortcut"]["drop"] == pytest.approx(
+        rows["shortcut"]["agree_mean"] - rows["shortcut"]["disagree_mean"]
+    )
+    # the control's training nuisances agree with the class only by chance
+    control = [r for r in shortcut.runs if r["condition"] == "control"]
+    assert [r["train_correlation"] for r in control] == pytest.approx([1 / 3] * 2)
+    assert shortcut.settings["nuisance"] == "background"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "heading"),
+    [
+        ("curve", "| model | per character |"),
+        ("splits", "| model | test accuracy, mean (95% CI) | std | min |"),
+        ("remedies", "| remedy | model |"),
+        ("shortcut", "| condition | model |"),
+    ],
+)
+def test_summary_markdown_has_one_row_per_summary_entry(fixture, heading, request):
+    result = request.getfixturevalue(fixture)
+    text = summary_markdown(result)
+    assert text.startswith(heading)
+    assert text.count("\n| ") == len(result.summary) + 1
+    assert "t-interval" in text
+
+
+@pytest.mark.parametrize(
+    ("fixture", "plot"),
+    [
+        ("curve", plot_learning_curve),
+        ("splits", plot_repeated_splits),
+        ("remedies", plot_remedies),
+        ("shortcut", plot_shortcut),
+    ],
+)
+def test_every_plot_draws_the_chance_line(fixture, plot, request):
+    result = request.getfixturevalue(fixture)
+    _, given = plt.subplots()
+    ax = plot(result, ax=given)
+    assert ax is given
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "chance" in labels
+    assert plot(result).figure is not given.figure
+
+
+def test_figures_say_when_vgg16_had_random_weights(curve):
+    assert "random weights" in plot_learning_curve(curve).get_title()
+
+
+def test_plot_refuses_another_kind_of_result(splits):
+    with pytest.raises(ValueError, match="Received: kind='repeated_splits'"):
+        plot_learning_curve(splits)
+
+
+def test_save_results_writes_a_complete_folder(splits, tmp_path):
+    out = save_results(splits, tmp_path / "splits")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "figure.png",
+        "runs.csv",
+        "settings.json",
+        "summary.md",
+    ]
+    with open(out / "runs.csv", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == len(splits.runs)
+    settings = json.loads((out / "settings.json").read_text(encoding="utf-8"))
+    assert settings["kind"] == "repeated_splits" and settings["n_splits"] == 3
+    assert not (tmp_path / "splits.incomplete").exists()
+    with pytest.raises(FileExistsError, match="already exists"):
+        save_results(splits, out)
+
+
+def test_auto_weights_fall_back_loudly_and_are_recorded(tiny, monkeypatch):
+    def offline():
+        raise _weights.WeightsUnavailableError("no network")
+
+    monkeypatch.setattr(_weights, "imagenet_weights_path", offline)
+    with pytest.warns(ImageNetFallbackWarning, match="random weights"):
+        result = repeated_splits(tiny, n_splits=1, models=["vgg16_svm"], quick=True)
+    assert result.runs[0]["weights"] == "none (ImageNet unavailable)"
+    assert result.settings["weights"] == "none (ImageNet unavailable)"
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "message"),
+    [
+        (learning_curve, {"train_sizes": (6,)}, r"smallest class has 5 .*\(6,\)"),
+        (learning_curve, {"train_sizes": (0,)}, r"Received: train_sizes=\(0,\)"),
+        (learning_curve, {"train_sizes": ()}, r"Received: train_sizes=\(\)"),
+        (learning_curve, {"n_seeds": 0}, "Received: n_seeds=0"),
+        (learning_curve, {"models": ["resnet"]}, r"Received: models=\['resnet'\]"),
+        (learning_curve, {"test_size": 1.5}, "Received: test_size=1.5"),
+        (repeated_splits, {"n_splits": 0}, "Received: n_splits=0"),
+        (repeated_splits, {"epochs": 0}, "Received: epochs=0"),
+        (measure_remedies, {"remedies": ["magic"]}, r"Received: remedies=\['magic'\]"),
+        (measure_remedies, {"n_seeds": 1.5}, "Received: n_seeds=1.5"),
+    ],
+)
+def test_bad_arguments_are_refused(tiny, function, kwargs, message):
+    options = {"models": SVMS} if function is not measure_remedies else {}
+    with pytest.raises(ValueError, match=message):
+        function(tiny, quick=True, **{**options, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"nuisance": "sticker"}, "Received: nuisance='sticker'"),
+        (
+            {"nuisance": "watermark", "remedies": ["background_replacement"]},
+            r"Received: remedies=\['background_replacement'\]",
+        ),
+        ({"n_seeds": 0}, "Received: n_seeds=0"),
+    ],
+)
+def test_bad_shortcut_arguments_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        shortcut_experiment(quick=True, **kwargs)
+
+
+def test_summary_markdown_refuses_other_objects():
+    with pytest.raises(ValueError, match="Received: kind=None"):
+        summary_markdown({"table": []})
