@@ -445,7 +445,8 @@ class _Masks:
             value = 255 if part in self.traits else 0
             getattr(self._traits, shape)(xy, fill=value, **options)
 
-    def erase_drawer(self):
+    def erasers(self):
+        """Return one drawer per mask, to blank out what covers the figure."""
         return [ImageDraw.Draw(im) for im in self.images.values()]
 
     def resized(self, width, height):
@@ -461,7 +462,7 @@ class _Covering:
 
     def __init__(self, img, masks):
         self._draw = ImageDraw.Draw(img)
-        self._erasers = [] if masks is None else masks.erase_drawer()
+        self._erasers = [] if masks is None else masks.erasers()
 
     def __getattr__(self, shape):
         def draw(xy, **options):
