@@ -451,11 +451,30 @@ def test_watermark_shortcut_stamps_the_class_mark_in_the_corner():
         assert np.abs(centre - _nuisance_color(planted, 3)).max() <= 12
     # The mark is not part of the figure.
     assert not data.silhouettes[:, 55:58, 55:58].any()
-    marks = {make_shortcut_characters(
-        2, nuisance="watermark", characters=[_design(f"C{k}") for k in range(6)],
-        image_size=(64, 64), difficulty=0.0, train_correlation=1.0, test_size=0.5,
-    ).images[::2, 50:62, 50:62].tobytes()}  # fmt: skip
-    assert len(marks) == 1
+
+
+def test_every_class_gets_its_own_mark():
+    # Six classes, six shapes and six colours; same design but the name, so
+    # only the mark tells the classes apart.
+    data = make_shortcut_characters(
+        2,
+        nuisance="watermark",
+        characters=[_design(f"C{k}") for k in range(6)],
+        image_size=(64, 64),
+        difficulty=0.0,
+    )
+    train = ~data.is_test
+    assert sorted(data.nuisance[train].tolist()) == list(range(6))
+    corners = data.images[train][:, 48:64, 48:64].astype(int)
+    centres = {tuple(corner[8, 8] // 16) for corner in corners}
+    assert len(centres) == 6
+    # The marks differ in shape too: the pixels of each mark's colour.
+    shapes = [
+        np.abs(corner - _nuisance_color(label, 6)).max(axis=-1) < 30
+        for corner, label in zip(corners, data.nuisance[train], strict=True)
+    ]
+    assert all(shape.sum() > 10 for shape in shapes)
+    assert len({shape.tobytes() for shape in shapes}) == 6
 
 
 # ------------------------------------------------------------------ errors
