@@ -11,7 +11,13 @@ from PIL import Image
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from ._characters import DEFAULT_CHARACTERS, CharacterDesign, make_characters
+from ._characters import (
+    DEFAULT_CHARACTERS,
+    TRAITS,
+    CharacterDesign,
+    make_characters,
+    make_shortcut_characters,
+)
 from ._images import (
     DEFAULT_MAX_PIXELS,
     RESIZE_POLICIES,
@@ -26,9 +32,11 @@ __all__ = [
     "CharacterDesign",
     "DEFAULT_CHARACTERS",
     "SkippedFilesWarning",
+    "TRAITS",
     "image_dataset_from_folder",
     "load_image_folder",
     "make_characters",
+    "make_shortcut_characters",
     "save_image_folder",
     "scan_image_folder",
     "train_validation_split",
