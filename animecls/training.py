@@ -295,9 +295,9 @@ def fit_model(
 
     With early stopping, the history says where training stopped:
 
-    >>> history = fit_model(model, x, np.arange(20) % 3, epochs=3,
+    >>> history = fit_model(model, x, np.arange(20) % 3, epochs=2,
     ...                     early_stopping=1, verbose=0)
-    >>> history.epochs_trained <= 3, history.best_epoch <= history.epochs_trained
+    >>> history.epochs_trained <= 2, history.best_epoch <= history.epochs_trained
     (True, True)
     """
     settings = _settings(
