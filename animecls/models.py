@@ -10,6 +10,7 @@ prediction time.
 """
 
 import json
+import numbers
 import os
 import zipfile
 
@@ -33,6 +34,7 @@ __all__ = [
     "get_info",
     "install_weights",
     "load_model",
+    "make_augmentation",
     "predict",
     "save_model",
     "unfreeze_top",
@@ -46,6 +48,8 @@ def build_two_layer_cnn(
     pooling="flatten",
     dense_units=256,
     dropout=0.5,
+    augmentation=None,
+    l2=0.0,
     name="two_layer_cnn",
 ):
     """Build the report's Model 1: a two-layer convolutional network.
@@ -73,15 +77,31 @@ def build_two_layer_cnn(
         Width of the hidden dense layer.
     dropout : float, default=0.5
         Dropout rate before the output layer; 0 disables it.
+    augmentation : None, bool or keras.layers.Layer, default=None
+        Random changes to the training pictures, applied right after the
+        input as a layer named ``augmentation``. Keras' preprocessing layers
+        change pictures only while training (``fit``), never in ``predict``
+        or ``evaluate``, and have no parameters. True uses
+        :func:`make_augmentation`'s defaults; a layer (e.g. from
+        :func:`make_augmentation`) is used as it is; None or False adds none
+        (the report's model).
+    l2 : float, default=0.0
+        Factor of an L2 penalty on the kernels of the convolution and dense
+        layers (``keras.regularizers.L2``), in [0, 1), added to the training
+        loss; 0 adds none (the report's model). 1e-4 to 1e-3 are usual.
     name : str, default="two_layer_cnn"
         Name of the returned model.
 
     Returns
     -------
     model : keras.Model
-        An uncompiled model. Its layers have stable names (``rescale``,
-        ``conv1``, ``pool1``, ``conv2``, ``pool2``, ``flatten`` or
-        ``global_pool``, ``dense``, ``dropout``, ``predictions``).
+        An uncompiled model. Its layers have stable names ([``augmentation``,]
+        ``rescale``, ``conv1``, ``pool1``, ``conv2``, ``pool2``, ``flatten``
+        or ``global_pool``, ``dense``, ``dropout``, ``predictions``).
+
+    See Also
+    --------
+    make_augmentation : The random changes ``augmentation=True`` applies.
 
     Examples
     --------
@@ -89,6 +109,12 @@ def build_two_layer_cnn(
     >>> model = build_two_layer_cnn()
     >>> model.count_params()
     62990275
+
+    Augmentation and L2 add no parameters:
+
+    >>> model = build_two_layer_cnn((32, 32, 3), augmentation=True, l2=1e-4)
+    >>> [layer.name for layer in model.layers][:3]
+    ['image', 'augmentation', 'rescale']
     """
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or any(int(d) <= 0 for d in input_shape):
@@ -106,28 +132,212 @@ def build_two_layer_cnn(
         )
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+    augmentation = _augmentation_layer(augmentation)
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < 1:
+        raise ValueError(
+            f"l2 must be a number in [0, 1), 0 for none. Received: l2={l2!r}"
+        )
+    # None rather than L2(0.0): the report's model saves without a regularizer.
+    regularizer = keras.regularizers.L2(float(l2)) if l2 else None
 
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    x = layers.Conv2D(32, (3, 3), padding="same", activation="relu", name="conv1")(x)
+    x = inputs if augmentation is None else augmentation(inputs)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+    x = layers.Conv2D(
+        32,
+        (3, 3),
+        padding="same",
+        activation="relu",
+        kernel_regularizer=regularizer,
+        name="conv1",
+    )(x)
     x = layers.MaxPooling2D((2, 2), name="pool1")(x)
-    x = layers.Conv2D(64, (2, 2), padding="same", activation="relu", name="conv2")(x)
+    x = layers.Conv2D(
+        64,
+        (2, 2),
+        padding="same",
+        activation="relu",
+        kernel_regularizer=regularizer,
+        name="conv2",
+    )(x)
     x = layers.MaxPooling2D((2, 2), name="pool2")(x)
     if pooling == "flatten":
         x = layers.Flatten(name="flatten")(x)
     else:
         x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dense(
+        dense_units, activation="relu", kernel_regularizer=regularizer, name="dense"
+    )(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = layers.Dense(
+        num_classes,
+        activation="softmax",
+        kernel_regularizer=regularizer,
+        name="predictions",
+    )(x)
     model = keras.Model(inputs, outputs, name=name)
     _set_info(
         model,
         builder="build_two_layer_cnn",
         weights=describe_weights(None),
         preprocessing="Rescaling(1/255) inside the model; takes 0-255 RGB pictures",
+        augmentation=None
+        if augmentation is None
+        else [type(layer).__name__ for layer in _sublayers(augmentation)],
+        l2=float(l2),
     )
     return model
+
+
+def _sublayers(layer):
+    return list(getattr(layer, "layers", None) or [layer])
+
+
+def _augmentation_layer(augmentation):
+    """Return the layer ``build_two_layer_cnn(augmentation=...)`` applies, or None."""
+    if augmentation is None or augmentation is False:
+        return None
+    if augmentation is True:
+        return make_augmentation()
+    if not isinstance(augmentation, layers.Layer):
+        raise ValueError(
+            "augmentation must be None, True or a Keras layer (e.g. from "
+            "make_augmentation). Received: augmentation of type "
+            f"{type(augmentation).__name__}"
+        )
+    if augmentation.name == "augmentation":
+        return augmentation
+    # Wrapped so that the layer name stays "augmentation" whatever is passed.
+    return keras.Sequential([augmentation], name="augmentation")
+
+
+def make_augmentation(
+    *,
+    flip=True,
+    rotation=0.05,
+    zoom=0.1,
+    translation=0.1,
+    contrast=0.1,
+    random_state=None,
+):
+    """Make random changes to training pictures, as a Keras layer.
+
+    Each picture is changed anew at every epoch, so a small data set looks
+    bigger: the network cannot memorise the exact pixels of a picture, only
+    what survives the changes. The layers are Keras' preprocessing layers,
+    which change pictures only while training; in ``predict`` and
+    ``evaluate`` they pass pictures through unchanged. Put the layer in a
+    model with ``build_two_layer_cnn(augmentation=...)``.
+
+    Parameters
+    ----------
+    flip : bool or {"horizontal", "vertical", "horizontal_and_vertical"}, \
+default=True
+        Mirror pictures at random (``RandomFlip``). True flips left-right
+        only: a face upside down is not a picture the model will be shown.
+    rotation : float, default=0.05
+        Largest rotation, as a fraction of a full turn (0.05 is 18 degrees),
+        either way (``RandomRotation``); 0 for none.
+    zoom : float, default=0.1
+        Largest zoom in or out, as a fraction of the size (``RandomZoom``);
+        0 for none.
+    translation : float, default=0.1
+        Largest shift up, down, left or right, as a fraction of the size
+        (``RandomTranslation``); 0 for none.
+    contrast : float, default=0.1
+        Largest change of contrast, as a fraction (``RandomContrast`` on 0-255
+        pictures); 0 for none.
+    random_state : int or None, default=None
+        Seed of the layers' random changes (each layer gets its own seed
+        derived from it). None takes seeds from Keras' global generator, so
+        ``keras.utils.set_random_seed`` before building makes them repeat.
+
+    Returns
+    -------
+    augmentation : keras.Sequential
+        Named ``augmentation``, with the layers that are switched on, in the
+        order flip, rotation, zoom, translation, contrast. It has no
+        parameters.
+
+    Raises
+    ------
+    ValueError
+        If a factor is out of range, or every change is switched off (use
+        ``augmentation=None`` for no augmentation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.models import make_augmentation
+    >>> augmentation = make_augmentation(random_state=0)
+    >>> [layer.name for layer in augmentation.layers]
+    ['flip', 'rotation', 'zoom', 'translation', 'contrast']
+    >>> pictures = np.full((2, 32, 32, 3), 128, dtype=np.uint8)
+    >>> bool((augmentation(pictures, training=False) == pictures).numpy().all())
+    True
+    """
+    flip_modes = ("horizontal", "vertical", "horizontal_and_vertical")
+    if flip is True:
+        flip = "horizontal"
+    if flip is not False and flip not in flip_modes:
+        raise ValueError(
+            f"flip must be True, False or one of {flip_modes}. Received: flip={flip!r}"
+        )
+    factors = {
+        "rotation": (rotation, 0.5),
+        "zoom": (zoom, 1.0),
+        "translation": (translation, 1.0),
+        "contrast": (contrast, 1.0),
+    }
+    for name, (value, upper) in factors.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not 0 <= value < upper
+        ):
+            raise ValueError(
+                f"{name} must be a number in [0, {upper:g}), 0 for none. "
+                f"Received: {name}={value!r}"
+            )
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
+    ):
+        raise ValueError(
+            "random_state must be an int or None. "
+            f"Received: random_state={random_state!r}"
+        )
+
+    def seed(offset):
+        # One seed per layer: with one shared seed, the layers would draw the
+        # same random numbers and their changes would move together.
+        return None if random_state is None else int(random_state) + offset
+
+    steps = []
+    if flip:
+        steps.append(layers.RandomFlip(flip, seed=seed(0), name="flip"))
+    if rotation:
+        steps.append(layers.RandomRotation(rotation, seed=seed(1), name="rotation"))
+    if zoom:
+        steps.append(layers.RandomZoom(zoom, seed=seed(2), name="zoom"))
+    if translation:
+        steps.append(
+            layers.RandomTranslation(
+                translation, translation, seed=seed(3), name="translation"
+            )
+        )
+    if contrast:
+        steps.append(
+            layers.RandomContrast(
+                contrast, value_range=(0, 255), seed=seed(4), name="contrast"
+            )
+        )
+    if not steps:
+        raise ValueError(
+            "Every change is switched off, so the layer would do nothing; pass "
+            "augmentation=None to the builder instead. Received: flip=False, "
+            "rotation=0, zoom=0, translation=0, contrast=0"
+        )
+    return keras.Sequential(steps, name="augmentation")
 
 
 def _set_info(model, **info):
@@ -486,6 +696,10 @@ def save_model(model, path, *, class_names=None, image_size=None):
     ValueError
         If the number of class names differs from the model's outputs, or
         the file extension does not match the kind of model.
+    OSError
+        If the file cannot be written (a full disk, a read-only folder). The
+        model is written to a temporary file in the same folder and renamed
+        only when complete, so an earlier file at ``path`` is then unchanged.
 
     See Also
     --------
@@ -498,6 +712,8 @@ def save_model(model, path, *, class_names=None, image_size=None):
     >>> save_model(model, "cnn.keras", class_names=["a", "b", "c"])  # doctest: +SKIP
     'cnn.keras'
     """
+    from . import _saving
+
     path = os.fspath(path)
     metadata = {
         "format": _FORMAT,
@@ -522,14 +738,15 @@ def save_model(model, path, *, class_names=None, image_size=None):
             input_shape=[int(d) for d in model.input_shape[1:]],
             info=get_info(model),
         )
-        model.save(path)
-        with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr("animecls.json", json.dumps(metadata, indent=2))
+        # Written whole to a temporary file first: a full disk or an
+        # interruption keeps an earlier model at ``path`` intact.
+        with _saving.atomic_write(path) as temporary:
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:
+                archive.writestr("animecls.json", json.dumps(metadata, indent=2))
         return path
 
     from sklearn.pipeline import Pipeline
-
-    from . import _saving
 
     if not isinstance(model, Pipeline):
         raise TypeError(
@@ -563,7 +780,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
             f"Cannot save this pipeline without pickle: {error}. Use joblib at "
             "your own risk (loading a pickle runs code from the file)."
         ) from error
-    with open(path, "wb") as file:
+    with _saving.atomic_write(path) as temporary, open(temporary, "wb") as file:
         np.savez(file, **arrays)
     return path
 
@@ -600,16 +817,85 @@ def _read_metadata(path):
     return metadata
 
 
-def load_model(path):
+# Keras entries that hold Python code rather than naming a class to build.
+_CODE_ENTRIES = ("Lambda", "TFOpLambda", "__lambda__")
+# The Keras modules whose classes a network is made of. Other Keras modules
+# hold functions that fetch files or load models, which configs have used to
+# get around safe_mode.
+_LAYER_MODULES = frozenset(
+    {
+        "keras",
+        "keras.activations",
+        "keras.constraints",
+        "keras.initializers",
+        "keras.layers",
+        "keras.losses",
+        "keras.metrics",
+        "keras.optimizers",
+        "keras.optimizers.schedules",
+        "keras.regularizers",
+        "keras.src.models.functional",
+        "keras.src.models.model",
+        "keras.src.models.sequential",
+    }
+)
+
+
+def _code_in_config(path):
+    """Name the first entry of a ``.keras`` config that could run code, or None.
+
+    Keras' own ``safe_mode`` refuses Python lambdas, but configs naming other
+    modules or functions have got around it (CVE-2025-1550, fixed in Keras
+    3.9; CVE-2025-8747 and CVE-2025-9906, fixed in 3.11). Checked here,
+    before Keras reads the file, whatever Keras version is installed: only
+    classes of the Keras modules networks are built from, animecls classes,
+    classes registered in this Python session, and Keras' own activation
+    functions may be named.
+    """
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    registered = keras.saving.get_custom_objects()
+    pending = [config]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        pending.extend(value.values())
+        name = value.get("class_name")
+        module = value.get("module")
+        if name in _CODE_ENTRIES:
+            return f"a {name!r} entry"
+        if module is None or value.get("registered_name") in registered:
+            continue
+        if not isinstance(module, str):
+            return f"a class with module {module!r}"
+        if name == "function" and module != "keras.activations":
+            return f"the function {value.get('config')!r} from the module {module!r}"
+        if module not in _LAYER_MODULES and not module.startswith("animecls."):
+            return f"the class {name!r} from the module {module!r}"
+    return None
+
+
+def load_model(path, *, safe_mode=True):
     """Load a model written by :func:`save_model`, with its metadata.
 
-    Keras networks are loaded with ``safe_mode=True`` (no ``Lambda`` code is
-    run); pipelines are rebuilt from arrays and JSON with no pickle.
+    Loading runs no code from the file by default. Keras networks are loaded
+    with Keras' ``safe_mode=True`` (no ``Lambda`` code is run), after a check
+    that the file names only Keras and animecls classes; pipelines are
+    rebuilt from arrays and JSON, with no pickle, whatever ``safe_mode`` is.
 
     Parameters
     ----------
     path : path-like
         A ``.keras`` or ``.npz`` file from :func:`save_model`.
+    safe_mode : bool, default=True
+        Refuse a network whose file holds Python code (a ``Lambda`` layer, a
+        function) or names classes from other modules. Pass False only for a
+        file you made yourself or whose author you trust: loading it can
+        then run any code, as running a script from that author would.
 
     Returns
     -------
@@ -622,7 +908,8 @@ def load_model(path):
     FileNotFoundError
         If there is no file at ``path``.
     ModelFileError
-        If the file was not written by :func:`save_model` or is damaged.
+        If the file was not written by :func:`save_model`, is damaged, or
+        (with ``safe_mode=True``) holds code.
 
     Examples
     --------
@@ -630,14 +917,40 @@ def load_model(path):
     >>> model = load_model("cnn.keras")  # doctest: +SKIP
     """
     path = os.fspath(path)
+    if not isinstance(safe_mode, bool):
+        raise ValueError(
+            f"safe_mode must be True or False. Received: safe_mode={safe_mode!r}"
+        )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}. Received: path={path!r}")
     metadata = _read_metadata(path)
     if metadata.get("kind") == "keras":
-        try:
-            model = keras.saving.load_model(path, safe_mode=True)
-        except Exception as error:  # Keras raises many types for a bad archive
-            raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
+        refused = None
+        if safe_mode:
+            try:
+                code = _code_in_config(path)
+            except (KeyError, ValueError, zipfile.BadZipFile) as error:
+                raise ModelFileError(
+                    f"{path!r} could not be loaded: damaged config ({error})"
+                ) from None
+            if code is not None:
+                refused = code
+        if refused is None:
+            try:
+                model = keras.saving.load_model(path, safe_mode=safe_mode)
+            except Exception as error:  # Keras raises many types for a bad file
+                if "safe_mode" not in str(error):
+                    raise ModelFileError(
+                        f"{path!r} could not be loaded: {error}"
+                    ) from error
+                refused = "a Python function (Keras refused it)"
+        if refused is not None:
+            raise ModelFileError(
+                f"{path!r} holds code that loading would run ({refused}), so it "
+                "was not loaded. Models built by animecls hold none. If you made "
+                "the file yourself or trust its author, load it with "
+                "load_model(path, safe_mode=False). Received: safe_mode=True"
+            )
         _set_info(model, **metadata.get("info", {}))
         _set_info(model, saved=metadata)
         return model
@@ -655,11 +968,16 @@ def load_model(path):
 
 def _image_files(item):
     if os.path.isdir(item):
+        # Hidden files are skipped as the folder loader skips them (macOS
+        # leaves "._name.jpg" copies that are not pictures); anything else
+        # named like a picture is read, so a broken one is an error that
+        # names it rather than a picture silently left out.
         files = sorted(
             os.path.join(item, name)
             for name in os.listdir(item)
             if name.lower().endswith(_IMAGE_EXTENSIONS)
-            and os.path.isfile(os.path.join(item, name))
+            and not name.startswith(".")
+            and not os.path.isdir(os.path.join(item, name))
         )
         if not files:
             raise ValueError(
@@ -668,8 +986,9 @@ def _image_files(item):
                 f"Received: {item!r}"
             )
         return files
-    if not os.path.isfile(item):
+    if not os.path.lexists(item):
         raise FileNotFoundError(f"No picture at {item!r}. Received: {item!r}")
+    # A broken link or an unreadable file is named by the decoder's reason.
     return [item]
 
 
@@ -704,7 +1023,8 @@ def predict(model, images, *, class_names=None, batch_size=32):
     model : path-like, keras.Model or sklearn.pipeline.Pipeline
         A file from :func:`save_model`, or a trained model.
     images : path-like, list of path-like, or array
-        A picture file, a folder of pictures (not recursive), a list of
+        A picture file, a folder of pictures (not recursive; hidden files
+        are left out), a list of
         either, or an array of pictures ``(n_images, height, width, 3)`` (or
         one picture ``(height, width, 3)``) of the model's input size.
         Files are decoded as :func:`animecls.datasets.load_image_folder`
@@ -774,7 +1094,24 @@ def predict(model, images, *, class_names=None, batch_size=32):
             )
         pictures = _read_pictures(filenames, input_shape[:2])
     else:
-        pictures = np.asarray(images)
+        try:
+            pictures = np.asarray(images)
+        except ValueError:
+            raise ValueError(
+                "images must be pictures of one size; resize them first (as "
+                "load_image_folder does) or pass their files. Received: a "
+                f"{type(images).__name__} of pictures of different shapes"
+            ) from None
+        if pictures.dtype.kind not in "uif":
+            raise ValueError(
+                "images must hold numbers from 0 to 255. Received: images with "
+                f"dtype {pictures.dtype}"
+            )
+        if pictures.dtype.kind == "f" and not np.isfinite(pictures).all():
+            raise ValueError(
+                "images holds NaN or infinite values; pictures hold numbers "
+                f"from 0 to 255. Received: images with dtype {pictures.dtype}"
+            )
         if pictures.ndim == 3 and pictures.shape[-1] in (1, 3, 4):
             pictures = pictures[None]
         if pictures.ndim == 4 and pictures.shape[0] == 0:
