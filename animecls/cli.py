@@ -789,14 +789,9 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return args.handler(args)
-    except (
-        FileExistsError,
-        FileNotFoundError,
-        NotADirectoryError,
-        ValueError,
-        WeightsUnavailableError,
-    ) as error:
-        # A rejected input is the user's to fix: say what, without a traceback.
+    except (OSError, ValueError, WeightsUnavailableError) as error:
+        # A rejected input, a missing file or a full disk is the user's to
+        # fix: say what, without a traceback.
         print(f"animecls: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -477,7 +477,7 @@ def fit_transfer_head(
                 "tensorflow": tf.__version__,
             },
         )
-        features = _cache.load(cache_dir, key, len(x))
+        features = _cache.load(cache_dir, key, (len(x), *extractor.output_shape[1:]))
     if features is None:
         features = predict_in_batches(
             extractor, x, batch_size=int(settings["batch_size"]), verbose=verbose

@@ -77,6 +77,22 @@ def test_data_make_refuses_to_overwrite(tmp_path, capsys):
     assert {p: p.read_bytes() for p in target.rglob("*.png")} == before
 
 
+def test_full_disk_is_a_clean_error(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import animecls.datasets
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "characters/x.png")
+
+    monkeypatch.setattr(animecls.datasets, "make_characters", no_space)
+    target = tmp_path / "characters"
+    assert main(["data", "make", str(target), "--n-per-class", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animecls: error:") and "No space left" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("bad", ["0", "abc", "64x", "1x2x3"])
 def test_bad_image_size_is_rejected(bad, capsys):
     with pytest.raises(SystemExit) as exit_info:
