@@ -702,12 +702,12 @@ def figure_pooling(data, names, images):
 def figure_interval_width(measurements, images):
     figure, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
     n = np.unique(np.geomspace(30, 3000, 80).astype(int))
-    for (_, n_correct, n_test), color in zip(
+    for (label, n_correct, n_test), color in zip(
         interval_rows(measurements), ("C3", "C0", "C1", "C2"), strict=False
     ):
         p = n_correct / n_test
         widths = [np.subtract(*accuracy_interval(round(p * k), k)[::-1]) for k in n]
-        ax.plot(n, widths, color=color, label=f"accuracy {p:.2f}")
+        ax.plot(n, widths, color=color, label=f"{label}: {p:.2f}")
         ax.plot(
             n_test,
             np.subtract(*accuracy_interval(n_correct, n_test)[::-1]),
@@ -720,7 +720,8 @@ def figure_interval_width(measurements, images):
     ax.axvline(REPORT_TEST, color="0.5", ls=":", lw=1)
     ax.annotate(
         f"{REPORT_TEST} test pictures",
-        (REPORT_TEST, 0.4),
+        (REPORT_TEST, 0.02),
+        xycoords=("data", "axes fraction"),
         xytext=(4, 0),
         textcoords="offset points",
         fontsize=9,
@@ -743,7 +744,7 @@ def figure_heads(measurements, images):
         )
     ax.axvline(1, color="0.3", ls=":", lw=1, label="sum = 1 (probabilities)")
     ax.set_xlabel("sum of the three outputs, per test picture")
-    ax.set_ylabel("pictures")
+    ax.set_ylabel(f"test pictures, {len(heads['softmax'])} seeds")
     ax.set_title("Softmax outputs sum to one; sigmoid outputs do not")
     ax.legend(fontsize="small")
     _save(figure, images, "sigmoid")
