@@ -616,8 +616,9 @@ def render_takeaways(measurements):
 # ---------------------------------------------------------------- figures
 
 
-def _style():
-    plt.rcParams.update({"font.size": 11, "axes.titlesize": 11, "legend.fontsize": 9})
+# A little larger than matplotlib's default: the figures are at most 500
+# pixels wide, and phones shrink them further.
+STYLE = {"font.size": 11, "axes.titlesize": 11, "legend.fontsize": 9}
 
 
 def _save(figure, images, name, dpi=100):
@@ -792,13 +793,13 @@ def render(measurements, out, images, names):
     for name, text in texts.items():
         (out / name).write_text(text, encoding="utf-8")
         print("wrote", out / name, file=sys.stderr)
-    _style()
-    for name in names:
-        figure_curves(data, name, images)
-    figure_pooling(data, names, images)
-    figure_interval_width(measurements, images)
-    if "heads" in data["default"]:
-        figure_heads(measurements, images)
+    with plt.rc_context(STYLE):
+        for name in names:
+            figure_curves(data, name, images)
+        figure_pooling(data, names, images)
+        figure_interval_width(measurements, images)
+        if "heads" in data["default"]:
+            figure_heads(measurements, images)
 
 
 # ---------------------------------------------------------------- the run
