@@ -780,8 +780,18 @@ def save_model(model, path, *, class_names=None, image_size=None):
             f"Cannot save this pipeline without pickle: {error}. Use joblib at "
             "your own risk (loading a pickle runs code from the file)."
         ) from error
-    with _saving.atomic_write(path) as temporary, open(temporary, "wb") as file:
-        np.savez(file, **arrays)
+    with (
+        _saving.atomic_write(path) as temporary,
+        zipfile.ZipFile(temporary, "w") as archive,
+    ):
+        # np.savez's layout, written here so that a failed write still closes
+        # the archive (numpy < 2.2 leaves it to the garbage collector, which
+        # then reports an error about a closed file).
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(
+                    member, np.asanyarray(array), allow_pickle=False
+                )
     return path
 
 
