@@ -116,6 +116,8 @@ def main(argv=None):
                         f"{cpu:.1f} s CPU, {n_runs} models fitted",
                         flush=True,
                     )
+                    # After every analysis, so an interrupted run keeps its times.
+                    _write(results)
                 total.append(round(seconds_all, 1))
                 total_cpu.append(round(cpu_all, 1))
         for entry in results[mode].values():
@@ -128,13 +130,17 @@ def main(argv=None):
             "median_cpu_s": statistics.median(total_cpu),
         }
         print(f"{mode}: all four in {statistics.median(total):.1f} s (median)")
+    _write(results)
+    print(f"wrote {os.path.relpath(OUT, ROOT)}")
+    return 0
+
+
+def _write(results):
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
-    print(f"wrote {os.path.relpath(OUT, ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":
