@@ -22,9 +22,13 @@ evaluation
     Accuracy with confidence intervals, McNemar's test, the generalization
     gap.
 plotting
-    Training curves, confusion matrices, prediction grids, comparisons.
+    Training curves, confusion matrices, prediction grids, comparisons and
+    the experiments' figures, each with its chance line.
 comparison
     Every model on one split, compared honestly (``animecls compare``).
+experiments
+    Learning curves over data size, repeated splits, remedies and the
+    shortcut-learning demo, each over several seeds.
 checks
     ``check_model``, a lint for the report's kinds of mistakes before
     training, and the shuffled-labels memorising test.

@@ -18,8 +18,12 @@ __all__ = [
     "plot_embedding_projection",
     "plot_history",
     "plot_image_grid",
+    "plot_learning_curve",
     "plot_predictions",
+    "plot_remedies",
+    "plot_repeated_splits",
     "plot_samples",
+    "plot_shortcut",
 ]
 
 _RIGHT = "#1b7837"
@@ -416,4 +420,258 @@ def plot_embedding_projection(
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(fontsize="small")
+    return ax
+
+
+def _experiment(result, kind):
+    found = result.get("kind") if isinstance(result, dict) else None
+    if found != kind:
+        raise ValueError(
+            f"result must be what animecls.experiments returns for {kind!r}. "
+            f"Received: kind={found!r}"
+        )
+    return result
+
+
+def _weights_note(result):
+    weights = result.settings.get("weights", "-")
+    if weights == "-":
+        return ""
+    if weights.startswith("none"):
+        return "\nVGG16 with random weights, not ImageNet"
+    return f"\nVGG16 weights: {weights}"
+
+
+def _chance_line(ax, result, chance, *, vertical=False):
+    chance = result.chance if chance is None else chance
+    line = ax.axvline if vertical else ax.axhline
+    line(chance, color="0.3", ls=":", lw=1, label="chance")
+
+
+def _error(row, prefix=""):
+    """Distances from the mean to the interval's ends (0 for a single run)."""
+    mean = row[f"{prefix}mean"]
+    low, high = row[f"{prefix}low"], row[f"{prefix}high"]
+    if low is None:
+        return 0.0, 0.0
+    return mean - low, high - mean
+
+
+def plot_learning_curve(result, *, chance=None, ax=None):
+    """Plot test accuracy against training pictures per character, per model.
+
+    Parameters
+    ----------
+    result : Bunch
+        What :func:`~animecls.experiments.learning_curve` returned.
+    chance : float, default=None
+        Accuracy of guessing, drawn as a dotted line; None uses
+        ``result.chance``.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One line per model (mean over seeds) with its 95% t-interval shaded.
+    """
+    result = _experiment(result, "learning_curve")
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6.5, 4.2), layout="constrained")
+    models = list(dict.fromkeys(r["model"] for r in result.summary))
+    sizes = sorted({r["train_size"] for r in result.summary})
+    whole = {r["train_size"] for r in result.summary if r.get("all")}
+    # Evenly spaced sizes: "all" is often close to the largest size asked for.
+    position = {size: k for k, size in enumerate(sizes)}
+    for k, model in enumerate(models):
+        rows = [r for r in result.summary if r["model"] == model]
+        x = [position[r["train_size"]] for r in rows]
+        mean = np.array([r["mean"] for r in rows])
+        low = np.array([r["mean"] if r["low"] is None else r["low"] for r in rows])
+        high = np.array([r["mean"] if r["high"] is None else r["high"] for r in rows])
+        ax.plot(x, mean, marker="o", ms=4, color=f"C{k}", label=model)
+        ax.fill_between(x, low, high, color=f"C{k}", alpha=0.15, lw=0)
+    _chance_line(ax, result, chance)
+    ax.set_xticks(
+        range(len(sizes)), [f"all ({s})" if s in whole else str(s) for s in sizes]
+    )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("training pictures per character")
+    ax.set_ylabel("test accuracy (mean, 95% interval)")
+    n_seeds = result.settings.get("n_seeds")
+    ax.set_title(f"Learning curves over {n_seeds} seeds" + _weights_note(result))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_repeated_splits(result, *, chance=None, ax=None):
+    """Show each model's test accuracy over repeated splits: box and points.
+
+    Parameters
+    ----------
+    result : Bunch
+        What :func:`~animecls.experiments.repeated_splits` returned.
+    chance : float, default=None
+        Accuracy of guessing, drawn as a dotted line; None uses
+        ``result.chance``.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One row per model: a box of the splits' accuracies, each split a dot.
+    """
+    result = _experiment(result, "repeated_splits")
+    models = [r["model"] for r in result.summary]
+    if ax is None:
+        _, ax = _pyplot().subplots(
+            figsize=(6.5, 0.7 * len(models) + 1.8), layout="constrained"
+        )
+    rows = np.arange(len(models))[::-1]
+    values = [
+        [r["test_accuracy"] for r in result.runs if r["model"] == m] for m in models
+    ]
+    ax.boxplot(
+        values,
+        positions=rows,
+        orientation="horizontal",
+        widths=0.5,
+        showfliers=False,
+        medianprops={"color": "C1"},
+    )
+    rng = np.random.default_rng(0)
+    for row, accuracy in zip(rows, values, strict=True):
+        # A little vertical jitter so equal accuracies stay visible.
+        ax.scatter(
+            accuracy,
+            row + rng.uniform(-0.12, 0.12, len(accuracy)),
+            s=14,
+            color="C0",
+            alpha=0.7,
+            zorder=3,
+        )
+    _chance_line(ax, result, chance, vertical=True)
+    ax.set_yticks(rows, models)
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel("test accuracy, one dot per split")
+    n = result.settings.get("n_splits")
+    ax.set_title(f"The same protocol over {n} splits" + _weights_note(result))
+    ax.legend(fontsize="small", loc="lower left")
+    return ax
+
+
+def plot_remedies(result, *, chance=None, ax=None):
+    """Plot each remedy's generalisation gap and test accuracy with intervals.
+
+    Parameters
+    ----------
+    result : Bunch
+        What :func:`~animecls.experiments.measure_remedies` returned.
+    chance : float, default=None
+        Accuracy of guessing, drawn as a dotted line; None uses
+        ``result.chance``.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One row per remedy: the gap (train minus validation accuracy) and the
+        test accuracy, each a mean over seeds with its 95% t-interval.
+    """
+    result = _experiment(result, "remedies")
+    remedies = [r["remedy"] for r in result.summary]
+    if ax is None:
+        _, ax = _pyplot().subplots(
+            figsize=(6.5, 0.5 * len(remedies) + 1.8), layout="constrained"
+        )
+    rows = np.arange(len(remedies))[::-1]
+    for prefix, label, offset, marker in (
+        ("", "test accuracy", 0.12, "o"),
+        ("gap_", "gap (train - validation)", -0.12, "s"),
+    ):
+        means = np.array([r[f"{prefix}mean"] for r in result.summary], dtype=float)
+        errors = np.array([_error(r, prefix) for r in result.summary]).T
+        ax.errorbar(
+            means,
+            rows + offset,
+            xerr=errors,
+            fmt=marker,
+            capsize=3,
+            label=label,
+            color="C0" if prefix == "" else "C3",
+        )
+    _chance_line(ax, result, chance, vertical=True)
+    ax.axvline(0, color="0.7", lw=0.8)
+    ax.set_yticks(rows, remedies)
+    ax.set_xlim(min(-0.05, ax.get_xlim()[0]), 1.02)
+    ax.set_xlabel("accuracy (mean over seeds, 95% interval)")
+    n = result.settings.get("n_seeds")
+    ax.set_title(f"One remedy at a time, {n} seeds" + _weights_note(result))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_shortcut(result, *, chance=None, ax=None):
+    """Compare test accuracy where the nuisance agrees and disagrees with the class.
+
+    Parameters
+    ----------
+    result : Bunch
+        What :func:`~animecls.experiments.shortcut_experiment` returned.
+    chance : float, default=None
+        Accuracy of guessing, drawn as a dotted line; None uses
+        ``result.chance``.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        Two bars per condition (and model), mean over seeds with its 95%
+        t-interval: test pictures whose nuisance agrees with their class, and
+        those whose nuisance belongs to another class.
+    """
+    result = _experiment(result, "shortcut")
+    rows = result.summary
+    several = len({r["model"] for r in rows}) > 1
+    labels = [
+        f"{r['condition']}: {r['model']}" if several else r["condition"] for r in rows
+    ]
+    if ax is None:
+        _, ax = _pyplot().subplots(
+            figsize=(8, 0.55 * len(rows) + 2), layout="constrained"
+        )
+    positions = np.arange(len(rows))[::-1]
+    for prefix, label, offset, color in (
+        ("agree_", "nuisance agrees with the class", 0.2, "C2"),
+        ("disagree_", "nuisance of another class", -0.2, "C3"),
+    ):
+        means = np.array(
+            [np.nan if r[f"{prefix}mean"] is None else r[f"{prefix}mean"] for r in rows]
+        )
+        errors = np.array(
+            [(0, 0) if r[f"{prefix}mean"] is None else _error(r, prefix) for r in rows]
+        ).T
+        ax.barh(
+            positions + offset,
+            means,
+            height=0.4,
+            xerr=errors,
+            capsize=3,
+            color=color,
+            label=label,
+        )
+    _chance_line(ax, result, chance, vertical=True)
+    ax.set_yticks(positions, labels)
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("test accuracy (mean, 95% interval)")
+    nuisance = result.settings.get("nuisance", "")
+    ax.set_title(
+        f"Shortcut learning: {nuisance} nuisance, {result.settings.get('n_seeds')} "
+        "seeds" + _weights_note(result)
+    )
+    # Below the panel: the condition labels already take the left side.
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     return ax

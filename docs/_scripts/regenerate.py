@@ -6,9 +6,10 @@ Run from the repository root::
     python docs/_scripts/regenerate.py --slow    # also rerun the measurements
 
 The quick part redraws the pictures and renders the tables from the committed
-measurements. ``--slow`` first reruns the measurements themselves (the
-calibration benchmark and the full comparison on the drawn characters and on
-real faces: about twenty minutes on two cores).
+measurements. ``--slow`` first reruns the measurements themselves: the
+calibration benchmark, the full comparison, the experiments, the diagnostics
+and the overfitting page's trainings, on the drawn characters and on real
+faces (about an hour and a half on two cores).
 """
 
 import pathlib
@@ -19,9 +20,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 SLOW = [
-    ROOT / "benchmarks" / "calibrate_characters.py",
-    HERE / "comparison_results.py",
-    HERE / "example_figures.py",
+    [ROOT / "benchmarks" / "calibrate_characters.py"],
+    [HERE / "comparison_results.py"],
+    [HERE / "example_figures.py"],
+    [HERE / "experiments_results.py", "--faces-seeds", "2"],
+    [HERE / "diagnostics_results.py"],
+    [HERE / "overfitting_analysis.py", "--measure"],
 ]
 QUICK = [
     HERE / "characters_grid.py",
@@ -30,14 +34,16 @@ QUICK = [
     HERE / "cli_outputs.py",
     HERE / "models_guide.py",
     HERE / "evaluation_guide.py",
+    HERE / "robustness_table.py",
+    HERE / "overfitting_analysis.py",
 ]
 
 
 def main(argv):
-    scripts = (SLOW if "--slow" in argv else []) + QUICK
-    for script in scripts:
-        print(f"$ python {script.relative_to(ROOT)}", flush=True)
-        subprocess.run([sys.executable, str(script)], cwd=ROOT, check=True)
+    commands = (SLOW if "--slow" in argv else []) + [[script] for script in QUICK]
+    for script, *options in commands:
+        print(f"$ python {script.relative_to(ROOT)} {' '.join(options)}", flush=True)
+        subprocess.run([sys.executable, str(script), *options], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":
