@@ -36,7 +36,16 @@ def _pyplot():
     return plt
 
 
-def plot_history(history, *, metrics=("accuracy", "loss"), chance=None, axes=None):
+def _chance_of(history):
+    """Return 1 / n_classes for a keras History whose model has n outputs."""
+    try:
+        n_outputs = int(history.model.output_shape[-1])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    return 1 / n_outputs if n_outputs >= 2 else None
+
+
+def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=None):
     """Plot training against validation curves, the report's "Train vs Val".
 
     Parameters
@@ -45,9 +54,12 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance=None, axes=Non
         What ``model.fit`` returns, or its ``.history`` dict.
     metrics : sequence of str, default=("accuracy", "loss")
         One panel per metric; ``val_<metric>`` is drawn beside it when present.
-    chance : float, default=None
+    chance : "auto", float or None, default="auto"
         Accuracy of guessing (``1 / n_classes``), drawn as a dotted line on
-        accuracy panels.
+        accuracy panels: an accuracy means little until you see how far it
+        is above chance. ``"auto"`` takes the number of classes from the
+        model of a keras History (a plain dict does not know it: pass the
+        value); None draws no line.
     axes : array-like of matplotlib Axes, default=None
         One Axes per metric; a new figure when None.
 
@@ -56,6 +68,12 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance=None, axes=Non
     axes : ndarray of matplotlib Axes
         The panels, with the epoch of lowest validation loss marked on each.
     """
+    if isinstance(chance, str):
+        if chance != "auto":
+            raise ValueError(
+                f'chance must be "auto", a number or None. Received: chance={chance!r}'
+            )
+        chance = _chance_of(history)
     values = _history_dict(history)
     missing = [m for m in metrics if m not in values]
     if missing:

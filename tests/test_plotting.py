@@ -141,3 +141,25 @@ def test_embedding_projection(method):
     assert sum(len(c.get_offsets()) for c in ax.collections) == 30
     with pytest.raises(ValueError, match="Received: method='umap'"):
         plot_embedding_projection(features, target, NAMES, method="umap")
+
+
+def test_history_draws_chance_from_the_model_of_a_keras_history():
+    class FakeModel:
+        output_shape = (None, 4)
+
+    class FakeHistory:
+        history = HISTORY
+        model = FakeModel()
+
+    axes = plot_history(FakeHistory())
+    chance_lines = [ln for ln in axes[0].lines if ln.get_label() == "chance"]
+    assert [ln.get_ydata()[0] for ln in chance_lines] == [0.25]
+    # A dict does not know the classes; None turns the line off.
+    for history, chance in ((HISTORY, "auto"), (FakeHistory(), None)):
+        axes = plot_history(history, chance=chance)
+        assert "chance" not in [ln.get_label() for ln in axes[0].lines]
+
+
+def test_history_rejects_an_unknown_chance_word():
+    with pytest.raises(ValueError, match="Received: chance='guess'"):
+        plot_history(HISTORY, chance="guess")
