@@ -11,7 +11,7 @@ Each analysis runs with its defaults on ``make_characters()`` (185 pictures of
 nothing to download, and VGG16 costs the same whatever its weight values),
 once with ``quick=True`` (``--repeats`` times, median reported) and once at
 full settings. The full runs share one feature cache, as the docs script
-does, so the whole set is timed as a user would run it: the issue asks for
+does, so the whole set is timed as a user would run it: the target is
 under 15 minutes on 2 CPU cores. Results go to
 ``benchmarks/results/experiments.json``.
 """
