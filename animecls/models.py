@@ -878,7 +878,13 @@ def _code_in_config(path):
         module = value.get("module")
         if name in _CODE_ENTRIES:
             return f"a {name!r} entry"
-        if module is None or value.get("registered_name") in registered:
+        # Keras looks a function up by its name (its config), a class by its
+        # registered name; either found among the registered objects is used
+        # instead of the module.
+        key = (
+            value.get("config") if name == "function" else value.get("registered_name")
+        )
+        if module is None or (isinstance(key, str) and key in registered):
             continue
         if not isinstance(module, str):
             return f"a class with module {module!r}"
@@ -938,13 +944,11 @@ def load_model(path, *, safe_mode=True):
         refused = None
         if safe_mode:
             try:
-                code = _code_in_config(path)
+                refused = _code_in_config(path)
             except (KeyError, ValueError, zipfile.BadZipFile) as error:
                 raise ModelFileError(
                     f"{path!r} could not be loaded: damaged config ({error})"
                 ) from None
-            if code is not None:
-                refused = code
         if refused is None:
             try:
                 model = keras.saving.load_model(path, safe_mode=safe_mode)

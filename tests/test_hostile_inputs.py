@@ -688,8 +688,24 @@ def _rewrite_config(path, change):
             },
             "the function 'load_model' from the module 'keras.models'",
         ),
+        # Keras finds a function by its name, not by its registered name, so a
+        # registered name of ours must not let the function through.
+        (
+            {
+                "module": "keras.utils",
+                "class_name": "function",
+                "config": "get_file",
+                "registered_name": "animecls>VGG16Preprocess",
+            },
+            "the function 'get_file' from the module 'keras.utils'",
+        ),
     ],
-    ids=["os.system", "keras.utils.get_file", "keras.models.load_model"],
+    ids=[
+        "os.system",
+        "keras.utils.get_file",
+        "keras.models.load_model",
+        "function-behind-a-registered-name",
+    ],
 )
 def test_a_config_naming_other_code_is_refused_before_keras_reads_it(
     tmp_path, tiny_model, monkeypatch, entry, message
