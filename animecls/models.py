@@ -133,10 +133,7 @@ def build_two_layer_cnn(
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
     augmentation = _augmentation_layer(augmentation)
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < 1:
-        raise ValueError(
-            f"l2 must be a number in [0, 1), 0 for none. Received: l2={l2!r}"
-        )
+    _check_factor("l2", l2, 1.0)
     # None rather than L2(0.0): the report's model saves without a regularizer.
     regularizer = keras.regularizers.L2(float(l2)) if l2 else None
 
@@ -187,6 +184,15 @@ def build_two_layer_cnn(
         l2=float(l2),
     )
     return model
+
+
+def _check_factor(name, value, upper):
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not number or not 0 <= value < upper:
+        raise ValueError(
+            f"{name} must be a number in [0, {upper:g}), 0 for none. "
+            f"Received: {name}={value!r}"
+        )
 
 
 def _sublayers(layer):
@@ -290,15 +296,7 @@ default=True
         "contrast": (contrast, 1.0),
     }
     for name, (value, upper) in factors.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not 0 <= value < upper
-        ):
-            raise ValueError(
-                f"{name} must be a number in [0, {upper:g}), 0 for none. "
-                f"Received: {name}={value!r}"
-            )
+        _check_factor(name, value, upper)
     if random_state is not None and (
         isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
     ):
