@@ -231,16 +231,28 @@ def _svm_fit(name, split, settings, weights):
     start = time.perf_counter()
     pipeline.fit(x_fit, y_fit)
     fit_time = time.perf_counter() - start
-    svm = pipeline.named_steps["svm"]
-    learned = (
-        svm.coef_.size if svm.kernel == "linear" else svm.dual_coef_.size
-    ) + svm.intercept_.size
     # A one-epoch "history", so SVMs get the same gap summary as networks.
     history = {
         "accuracy": [float(pipeline.score(x_fit, y_fit))],
         "val_accuracy": [float(pipeline.score(x_val, y_val))],
     }
-    return pipeline, history, fit_time, int(learned)
+    return pipeline, history, fit_time, _svm_parameters(pipeline)
+
+
+def _svm_parameters(pipeline):
+    """Numbers a fitted SVM pipeline learned: weights or dual coefficients."""
+    svm = pipeline.named_steps["svm"]
+    learned = svm.coef_.size if svm.kernel == "linear" else svm.dual_coef_.size
+    return int(learned + svm.intercept_.size)
+
+
+def _describe_data(data):
+    """Name ``data`` (as compare_models takes it) for tables and settings."""
+    if data is None:
+        return "the embedded default characters"
+    if isinstance(data, (str, os.PathLike)):
+        return os.fspath(data)
+    return "a Bunch"
 
 
 def _row(name, result, history, fit_time, parameters, weights_label):
@@ -576,9 +588,7 @@ def compare_models(
             ).pvalue
     table = [outcomes[n].row for n in names]
     meta = {
-        "data": "the embedded default characters"
-        if data is None
-        else (os.fspath(data) if isinstance(data, (str, os.PathLike)) else "a Bunch"),
+        "data": _describe_data(data),
         "n_fit": len(fit_idx),
         "n_val": len(val_idx),
         "n_test": len(test_idx),

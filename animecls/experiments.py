@@ -44,10 +44,12 @@ from sklearn.utils import Bunch
 from . import __version__
 from .comparison import (
     MODEL_NAMES,
+    _describe_data,
     _image_size,
     _load_data,
     _log,
     _resolve_weights,
+    _svm_parameters,
 )
 from .evaluation import evaluate
 
@@ -164,24 +166,10 @@ def _size_and_epochs(data, image_size, epochs, quick):
     return size, epochs
 
 
-def _describe_data(data):
-    if data is None:
-        return "the embedded default characters"
-    if isinstance(data, (str, os.PathLike)):
-        return os.fspath(data)
-    return "a Bunch"
-
-
 def _weights(models, weights, verbose):
     if any(n.startswith("vgg16") for n in models):
         return _resolve_weights(weights, verbose)
     return None, "-"
-
-
-def _svm_parameters(pipeline):
-    svm = pipeline.named_steps["svm"]
-    learned = svm.coef_.size if svm.kernel == "linear" else svm.dual_coef_.size
-    return int(learned + svm.intercept_.size)
 
 
 class _Lab:
@@ -224,34 +212,13 @@ class _Lab:
     def maps(self):
         """VGG16 block5_pool feature maps of every picture, and the shared base."""
         if self._maps is None:
-            import keras
-            import tensorflow as tf
-
-            from . import _cache
-            from .embeddings import predict_in_batches
-            from .training import _split_transfer_model
+            from .training import _base_features, _split_transfer_model
 
             model = self._transfer_model(self.seed)
             extractor, head = _split_transfer_model(model)
-            key = features = None
-            if self.cache is not None:
-                key = _cache.cache_key(
-                    _cache.array_digest(self.images),
-                    {
-                        "extractor": "fit_transfer_head",
-                        "weights_sha256": _cache.weights_digest(extractor),
-                        "input_shape": list(self.input_shape),
-                        "keras": keras.__version__,
-                        "tensorflow": tf.__version__,
-                    },
-                )
-                features = _cache.load(
-                    self.cache, key, (len(self.images), *extractor.output_shape[1:])
-                )
-            if features is None:
-                features = predict_in_batches(extractor, self.images, verbose=0)
-                if key is not None:
-                    _cache.store(self.cache, key, features)
+            features = _base_features(
+                extractor, self.images, cache_dir=self.cache, batch_size=32, verbose=0
+            )
             base = model.get_layer("vgg16").get_weights()
             self._maps = (features, head, base)
         return self._maps
@@ -328,9 +295,6 @@ class _Lab:
     def _keras_fit(self, model, x, y, val, seed, recipe, early_stopping=None):
         from .training import fit_model
 
-        options = {}
-        if early_stopping is not None:
-            options["early_stopping"] = early_stopping
         history = fit_model(
             model,
             x,
@@ -339,9 +303,9 @@ class _Lab:
             epochs=self.epochs,
             validation_split=0.0 if val is None else None,
             validation_data=val,
+            early_stopping=early_stopping,
             random_state=seed,
             verbose=0,
-            **options,
         )
         return history.history
 
@@ -352,11 +316,6 @@ class _Lab:
 
         options = dict(options)
         early_stopping = options.pop("early_stopping", None)
-        if early_stopping is not None and val_idx is None:
-            raise ValueError(
-                "early stopping needs validation pictures. Received: "
-                f"early_stopping={early_stopping!r} without a validation part"
-            )
         keras.utils.set_random_seed(seed)
         model = build_two_layer_cnn(self.input_shape, len(self.target_names), **options)
         val = self._part(self.images, val_idx)
@@ -628,6 +587,9 @@ def learning_curve(
             for c in range(len(lab.target_names))
         ]
         available = min(len(members) for members in by_class)
+        # Checked before any training, and "all" trained once when it equals
+        # a size asked for: the same run twice would narrow the interval.
+        plan = {}
         for requested in sizes:
             per_class = available if requested is None else int(requested)
             if per_class > available:
@@ -637,6 +599,9 @@ def learning_curve(
                     f"class has {available} in its training part. Use None for "
                     f"all of them. Received: train_sizes={train_sizes!r}"
                 )
+            if per_class not in plan or requested is None:
+                plan[per_class] = requested
+        for per_class, requested in plan.items():
             chosen = np.concatenate([members[:per_class] for members in by_class])
             for name in names:
                 _log(verbose, f"seed {seed}, {per_class} per class: {name}")
@@ -869,8 +834,6 @@ def measure_remedies(
         cache_dir=cache_dir,
         verbose=verbose,
     )
-    if "augmentation" in chosen:
-        _require_api("build_two_layer_cnn", "augmentation")
     runs = []
     for k in range(n_seeds):
         seed = int(random_state) + k
@@ -929,18 +892,6 @@ def measure_remedies(
         n_images=len(lab.target),
     )
     return _result("remedies", runs, summary, lab.target_names, settings, start)
-
-
-def _require_api(function, keyword):
-    import inspect
-
-    from . import models
-
-    if keyword not in inspect.signature(getattr(models, function)).parameters:
-        raise RuntimeError(
-            f"This version of animecls.models.{function} has no {keyword}= "
-            "option, which the remedy needs."
-        )
 
 
 def _replace_backgrounds(images, silhouettes, rng):
@@ -1038,8 +989,6 @@ def shortcut_experiment(
     n_seeds = _check_count(n_seeds, "n_seeds")
     test_size = _check_test_size(test_size)
     names = _check_models(models)
-    if "augmentation" in chosen and "two_layer_cnn" in names:
-        _require_api("build_two_layer_cnn", "augmentation")
     size, epochs = _size_and_epochs(None, image_size, epochs, quick)
     vgg_weights, label = _weights(names, weights, verbose)
     conditions = ["control", "shortcut", *chosen]

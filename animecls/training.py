@@ -363,6 +363,29 @@ def _split_transfer_model(model):
     return extractor, head
 
 
+def _base_features(extractor, x, *, cache_dir, batch_size, verbose):
+    """Return the frozen base's output for ``x``, from ``cache_dir`` when there."""
+    key = None
+    if cache_dir is not None:
+        key = _cache.cache_key(
+            _cache.array_digest(x),
+            {
+                "extractor": "fit_transfer_head",
+                "weights_sha256": _cache.weights_digest(extractor),
+                "input_shape": list(x.shape[1:]),
+                "keras": keras.__version__,
+                "tensorflow": tf.__version__,
+            },
+        )
+        features = _cache.load(cache_dir, key, (len(x), *extractor.output_shape[1:]))
+        if features is not None:
+            return features
+    features = predict_in_batches(extractor, x, batch_size=batch_size, verbose=verbose)
+    if key is not None:
+        _cache.store(cache_dir, key, features)
+    return features
+
+
 def fit_transfer_head(
     model,
     x,
@@ -464,26 +487,13 @@ def fit_transfer_head(
     extractor, head = _split_transfer_model(model)
     _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
-    key = None
-    features = None
-    if cache_dir is not None:
-        key = _cache.cache_key(
-            _cache.array_digest(x),
-            {
-                "extractor": "fit_transfer_head",
-                "weights_sha256": _cache.weights_digest(extractor),
-                "input_shape": list(x.shape[1:]),
-                "keras": keras.__version__,
-                "tensorflow": tf.__version__,
-            },
-        )
-        features = _cache.load(cache_dir, key, (len(x), *extractor.output_shape[1:]))
-    if features is None:
-        features = predict_in_batches(
-            extractor, x, batch_size=int(settings["batch_size"]), verbose=verbose
-        )
-        if key is not None:
-            _cache.store(cache_dir, key, features)
+    features = _base_features(
+        extractor,
+        x,
+        cache_dir=cache_dir,
+        batch_size=int(settings["batch_size"]),
+        verbose=verbose,
+    )
     extraction_time = time.perf_counter() - start
     _seed(random_state)
     _compile(head, settings)
