@@ -123,12 +123,9 @@ def _compare(args):
     from .comparison import compare_models
 
     out = args.out or os.path.join("runs", time.strftime("compare-%Y%m%d-%H%M%S"))
-    models = None
-    if args.models:
-        models = [name.strip() for name in args.models.split(",") if name.strip()]
     result = compare_models(
         args.directory,
-        models=models,
+        models=args.models,
         image_size=args.image_size,
         epochs=args.epochs,
         weights=args.weights,
@@ -304,6 +301,7 @@ def _leakage(args):
     return 1 if len(pairs) else 0
 
 
+# As in animecls.checks, which imports scikit-learn: too slow for every command.
 _SEVERITIES = ("info", "warning", "error")
 
 
@@ -561,6 +559,7 @@ def build_parser():
     )
     compare.add_argument(
         "--models",
+        type=_names,
         default=None,
         help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
         "vgg16_svm, pixels_svm, color_histogram_svm (default: all)",

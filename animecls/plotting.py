@@ -36,6 +36,12 @@ def _pyplot():
     return plt
 
 
+def _chance_line(ax, chance, *, vertical=False):
+    """Draw the accuracy of guessing, the same way on every plot."""
+    line = ax.axvline if vertical else ax.axhline
+    line(chance, color="0.3", ls=":", lw=1, label="chance")
+
+
 def _chance_of(history):
     """Return 1 / n_classes for a keras History whose model has n outputs."""
     try:
@@ -96,7 +102,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
         if best is not None:
             ax.axvline(best, color="0.5", ls="--", lw=1, label=f"best epoch ({best})")
         if chance is not None and "acc" in metric:
-            ax.axhline(chance, color="0.3", ls=":", lw=1, label="chance")
+            _chance_line(ax, chance)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
@@ -375,7 +381,7 @@ def plot_comparison(results, *, chance=None, axes=None):
         color="C0",
     )
     if chance is not None:
-        axes[0].axvline(chance, color="0.3", ls=":", lw=1, label="chance")
+        _chance_line(axes[0], chance, vertical=True)
         axes[0].legend(fontsize="small", loc="lower left")
     axes[0].set_yticks(rows, names)
     axes[0].set_xlim(0, 1.02)
@@ -460,12 +466,6 @@ def _weights_note(result):
     return f"\nVGG16 weights: {weights}"
 
 
-def _chance_line(ax, result, chance, *, vertical=False):
-    chance = result.chance if chance is None else chance
-    line = ax.axvline if vertical else ax.axhline
-    line(chance, color="0.3", ls=":", lw=1, label="chance")
-
-
 def _error(row, prefix=""):
     """Distances from the mean to the interval's ends (0 for a single run)."""
     mean = row[f"{prefix}mean"]
@@ -509,7 +509,7 @@ def plot_learning_curve(result, *, chance=None, ax=None):
         high = np.array([r["mean"] if r["high"] is None else r["high"] for r in rows])
         ax.plot(x, mean, marker="o", ms=4, color=f"C{k}", label=model)
         ax.fill_between(x, low, high, color=f"C{k}", alpha=0.15, lw=0)
-    _chance_line(ax, result, chance)
+    _chance_line(ax, result.chance if chance is None else chance)
     ax.set_xticks(
         range(len(sizes)), [f"all ({s})" if s in whole else str(s) for s in sizes]
     )
@@ -569,7 +569,7 @@ def plot_repeated_splits(result, *, chance=None, ax=None):
             alpha=0.7,
             zorder=3,
         )
-    _chance_line(ax, result, chance, vertical=True)
+    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
     ax.set_yticks(rows, models)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("test accuracy, one dot per split")
@@ -620,7 +620,7 @@ def plot_remedies(result, *, chance=None, ax=None):
             label=label,
             color="C0" if prefix == "" else "C3",
         )
-    _chance_line(ax, result, chance, vertical=True)
+    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
     ax.axvline(0, color="0.7", lw=0.8)
     ax.set_yticks(rows, remedies)
     ax.set_xlim(min(-0.05, ax.get_xlim()[0]), 1.02)
@@ -681,7 +681,7 @@ def plot_shortcut(result, *, chance=None, ax=None):
             color=color,
             label=label,
         )
-    _chance_line(ax, result, chance, vertical=True)
+    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
     ax.set_yticks(positions, labels)
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("test accuracy (mean, 95% interval)")
