@@ -69,14 +69,12 @@ def cache_path(cache_dir, key):
 def load(cache_dir, key, shape):
     """Return the cached features for ``key``, or None when absent or unusable.
 
-    ``shape`` is the expected shape of the features, or just their number
-    of rows (an int). An entry that cannot be read, or holds an array of
-    another shape or a non-float type, is reported with a
-    :class:`CacheWarning` and ignored; the caller recomputes the
+    ``shape`` is the expected shape of the features. An entry that cannot be
+    read, or holds an array of another shape or a non-float type, is reported
+    with a :class:`CacheWarning` and ignored; the caller recomputes the
     features and overwrites it.
     """
-    rows_only = isinstance(shape, int)
-    shape = (shape,) if rows_only else tuple(shape)
+    shape = tuple(shape)
     path = cache_path(cache_dir, key)
     if not os.path.isfile(path):
         return None
@@ -85,16 +83,15 @@ def load(cache_dir, key, shape):
             # np.load would take anything else for a pickle or a zip archive.
             if file.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
                 return _damaged(path, "not a .npy file")
-        features = np.load(path, allow_pickle=False)
+            file.seek(0)
+            features = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         return _damaged(path, f"{type(error).__name__}: {error}")
-    found = features.shape[:1] if rows_only and features.ndim else features.shape
-    if found != shape or features.dtype.kind != "f":
-        expected = f"({shape[0]}, ...)" if rows_only else shape
+    if features.shape != shape or features.dtype.kind != "f":
         return _damaged(
             path,
             f"holds a {features.dtype} array of shape {features.shape}, "
-            f"expected floats of shape {expected}",
+            f"expected floats of shape {shape}",
         )
     return features
 
