@@ -43,9 +43,7 @@ def atomic_write(path):
     except OSError as error:
         # Name the file asked for, not the temporary one (a missing or
         # read-only folder, a full disk).
-        raise type(error)(
-            error.errno, f"Could not write {path!r} ({error.strerror})"
-        ) from None
+        raise _naming(error, f"Could not write {path!r} ({error.strerror})") from error
     existed = os.path.exists(path)
     try:
         yield temporary
@@ -55,11 +53,17 @@ def atomic_write(path):
             os.remove(temporary)
         if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
             kept = "the earlier file is unchanged" if existed else "nothing was written"
-            raise type(error)(
-                error.errno,
-                f"Could not write {path!r} ({error.strerror or error}); {kept}",
+            raise _naming(
+                error, f"Could not write {path!r} ({error.strerror or error}); {kept}"
             ) from error
         raise
+
+
+def _naming(error, message):
+    """Return an ``OSError`` of ``error``'s type and errno, with ``message``."""
+    # OSError(None, message) would print as "[Errno None] message".
+    args = (message,) if error.errno is None else (error.errno, message)
+    return type(error)(*args)
 
 
 def _allowed():
