@@ -1,6 +1,5 @@
 """Load, check, split and stream folders of pictures; draw the default data set."""
 
-import errno
 import math
 import os
 import warnings
@@ -279,8 +278,11 @@ def _not_a_class(entry, directory):
     if entry.name.startswith("."):
         return "hidden folder; not a class" if _is_dir(entry) else "hidden file"
     if not _is_dir(entry):
-        if entry.is_symlink() and not os.path.exists(entry.path):
-            return unreadable_reason(entry.path, _stat_error(entry.path))
+        if entry.is_symlink():
+            try:
+                os.stat(entry.path)
+            except OSError as error:  # a broken link or a loop
+                return unreadable_reason(entry.path, error)
         return "not inside a class folder; put it in one to use it"
     if entry.is_symlink():
         target = os.path.realpath(entry.path)
@@ -293,14 +295,6 @@ def _not_a_class(entry, directory):
         # Class names are printed and written to UTF-8 result files.
         return "folder name is not valid UTF-8; rename it to use it as a class"
     return None
-
-
-def _stat_error(path):
-    try:
-        os.stat(path)
-    except OSError as error:
-        return error
-    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
 
 
 def _list_directory(directory):
