@@ -158,8 +158,12 @@ def _run_paths(out_dir):
     return final.with_name(final.name + ".incomplete"), final
 
 
-def _start_run_dir(partial):
-    """Create the folder results are written into before they are complete."""
+def _start_run_dir(partial, subfolders=()):
+    """Create the folder results are written into before they are complete.
+
+    A folder of that name left by an interrupted animecls run (it holds the
+    marker file) is replaced; any other is the user's and is refused.
+    """
     if partial.exists():
         if not (partial / _INCOMPLETE_MARKER).exists():
             raise FileExistsError(
@@ -168,8 +172,9 @@ def _start_run_dir(partial):
             )
         # Left by a run interrupted while writing: nothing in it is complete.
         shutil.rmtree(partial)
-    (partial / "models").mkdir(parents=True)
-    (partial / "figures").mkdir()
+    partial.mkdir(parents=True)
+    for name in subfolders:
+        (partial / name).mkdir()
     (partial / _INCOMPLETE_MARKER).write_text(
         "This run was interrupted before its results were complete.\n",
         encoding="utf-8",
@@ -612,7 +617,7 @@ def compare_models(
     if partial is not None:
         # Training is over; results exist under the final name only once every
         # file is written, so an interrupted run never looks finished.
-        _start_run_dir(partial)
+        _start_run_dir(partial, subfolders=("models", "figures"))
         _write_run(
             partial,
             bunch,

@@ -33,7 +33,6 @@ import csv
 import json
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -43,12 +42,14 @@ from sklearn.utils import Bunch
 
 from . import __version__
 from .comparison import (
+    _INCOMPLETE_MARKER,
     MODEL_NAMES,
     _describe_data,
     _image_size,
     _load_data,
     _log,
     _resolve_weights,
+    _start_run_dir,
     _svm_parameters,
 )
 from .evaluation import evaluate
@@ -1283,10 +1284,7 @@ def save_results(result, out_dir):
             f"earlier run. Received: out_dir={os.fspath(out_dir)!r}"
         )
     partial = final.with_name(final.name + ".incomplete")
-    if partial.exists():
-        # Left by an interrupted save: nothing in it is complete.
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
+    _start_run_dir(partial)
     columns = []
     for run in result.runs:
         columns += [k for k in run if k not in columns]
@@ -1311,5 +1309,6 @@ def save_results(result, out_dir):
     ax = draw(result)
     ax.figure.savefig(partial / "figure.png", dpi=100, bbox_inches="tight")
     plt.close(ax.figure)
+    (partial / _INCOMPLETE_MARKER).unlink()
     partial.rename(final)
     return final

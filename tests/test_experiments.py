@@ -243,6 +243,33 @@ def test_save_results_writes_a_complete_folder(splits, tmp_path):
         save_results(splits, out)
 
 
+def test_save_results_never_deletes_a_folder_it_did_not_make(splits, tmp_path):
+    users = tmp_path / "splits.incomplete"
+    users.mkdir()
+    (users / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="was not made by animecls"):
+        save_results(splits, tmp_path / "splits")
+    assert (users / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_save_results_replaces_what_an_interrupted_save_left(
+    splits, tmp_path, monkeypatch
+):
+    import animecls.plotting
+
+    def interrupted(result):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animecls.plotting, "plot_repeated_splits", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_results(splits, tmp_path / "splits")
+    assert not (tmp_path / "splits").exists()
+    monkeypatch.undo()
+    out = save_results(splits, tmp_path / "splits")
+    assert (out / "figure.png").exists()
+    assert not (tmp_path / "splits.incomplete").exists()
+
+
 def test_auto_weights_fall_back_loudly_and_are_recorded(tiny, monkeypatch):
     def offline():
         raise _weights.WeightsUnavailableError("no network")
