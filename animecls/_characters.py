@@ -467,11 +467,11 @@ class _Covering:
     def __getattr__(self, shape):
         def draw(xy, **options):
             getattr(self._draw, shape)(xy, **options)
+            covered = {
+                k: (0 if k in ("fill", "outline") and v is not None else v)
+                for k, v in options.items()
+            }
             for eraser in self._erasers:
-                covered = {
-                    k: (0 if k in ("fill", "outline") and v is not None else v)
-                    for k, v in options.items()
-                }
                 getattr(eraser, shape)(xy, **covered)
 
         return draw
