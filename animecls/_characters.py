@@ -1100,6 +1100,8 @@ def _render(design, others, d, rng, height, width, *, traits=None, nuisance=None
 
     canvas = _background((cw, ch), d, rng)
     if nuisance is not None and nuisance[0] == "background":
+        # Replaced only after it was drawn: drawing it takes random numbers
+        # from rng, and the character must be make_characters' own.
         canvas = Image.new("RGB", (cw, ch), _nuisance_color(*nuisance[1:]))
     masks = None if traits is None else _Masks((cw, ch), traits)
     origin = (cw * (0.5 + tx), ch * (0.47 + ty))
