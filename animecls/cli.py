@@ -172,8 +172,8 @@ def _train_sizes(text):
 
 def _experiment_options(args):
     """Return the keyword options every experiment function takes, from the flags."""
-    return {
-        "models": args.models,
+    options = {} if args.models is _NO_MODELS else {"models": args.models}
+    return options | {
         "image_size": args.image_size,
         "epochs": args.epochs,
         "weights": args.weights,
@@ -236,16 +236,12 @@ def _remedies(args):
 def _shortcut(args):
     from .experiments import shortcut_experiment
 
-    options = _experiment_options(args)
-    if options["models"] is None:
-        # None would mean "every model" here; the function has its own default.
-        del options["models"]
     result = shortcut_experiment(
         nuisance=args.nuisance,
         remedies=args.remedies,
         n_seeds=args.seeds,
         test_size=args.test_size,
-        **options,
+        **_experiment_options(args),
     )
     return _report_experiment(result, args)
 
@@ -348,8 +344,17 @@ def _check(args):
     return 1 if failing else 0
 
 
+# What --models holds for a command whose function chooses its own models.
+_NO_MODELS = object()
+
+
 def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
-    """Add the options the four experiment commands share."""
+    """Add the options the four experiment commands share.
+
+    ``models`` is the help text's default: ``"all"`` (the function's None),
+    a comma-separated list (passed as the default), or None for a command
+    that chooses its models itself and has no ``--models``.
+    """
     if data:
         parser.add_argument(
             "directory",
@@ -365,13 +370,16 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
             default=3,
             help="repetitions with different splits and seeds (default: 3)",
         )
-    parser.add_argument(
-        "--models",
-        type=_names,
-        default=None,
-        help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
-        f"vgg16_svm, pixels_svm, color_histogram_svm (default: {models})",
-    )
+    if models is None:
+        parser.set_defaults(models=_NO_MODELS)
+    else:
+        parser.add_argument(
+            "--models",
+            type=_names,
+            default=None if models == "all" else _names(models),
+            help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
+            f"vgg16_svm, pixels_svm, color_histogram_svm (default: {models})",
+        )
     parser.add_argument(
         "--image-size",
         type=_image_size,
@@ -638,7 +646,8 @@ def build_parser():
             "remedy's test accuracy and generalisation gap."
         ),
     )
-    _add_experiment_options(remedies)
+    # Each remedy names the model it changes: no --models.
+    _add_experiment_options(remedies, models=None)
     remedies.add_argument(
         "--remedies",
         type=_names,

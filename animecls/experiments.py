@@ -750,7 +750,6 @@ def measure_remedies(
     cache_dir=None,
     random_state=0,
     verbose=0,
-    models=None,
 ):
     """Train the report's CNN with one remedy at a time and measure each.
 
@@ -777,9 +776,6 @@ def measure_remedies(
     image_size, epochs, weights, quick, cache_dir, random_state, verbose
         As in :func:`learning_curve`; ``epochs``, when given, also sets
         the fine-tuning phase (else 5 epochs, the ``vgg16_finetune`` recipe).
-    models : None
-        Not used: the remedies say which model they train. Accepted so that
-        every experiment takes the same options.
 
     Returns
     -------

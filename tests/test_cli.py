@@ -236,6 +236,14 @@ def test_remedies_runs_the_named_remedies(tiny_folder, capsys):
     assert "| none | two_layer_cnn |" in capsys.readouterr().out
 
 
+def test_remedies_has_no_models_option_to_ignore(capsys):
+    # Each remedy names the model it changes; a --models would be ignored.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["remedies", "--models", "pixels_svm"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --models" in capsys.readouterr().err
+
+
 def test_shortcut_draws_its_own_data(capsys):
     argv = ["shortcut", "--quick", "--seeds", "1", "--nuisance", "watermark"]
     argv += ["--models", "color_histogram_svm", "--remedies", "weaker_correlation"]
