@@ -42,6 +42,17 @@ def _chance_line(ax, chance, *, vertical=False):
     line(chance, color="0.3", ls=":", lw=1, label="chance")
 
 
+def _resolve_chance(chance, auto):
+    """Return the chance level to draw: ``auto`` for "auto", else ``chance``."""
+    if isinstance(chance, str):
+        if chance != "auto":
+            raise ValueError(
+                f'chance must be "auto", a number or None. Received: chance={chance!r}'
+            )
+        return auto
+    return chance
+
+
 def _chance_of(history):
     """Return 1 / n_classes for a keras History whose model has n outputs."""
     try:
@@ -74,12 +85,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
     axes : ndarray of matplotlib Axes
         The panels, with the epoch of lowest validation loss marked on each.
     """
-    if isinstance(chance, str):
-        if chance != "auto":
-            raise ValueError(
-                f'chance must be "auto", a number or None. Received: chance={chance!r}'
-            )
-        chance = _chance_of(history)
+    chance = _resolve_chance(chance, _chance_of(history))
     values = _history_dict(history)
     missing = [m for m in metrics if m not in values]
     if missing:
@@ -475,16 +481,16 @@ def _error(row, prefix=""):
     return mean - low, high - mean
 
 
-def plot_learning_curve(result, *, chance=None, ax=None):
+def plot_learning_curve(result, *, chance="auto", ax=None):
     """Plot test accuracy against training pictures per character, per model.
 
     Parameters
     ----------
     result : Bunch
         What :func:`~animecls.experiments.learning_curve` returned.
-    chance : float, default=None
-        Accuracy of guessing, drawn as a dotted line; None uses
-        ``result.chance``.
+    chance : "auto", float or None, default="auto"
+        Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
+        ``result.chance``, None draws no line.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -509,7 +515,8 @@ def plot_learning_curve(result, *, chance=None, ax=None):
         high = np.array([r["mean"] if r["high"] is None else r["high"] for r in rows])
         ax.plot(x, mean, marker="o", ms=4, color=f"C{k}", label=model)
         ax.fill_between(x, low, high, color=f"C{k}", alpha=0.15, lw=0)
-    _chance_line(ax, result.chance if chance is None else chance)
+    if (chance := _resolve_chance(chance, result.chance)) is not None:
+        _chance_line(ax, chance)
     ax.set_xticks(
         range(len(sizes)), [f"all ({s})" if s in whole else str(s) for s in sizes]
     )
@@ -522,16 +529,16 @@ def plot_learning_curve(result, *, chance=None, ax=None):
     return ax
 
 
-def plot_repeated_splits(result, *, chance=None, ax=None):
+def plot_repeated_splits(result, *, chance="auto", ax=None):
     """Show each model's test accuracy over repeated splits: box and points.
 
     Parameters
     ----------
     result : Bunch
         What :func:`~animecls.experiments.repeated_splits` returned.
-    chance : float, default=None
-        Accuracy of guessing, drawn as a dotted line; None uses
-        ``result.chance``.
+    chance : "auto", float or None, default="auto"
+        Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
+        ``result.chance``, None draws no line.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -569,26 +576,28 @@ def plot_repeated_splits(result, *, chance=None, ax=None):
             alpha=0.7,
             zorder=3,
         )
-    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
+    if (chance := _resolve_chance(chance, result.chance)) is not None:
+        _chance_line(ax, chance, vertical=True)
+        # The chance line is the only labelled artist.
+        ax.legend(fontsize="small", loc="lower left")
     ax.set_yticks(rows, models)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("test accuracy, one dot per split")
     n = result.settings.get("n_splits")
     ax.set_title(f"The same protocol over {n} splits" + _weights_note(result))
-    ax.legend(fontsize="small", loc="lower left")
     return ax
 
 
-def plot_remedies(result, *, chance=None, ax=None):
+def plot_remedies(result, *, chance="auto", ax=None):
     """Plot each remedy's generalisation gap and test accuracy with intervals.
 
     Parameters
     ----------
     result : Bunch
         What :func:`~animecls.experiments.measure_remedies` returned.
-    chance : float, default=None
-        Accuracy of guessing, drawn as a dotted line; None uses
-        ``result.chance``.
+    chance : "auto", float or None, default="auto"
+        Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
+        ``result.chance``, None draws no line.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -620,7 +629,8 @@ def plot_remedies(result, *, chance=None, ax=None):
             label=label,
             color="C0" if prefix == "" else "C3",
         )
-    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
+    if (chance := _resolve_chance(chance, result.chance)) is not None:
+        _chance_line(ax, chance, vertical=True)
     ax.axvline(0, color="0.7", lw=0.8)
     ax.set_yticks(rows, remedies)
     ax.set_xlim(min(-0.05, ax.get_xlim()[0]), 1.02)
@@ -631,16 +641,16 @@ def plot_remedies(result, *, chance=None, ax=None):
     return ax
 
 
-def plot_shortcut(result, *, chance=None, ax=None):
+def plot_shortcut(result, *, chance="auto", ax=None):
     """Compare test accuracy where the nuisance agrees and disagrees with the class.
 
     Parameters
     ----------
     result : Bunch
         What :func:`~animecls.experiments.shortcut_experiment` returned.
-    chance : float, default=None
-        Accuracy of guessing, drawn as a dotted line; None uses
-        ``result.chance``.
+    chance : "auto", float or None, default="auto"
+        Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
+        ``result.chance``, None draws no line.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -681,7 +691,8 @@ def plot_shortcut(result, *, chance=None, ax=None):
             color=color,
             label=label,
         )
-    _chance_line(ax, result.chance if chance is None else chance, vertical=True)
+    if (chance := _resolve_chance(chance, result.chance)) is not None:
+        _chance_line(ax, chance, vertical=True)
     ax.set_yticks(positions, labels)
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("test accuracy (mean, 95% interval)")

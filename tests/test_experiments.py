@@ -215,6 +215,11 @@ def test_every_plot_draws_the_chance_line(fixture, plot, request):
     labels = [line.get_label() for line in ax.get_lines()]
     assert "chance" in labels
     assert plot(result).figure is not given.figure
+    # None turns the line off, as in plot_history; a number replaces it.
+    assert "chance" not in [ln.get_label() for ln in plot(result, chance=None).lines]
+    ax = plot(result, chance=0.5)
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "chance"]
+    assert 0.5 in (line.get_xdata()[0], line.get_ydata()[0])
 
 
 def test_figures_say_when_vgg16_had_random_weights(curve):
