@@ -1,12 +1,11 @@
 """Folder loading, scanning, splitting, saving and streaming."""
 
 import os
-import struct
 import warnings
-import zlib
 
 import numpy as np
 import pytest
+from _pictures import png_declaring
 from PIL import Image
 
 import animecls.datasets as datasets
@@ -21,17 +20,6 @@ from animecls.datasets import (
 
 NAMES = ["Ké ñ 日本", "Micchon Shikimori", "Yor Forger"]
 SIZE = (8, 8)
-
-
-def png_declaring(width, height):
-    """A valid PNG header declaring a huge 1-bit picture, tiny on disk."""
-
-    def chunk(kind, data):
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
 def write_folder(root, counts, size=SIZE, seed=0):

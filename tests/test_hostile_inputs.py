@@ -17,15 +17,14 @@ import os
 import pickle
 import re
 import resource
-import struct
 import sys
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _pictures import png_declaring
 from PIL import Image
 
 from animecls.datasets import (
@@ -57,22 +56,6 @@ COLORS = [(230, 40, 40), (40, 200, 60), (50, 70, 230), (240, 220, 30)]
 
 
 # ------------------------------------------------------------------ the folder
-
-
-def png_declaring(width, height):
-    """A valid PNG header declaring a huge 1-bit picture, tiny on disk."""
-
-    def chunk(kind, data):
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def encoded(image, fmt, **options):

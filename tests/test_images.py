@@ -2,13 +2,12 @@
 
 import io
 import os
-import struct
 import tempfile
 import warnings
-import zlib
 
 import numpy as np
 import pytest
+from _pictures import png_declaring
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -21,22 +20,6 @@ from animecls._images import (
 )
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
-
-
-def png_declaring(width, height):
-    """A valid PNG header declaring a huge 1-bit picture, tiny on disk."""
-
-    def chunk(kind, data):
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def solid(mode, size, color):
