@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from ._saving import atomic_write
+from ._files import atomic_write
 
 # Bump when the meaning of a cached array changes.
 CACHE_FORMAT = 1

@@ -8,62 +8,11 @@ only the estimator classes named in :data:`ALLOWED`; anything else in a file
 is refused, so loading runs no code from the file.
 """
 
-import contextlib
 import json
-import os
-import secrets
 
 import numpy as np
 
 METADATA_KEY = "animecls_metadata"
-
-
-@contextlib.contextmanager
-def atomic_write(path):
-    """Yield a temporary path next to ``path``; rename it to ``path`` on success.
-
-    Whoever writes the file writes it to the temporary path. Only a complete
-    file is renamed to ``path`` (``os.replace``, atomic on one file system),
-    so a full disk, a crash or Ctrl-C mid-write leaves the earlier file at
-    ``path`` as it was, or no file, never half of one. On failure the
-    temporary file is removed and an ``OSError`` names ``path``.
-
-    The temporary name is short (a long ``path`` name is not made longer,
-    which could exceed the file system's 255-byte limit), starts with "."
-    (the folder loaders skip it) and keeps the extension, which Keras needs.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(path)
-    extension = os.path.splitext(name)[1][:16]
-    temporary = os.path.join(folder, f".animecls-{secrets.token_hex(6)}.tmp{extension}")
-    # Created here, exclusively, so the name cannot be someone else's file;
-    # mode 0o666 lets the umask decide the permissions, as for open(path, "w").
-    try:
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as error:
-        # Name the file asked for, not the temporary one (a missing or
-        # read-only folder, a full disk).
-        raise _naming(error, f"Could not write {path!r} ({error.strerror})") from error
-    existed = os.path.exists(path)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
-            kept = "the earlier file is unchanged" if existed else "nothing was written"
-            raise _naming(
-                error, f"Could not write {path!r} ({error.strerror or error}); {kept}"
-            ) from error
-        raise
-
-
-def _naming(error, message):
-    """Return an ``OSError`` of ``error``'s type and errno, with ``message``."""
-    # OSError(None, message) would print as "[Errno None] message".
-    args = (message,) if error.errno is None else (error.errno, message)
-    return type(error)(*args)
 
 
 def _allowed():

@@ -17,6 +17,7 @@ from ._characters import (
     make_characters,
     make_shortcut_characters,
 )
+from ._files import atomic_write
 from ._images import (
     DEFAULT_MAX_PIXELS,
     RESIZE_POLICIES,
@@ -25,7 +26,6 @@ from ._images import (
     read_image,
     unreadable_reason,
 )
-from ._saving import atomic_write
 
 __all__ = [
     "CharacterDesign",

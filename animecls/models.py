@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from ._files import atomic_write
 from ._weights import (
     WeightsUnavailableError,
     describe_weights,
@@ -738,7 +739,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
         )
         # Written whole to a temporary file first: a full disk or an
         # interruption keeps an earlier model at ``path`` intact.
-        with _saving.atomic_write(path) as temporary:
+        with atomic_write(path) as temporary:
             model.save(temporary)
             with zipfile.ZipFile(temporary, "a") as archive:
                 archive.writestr("animecls.json", json.dumps(metadata, indent=2))
@@ -779,7 +780,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
             "your own risk (loading a pickle runs code from the file)."
         ) from error
     with (
-        _saving.atomic_write(path) as temporary,
+        atomic_write(path) as temporary,
         zipfile.ZipFile(temporary, "w") as archive,
     ):
         # np.savez's layout, written here so that a failed write still closes

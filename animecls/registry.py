@@ -1,0 +1,206 @@
+"""The models animecls can train and compare, in one place.
+
+Each entry of :data:`MODELS` is a :class:`ModelSpec`: the model's name, a
+one-line description, the public function that builds it, how it is fitted,
+what its ``parameters`` column counts, whether it reads VGG16 features, and
+the remedy knobs the experiments may turn. :func:`~animecls.comparison.compare_models`,
+every function of :mod:`animecls.experiments`, the ``animecls`` command's
+help and the documentation's model list all read it, so a model added here
+appears everywhere at once.
+
+This module is plain Python: it imports neither TensorFlow nor scikit-learn.
+The code that fits an entry lives in the private engine behind
+:mod:`animecls.comparison`, which imports Keras when it runs.
+
+Examples
+--------
+>>> from animecls.registry import MODELS, get_model_spec
+>>> list(MODELS)[:2]
+['two_layer_cnn', 'vgg16_transfer']
+>>> get_model_spec("pixels_svm").kind
+'sklearn'
+"""
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "MODELS",
+    "ModelSpec",
+    "get_model_spec",
+    "models_markdown",
+]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What animecls knows about one model it can train.
+
+    Parameters
+    ----------
+    name : str
+        The name used in tables, run folders and ``--models``.
+    description : str
+        One line for tables, help texts and the docs.
+    kind : {"keras", "sklearn"}
+        A Keras network, or a scikit-learn pipeline on picture arrays.
+    builder : str
+        The public function that builds it, as ``module:function``.
+    fit : str
+        How it is trained, in words (the recipe and its settings).
+    parameters : str
+        What its ``parameters`` column counts. For every model it is the
+        numbers learned from the training pictures: the trainable weights
+        of a network (a frozen base learns nothing), the coefficients of an
+        SVM.
+    strategy : str
+        Which fitting code of the engine trains it.
+    vgg16_features : bool
+        It reads VGG16's ``block5_pool`` maps of the pictures. Within one
+        run these are computed once per set of pictures, size and weights,
+        and shared by every entry that reads them.
+    knobs : dict of str to str
+        The options an experiment may change (remedies), each with what it
+        does.
+    """
+
+    name: str
+    description: str
+    kind: str
+    builder: str
+    fit: str
+    parameters: str
+    strategy: str
+    vgg16_features: bool = False
+    knobs: dict = field(default_factory=dict)
+
+    @property
+    def file_suffix(self):
+        """Extension of the file :func:`~animecls.models.save_model` writes."""
+        return ".keras" if self.kind == "keras" else ".npz"
+
+
+_NETWORK_PARAMETERS = "trainable weights of the network"
+_SVM_PARAMETERS = (
+    "SVM coefficients and intercepts (support-vector coefficients for an RBF "
+    "kernel); the feature extractor learns nothing"
+)
+
+#: Every built-in model, in the order tables list them.
+MODELS = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="two_layer_cnn",
+            description="the report's Model 1, trained from scratch",
+            kind="keras",
+            builder="animecls.models:build_two_layer_cnn",
+            fit="fit_model, recipe two_layer_cnn (Adam 5e-4, 15 epochs, batch 32)",
+            parameters=_NETWORK_PARAMETERS,
+            strategy="network",
+            knobs={
+                "augmentation": "random flips, rotations, zooms, shifts and "
+                "contrast in front of the network (make_augmentation)",
+                "dropout": "dropout rate before the output (the report's 0.5)",
+                "l2": "L2 penalty on the convolution and dense kernels",
+                "pooling": '"avg": global average pooling instead of Flatten',
+                "dense_units": "width of the hidden dense layer (256)",
+                "early_stopping": "patience in epochs on the validation loss, "
+                "best weights kept",
+            },
+        ),
+        ModelSpec(
+            name="vgg16_transfer",
+            description="the report's Model 2: frozen VGG16, Flatten, Dense(256)",
+            kind="keras",
+            builder="animecls.models:build_vgg16_transfer",
+            fit="the head on VGG16 features computed once, recipe vgg16_transfer "
+            "(RMSprop 2e-5, 10 epochs)",
+            parameters=_NETWORK_PARAMETERS + " (the head; block5 too once fine-tuned)",
+            strategy="vgg16_head",
+            vgg16_features=True,
+            knobs={
+                "finetune": "then unfreeze VGG16 from block5_conv1 and fine-tune "
+                "on the pictures (unfreeze_top, recipe vgg16_finetune)",
+                "early_stopping": "patience in epochs on the validation loss, "
+                "best weights kept",
+            },
+        ),
+        ModelSpec(
+            name="vgg16_svm",
+            description="VGG16 embeddings (average-pooled block5_pool) + linear SVM",
+            kind="sklearn",
+            builder="animecls.embeddings:make_baseline",
+            fit="StandardScaler and SVC(kernel='linear') on the VGG16 features "
+            "computed once",
+            parameters=_SVM_PARAMETERS,
+            strategy="vgg16_svm",
+            vgg16_features=True,
+        ),
+        ModelSpec(
+            name="pixels_svm",
+            description="raw 32x32 pixels + linear SVM",
+            kind="sklearn",
+            builder="animecls.embeddings:make_baseline",
+            fit="RawPixels, StandardScaler and SVC(kernel='linear')",
+            parameters=_SVM_PARAMETERS,
+            strategy="pipeline",
+        ),
+        ModelSpec(
+            name="color_histogram_svm",
+            description="HSV colour histogram + RBF SVM",
+            kind="sklearn",
+            builder="animecls.embeddings:make_baseline",
+            fit="ColorHistogram, StandardScaler and SVC(kernel='rbf')",
+            parameters=_SVM_PARAMETERS,
+            strategy="pipeline",
+        ),
+    )
+}
+
+#: The models a comparison trains when none are named: all of them.
+DEFAULT_MODELS = tuple(MODELS)
+
+
+def get_model_spec(name):
+    """Return the :class:`ModelSpec` of a built-in model.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODELS`.
+
+    Returns
+    -------
+    spec : ModelSpec
+
+    Raises
+    ------
+    ValueError
+        For a name that is not in :data:`MODELS`; the message lists them.
+    """
+    if not isinstance(name, str) or name not in MODELS:
+        raise ValueError(
+            f"Unknown model; the built-in models are {list(MODELS)}. Received: {name!r}"
+        )
+    return MODELS[name]
+
+
+def models_markdown():
+    """Return the built-in models as a Markdown table, for the docs.
+
+    Returns
+    -------
+    text : str
+        One row per model: name, description, how it is trained and what its
+        ``parameters`` column counts.
+    """
+    lines = [
+        "| model | what it is | how it is trained | parameters counted |",
+        "| --- | --- | --- | --- |",
+    ]
+    for spec in MODELS.values():
+        lines.append(
+            f"| `{spec.name}` | {spec.description} | {spec.fit} | {spec.parameters} |"
+        )
+    return "\n".join(lines) + "\n"
