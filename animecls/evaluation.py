@@ -11,6 +11,8 @@ from scipy import stats
 from sklearn.metrics import classification_report, confusion_matrix, log_loss
 from sklearn.utils import Bunch
 
+from ._history import history_dict
+
 __all__ = [
     "accuracy_interval",
     "evaluate",
@@ -232,16 +234,6 @@ def evaluate(model, X, y, *, target_names=None, confidence=0.95):
     )
 
 
-def _history_dict(history):
-    metrics = getattr(history, "history", history)
-    if not isinstance(metrics, dict):
-        raise TypeError(
-            "history must be a keras History or a dict of per-epoch lists. "
-            f"Received: {type(history).__name__}"
-        )
-    return {key: [float(v) for v in values] for key, values in metrics.items()}
-
-
 def generalization_gap(history, *, overfit_gap=0.1, underfit_accuracy=0.9):
     """Summarise how far a training run generalises, in plain words.
 
@@ -275,7 +267,7 @@ def generalization_gap(history, *, overfit_gap=0.1, underfit_accuracy=0.9):
     wrong). Otherwise it is ``"underfitting"`` when final training accuracy
     is below ``underfit_accuracy``, and ``"fitting"`` when neither holds.
     """
-    metrics = _history_dict(history)
+    metrics = history_dict(history)
     missing = [
         key
         for key in ("accuracy", "val_accuracy", "loss", "val_loss")

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from .evaluation import _history_dict
+from ._history import history_dict as _history_dict
 
 __all__ = [
     "plot_comparison",
