@@ -12,6 +12,8 @@ import json
 
 import numpy as np
 
+from ._info import INFO_ATTRIBUTE
+
 METADATA_KEY = "animecls_metadata"
 
 
@@ -76,7 +78,11 @@ class _Encoder:
                 "the estimators animecls can save without pickle"
             )
         state = value.__getstate__() if hasattr(value, "__getstate__") else vars(value)
-        return {"__estimator__": name, "state": self.encode(dict(state))}
+        state = dict(state)
+        # The metadata of the file carries the record; kept in the state as
+        # well, a loaded and saved again pipeline would hold two.
+        state.pop(INFO_ATTRIBUTE, None)
+        return {"__estimator__": name, "state": self.encode(state)}
 
 
 def encode(estimator, metadata):

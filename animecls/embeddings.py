@@ -21,10 +21,7 @@ scikit-image, which has a tested one, is not a dependency, and a home-made
 HOG would be a second, untested implementation.
 """
 
-import itertools
-import math
 import numbers
-import warnings
 
 import keras
 import numpy as np
@@ -36,8 +33,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from . import _cache
+from ._batches import check_batch, chunks, predict_in_batches, stream
 from ._cache import CacheWarning
-from .models import VGG16Preprocess, _vgg16_base
+from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
 
 __all__ = [
     "CacheWarning",
@@ -47,176 +45,6 @@ __all__ = [
     "make_baseline",
     "make_embedding_svm",
 ]
-
-VGG16_LAYERS = tuple(
-    f"block{block}_{kind}"
-    for block, convs in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3))
-    for kind in [f"conv{i}" for i in range(1, convs + 1)] + ["pool"]
-)
-
-
-def _check_batch(images, name="images"):
-    """Check an array of RGB pictures; return it (memory maps stay maps)."""
-    if not isinstance(images, np.ndarray):
-        try:
-            images = np.asarray(images)
-        except ValueError:
-            raise ValueError(
-                f"{name} must be an array of RGB pictures of one size; resize "
-                "them first (load_image_folder does). Received: a "
-                f"{type(images).__name__} of pictures of different shapes"
-            ) from None
-    if images.ndim != 4 or images.shape[-1] != 3:
-        if images.ndim == 3 and images.shape[-1] == 3:
-            hint = " (one picture? add a batch axis: images[None])"
-        elif images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
-            hint = " (grey pictures? convert them to RGB)"
-        elif images.ndim == 4 and images.shape[-1] == 4:
-            hint = " (RGBA pictures? drop the alpha channel: images[..., :3])"
-        else:
-            hint = ""
-        raise ValueError(
-            f"{name} must be an array of RGB pictures with shape (n_images, "
-            f"height, width, 3){hint}. Received: {name} with shape {images.shape}"
-        )
-    if len(images) == 0:
-        raise ValueError(
-            f"{name} is an empty batch: there is nothing to transform. "
-            f"Received: {name} with shape {images.shape}"
-        )
-    if min(images.shape[1:3]) == 0:
-        raise ValueError(
-            f"{name} holds pictures with no pixels. Received: {name} with shape "
-            f"{images.shape}"
-        )
-    if images.dtype.kind not in "uif":
-        raise ValueError(
-            f"{name} must hold numbers (0-255). Received: {name} with dtype "
-            f"{images.dtype}"
-        )
-    if images.dtype.kind == "f" and not all(
-        np.isfinite(chunk).all() for chunk in _chunks(images, 256)
-    ):
-        # NaN would pass through every transformer and reach the SVM as NaN
-        # features, far from where it came in.
-        raise ValueError(
-            f"{name} holds NaN or infinite values; pictures hold numbers "
-            f"from 0 to 255. Received: {name} with dtype {images.dtype}"
-        )
-    return images
-
-
-def _chunks(images, size):
-    """Yield consecutive slices of ``size`` pictures (read lazily from maps)."""
-    for start in range(0, len(images), size):
-        yield np.asarray(images[start : start + size])
-
-
-def _stream(images, batch_size):
-    """Turn pictures into a batched, prefetched ``tf.data.Dataset``.
-
-    Accepts an array (a memory map is read one batch at a time, so memory
-    stays flat however many pictures it holds), an iterable of arrays of
-    pictures, or a ``tf.data.Dataset`` of batches (``(images, labels)``
-    elements are reduced to the images).
-
-    Returns
-    -------
-    dataset : tf.data.Dataset
-    steps : int or None
-        Number of batches when known (for the progress bar).
-    shape : tuple
-        Height, width and channels of one picture.
-    """
-    if isinstance(images, tf.data.Dataset):
-        spec = images.element_spec
-        if isinstance(spec, tuple):
-            images = images.map(lambda *element: element[0])
-            spec = spec[0]
-        shape = tuple(spec.shape[1:])
-        if len(shape) != 3 or shape[-1] != 3:
-            raise ValueError(
-                "The dataset must yield batches of RGB pictures (batch, height, "
-                f"width, 3). Received: element shape {tuple(spec.shape)}"
-            )
-        return images.prefetch(tf.data.AUTOTUNE), None, shape
-    if isinstance(images, np.ndarray) or hasattr(images, "__array_interface__"):
-        images = _check_batch(images)
-        shape = tuple(images.shape[1:])
-        signature = tf.TensorSpec((None, *shape), tf.as_dtype(images.dtype))
-        dataset = tf.data.Dataset.from_generator(
-            lambda: _chunks(images, batch_size), output_signature=signature
-        )
-        steps = math.ceil(len(images) / batch_size)
-        return dataset.prefetch(tf.data.AUTOTUNE), steps, shape
-    iterator = iter(images)
-    try:
-        first = _check_batch(next(iterator), name="each chunk")
-    except StopIteration:
-        raise ValueError(
-            "images is an empty iterable: there is nothing to transform."
-        ) from None
-    shape = tuple(first.shape[1:])
-    signature = tf.TensorSpec((None, *shape), tf.as_dtype(first.dtype))
-
-    def chunks():
-        for chunk in itertools.chain([first], iterator):
-            yield _check_batch(chunk, name="each chunk")
-
-    dataset = tf.data.Dataset.from_generator(chunks, output_signature=signature)
-    # Chunks of any size become model batches inside tf.data, not in Python.
-    dataset = dataset.unbatch().batch(batch_size)
-    return dataset.prefetch(tf.data.AUTOTUNE), None, shape
-
-
-def _verbosity(verbose, steps):
-    if verbose == "auto":
-        # A bar for runs long enough to wait for; silence for small batches.
-        return 1 if steps is None or steps > 4 else 0
-    return int(verbose)
-
-
-def predict_in_batches(model, images, *, batch_size=32, verbose="auto"):
-    """Run ``model.predict`` over pictures streamed through ``tf.data``.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Takes a batch of pictures.
-    images : array, iterable of arrays or tf.data.Dataset
-        See :meth:`VGG16Embedder.transform`.
-    batch_size : int, default=32
-        Pictures per batch.
-    verbose : "auto", 0 or 1, default="auto"
-        Progress bar; ``"auto"`` shows it when there are more than 4 batches.
-
-    Returns
-    -------
-    outputs : ndarray
-        The model's outputs for every picture, in order.
-    """
-    dataset, steps, _ = _stream(images, batch_size)
-    with warnings.catch_warnings():
-        # With an unknown number of batches Keras reads until the data ends
-        # and then warns that it "ran out of data": that end is expected here.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        return model.predict(dataset, steps=steps, verbose=_verbosity(verbose, steps))
-
-
-def _seeded_init(model, seed):
-    """Give VGG16 reproducible random weights without touching global seeds.
-
-    ``weights=None`` alone draws from Keras' global generator, so two
-    embedders would differ; the cache and the tests need the same features
-    for the same ``random_state``.
-    """
-    index = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            init = keras.initializers.GlorotUniform(seed=int(seed) * 1000 + index)
-            layer.kernel.assign(init(layer.kernel.shape))
-            layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
-            index += 1
 
 
 class VGG16Embedder(TransformerMixin, BaseEstimator):
@@ -355,9 +183,9 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         if key not in extractors:
             extractors.clear()
             size = settings[3]
-            base = _vgg16_base((*size, 3), self.weights)
+            base = build_vgg16_base((*size, 3), self.weights)
             if self.weights is None:
-                _seeded_init(base, self.random_state)
+                seeded_init(base, self.random_state)
             cut = keras.Model(
                 base.inputs, base.get_layer(self.layer).output, name="vgg16"
             )
@@ -393,7 +221,7 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         """
         self._validate()
         if isinstance(X, np.ndarray):
-            X = _check_batch(X, name="X")
+            X = check_batch(X, name="X")
             model, _ = self._extractor(tuple(X.shape[1:]))
             self.n_features_out_ = int(model.output_shape[-1])
         return self
@@ -416,12 +244,12 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         """
         self._validate()
         if not (isinstance(X, np.ndarray) or hasattr(X, "__array_interface__")):
-            dataset, _, shape = _stream(X, self.batch_size)
+            dataset, _, shape = stream(X, self.batch_size)
             model, _ = self._extractor(shape)
             return predict_in_batches(
                 model, dataset, batch_size=self.batch_size, verbose=self.verbose
             )
-        X = _check_batch(X, name="X")
+        X = check_batch(X, name="X")
         model, identity = self._extractor(tuple(X.shape[1:]))
         key = None
         if self.cache_dir is not None:
@@ -470,7 +298,7 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
 def _resize(images, size, chunk=256):
     """Resize a batch with area averaging, a chunk at a time."""
     out = []
-    for part in _chunks(images, chunk):
+    for part in chunks(images, chunk):
         if tuple(part.shape[1:3]) == tuple(size):
             out.append(part.astype("float32"))
         else:
@@ -553,7 +381,7 @@ class RawPixels(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_images, height * width * 3), float32
         """
         size = self._size()
-        X = _check_batch(X, name="X")
+        X = check_batch(X, name="X")
         return (_resize(X, size) / 255.0).reshape(len(X), -1).astype("float32")
 
 
@@ -658,10 +486,10 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_images, prod(bins)), float32
         """
         bins = np.asarray(self._bins())
-        X = _check_batch(X, name="X")
+        X = check_batch(X, name="X")
         n_bins = int(np.prod(bins))
         out = []
-        for part in _chunks(X, 256):
+        for part in chunks(X, 256):
             colours = np.clip(part.astype("float32") / 255.0, 0, 1)
             if self.color_space == "hsv":
                 colours = _rgb_to_hsv(colours)

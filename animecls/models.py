@@ -19,11 +19,17 @@ import numpy as np
 from keras import layers
 
 from ._files import atomic_write
+from ._info import get_info, set_info
+from ._vgg16 import (
+    VGG16Preprocess,
+    build_vgg16_base,
+    check_vgg16_input_shape,
+    get_vgg16_base,
+)
 from ._weights import (
     WeightsUnavailableError,
     describe_weights,
     install_weights,
-    resolve_vgg16_weights,
 )
 
 __all__ = [
@@ -174,7 +180,7 @@ def build_two_layer_cnn(
         name="predictions",
     )(x)
     model = keras.Model(inputs, outputs, name=name)
-    _set_info(
+    set_info(
         model,
         builder="build_two_layer_cnn",
         weights=describe_weights(None),
@@ -339,97 +345,6 @@ default=True
     return keras.Sequential(steps, name="augmentation")
 
 
-def _set_info(model, **info):
-    """Attach what the model was built from, for records and :func:`save_model`.
-
-    Keras does not serialise this attribute; :func:`save_model` writes it next
-    to the Keras config in the same ``.keras`` file.
-    """
-    current = dict(getattr(model, "_animecls_info", None) or {})
-    current.update(info)
-    model._animecls_info = current
-
-
-def get_info(model):
-    """Return what animecls recorded about a Keras model, as a plain dict.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model from :func:`build_two_layer_cnn`, :func:`build_vgg16_transfer`
-        or :func:`load_model`.
-
-    Returns
-    -------
-    info : dict
-        Builder, weights (``"imagenet"``, ``"none"`` or a path with its
-        sha256), preprocessing and, after training, the recipe and fit time.
-        Empty for a model animecls did not build.
-    """
-    return json.loads(json.dumps(getattr(model, "_animecls_info", None) or {}))
-
-
-@keras.saving.register_keras_serializable(package="animecls")
-class VGG16Preprocess(layers.Layer):
-    """Apply ``keras.applications.vgg16.preprocess_input`` inside a model.
-
-    VGG16 was trained on BGR pictures with the ImageNet mean subtracted from
-    each channel, without scaling. Keeping this step in the model (instead of
-    in the data pipeline) means the model takes 0-255 RGB pictures like
-    :func:`build_two_layer_cnn`, and a saved model cannot be used without it.
-    A registered layer, not a ``Lambda``, so that ``load_model(...,
-    safe_mode=True)`` can load it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from animecls.models import VGG16Preprocess
-    >>> black = np.zeros((1, 1, 1, 3))
-    >>> VGG16Preprocess()(black).numpy().astype(float).round(2).tolist()
-    [[[[-103.94, -116.78, -123.68]]]]
-    """
-
-    def call(self, inputs):
-        """Return the preprocessed pictures (BGR, ImageNet mean removed)."""
-        x = keras.ops.cast(inputs, "float32")
-        return keras.applications.vgg16.preprocess_input(x)
-
-    def compute_output_shape(self, input_shape):
-        """Return ``input_shape``: preprocessing keeps the shape."""
-        return input_shape
-
-
-def _check_image_shape(input_shape, *, minimum=32):
-    input_shape = tuple(input_shape)
-    if (
-        len(input_shape) != 3
-        or int(input_shape[-1]) != 3
-        or min(int(d) for d in input_shape[:2]) < minimum
-    ):
-        raise ValueError(
-            "input_shape must be (height, width, 3) with height and width of at "
-            f"least {minimum} pixels (VGG16 halves them five times). "
-            f"Received: input_shape={input_shape}"
-        )
-    return tuple(int(d) for d in input_shape)
-
-
-def _vgg16_base(input_shape, weights):
-    """Build ``VGG16(include_top=False)`` with the weights resolved by animecls."""
-    path = resolve_vgg16_weights(weights)
-    try:
-        return keras.applications.VGG16(
-            include_top=False, weights=path, input_shape=input_shape
-        )
-    except (ValueError, OSError) as error:
-        if path is None:
-            raise
-        raise ValueError(
-            f"Could not load VGG16 weights from {path!r}: {error}. Received: "
-            f"weights={weights!r}"
-        ) from error
-
-
 def build_vgg16_transfer(
     input_shape=(256, 256, 3),
     num_classes=3,
@@ -508,7 +423,7 @@ def build_vgg16_transfer(
     >>> model.output_shape
     (None, 3)
     """
-    input_shape = _check_image_shape(input_shape)
+    input_shape = check_vgg16_input_shape(input_shape)
     if int(num_classes) < 2:
         raise ValueError(
             f"num_classes must be at least 2. Received: num_classes={num_classes}"
@@ -523,7 +438,7 @@ def build_vgg16_transfer(
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
 
-    base = _vgg16_base(input_shape, weights)
+    base = build_vgg16_base(input_shape, weights)
     # Frozen, and called with training=False below, as in Keras' transfer
     # learning guide: fine-tuning later must not switch layers to training
     # mode (VGG16 has no BatchNorm, but a student may swap the base).
@@ -543,7 +458,7 @@ def build_vgg16_transfer(
         num_classes, activation=output_activation, name="predictions"
     )(x)
     model = keras.Model(inputs, outputs, name=name)
-    _set_info(
+    set_info(
         model,
         builder="build_vgg16_transfer",
         weights=describe_weights(weights),
@@ -554,17 +469,6 @@ def build_vgg16_transfer(
         output_activation=output_activation,
     )
     return model
-
-
-def _get_base(model):
-    try:
-        return model.get_layer("vgg16")
-    except ValueError:
-        raise ValueError(
-            "The model has no layer named 'vgg16'; build it with "
-            "build_vgg16_transfer. Received: model with layers "
-            f"{[layer.name for layer in model.layers]}"
-        ) from None
 
 
 def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
@@ -603,7 +507,7 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
     >>> [layer.name for layer in model.get_layer("vgg16").layers if layer.trainable]
     ['block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool']
     """
-    base = _get_base(model)
+    base = get_vgg16_base(model)
     names = [layer.name for layer in base.layers]
     if from_layer not in names:
         raise ValueError(
@@ -623,7 +527,7 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
-    _set_info(model, unfrozen_from=from_layer)
+    set_info(model, unfrozen_from=from_layer)
     return model
 
 
@@ -771,6 +675,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
         class_names=names,
         classes=[c.item() if hasattr(c, "item") else c for c in classes],
         input_shape=[int(image_size[0]), int(image_size[1]), 3],
+        info=_pipeline_info(model),
     )
     try:
         arrays = _saving.encode(model, metadata)
@@ -792,6 +697,22 @@ def save_model(model, path, *, class_names=None, image_size=None):
                     member, np.asanyarray(array), allow_pickle=False
                 )
     return path
+
+
+def _pipeline_info(model):
+    """Return the record of a pipeline to save, with its VGG16 weights if any."""
+    from .embeddings import VGG16Embedder
+
+    info = get_info(model)
+    embedder = dict(model.steps).get("embed")
+    if isinstance(embedder, VGG16Embedder) and "weights" not in info:
+        try:
+            info["weights"] = describe_weights(embedder.weights)
+        except (OSError, TypeError):
+            # A weights file gone since fitting, or an odd value the embedder
+            # took: the file is still worth saving without that entry.
+            pass
+    return info
 
 
 def _read_metadata(path):
@@ -964,8 +885,8 @@ def load_model(path, *, safe_mode=True):
                 "the file yourself or trust its author, load it with "
                 "load_model(path, safe_mode=False). Received: safe_mode=True"
             )
-        _set_info(model, **metadata.get("info", {}))
-        _set_info(model, saved=metadata)
+        set_info(model, **metadata.get("info", {}))
+        set_info(model, saved=metadata)
         return model
 
     from . import _saving
@@ -975,6 +896,10 @@ def load_model(path, *, safe_mode=True):
             model, metadata = _saving.decode(archive)
     except (ValueError, KeyError, OSError) as error:
         raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
+    set_info(model, **metadata.get("info", {}))
+    set_info(model, saved=metadata)
+    # The old place of a pipeline's record, which cli.py still reads to tell
+    # a pipeline from a network. To go when it reads get_info like the rest.
     model.animecls_info_ = {"saved": metadata}
     return model
 
@@ -1023,9 +948,7 @@ def _read_pictures(paths, size):
 
 
 def _saved_metadata(model):
-    if isinstance(model, keras.Model):
-        return dict(getattr(model, "_animecls_info", None) or {}).get("saved", {})
-    return (getattr(model, "animecls_info_", None) or {}).get("saved", {})
+    return get_info(model).get("saved", {})
 
 
 def predict(model, images, *, class_names=None, batch_size=32):

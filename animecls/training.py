@@ -20,9 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import _cache
-from .embeddings import predict_in_batches
-from .models import _get_base, _set_info
+from ._info import get_info, set_info
+from ._vgg16 import base_features, get_vgg16_base, split_transfer_model
 
 __all__ = ["RECIPES", "fit_model", "fit_transfer_head"]
 
@@ -64,7 +63,7 @@ def _seed(random_state):
 def _settings(model, recipe, **overrides):
     """Return the recipe's settings with every override that is not None."""
     if recipe is None:
-        builder = getattr(model, "_animecls_info", {}).get("builder", "")
+        builder = get_info(model).get("builder", "")
         recipe = {
             "build_two_layer_cnn": "two_layer_cnn",
             "build_vgg16_transfer": "vgg16_transfer",
@@ -145,7 +144,7 @@ def _announce(model, settings, verbose, mode):
     """Print what is being trained and from which weights, before Keras' bar."""
     if verbose == 0:
         return
-    weights = getattr(model, "_animecls_info", {}).get("weights", {})
+    weights = get_info(model).get("weights", {})
     label = weights.get("weights", "not recorded")
     print(
         f"Training {model.name} on {mode}: recipe {settings['recipe']} "
@@ -192,7 +191,7 @@ def _record(model, history, settings, random_state, stopper, start, mode):
     history.epochs_trained = len(history.epoch)
     # EarlyStopping counts epochs from 0; people (and Keras' logs) from 1.
     history.best_epoch = None if stopper is None else stopper.best_epoch + 1
-    _set_info(
+    set_info(
         model,
         training=dict(
             history.settings,
@@ -337,55 +336,6 @@ def fit_model(
     return history
 
 
-def _split_transfer_model(model):
-    """Return (extractor, head) models that share the layers of ``model``.
-
-    The extractor runs the preprocessing and the VGG16 base; the head is the
-    layers after the base, applied to the base's output. Training the head
-    trains ``model`` itself: the layers are the same objects.
-    """
-    base = _get_base(model)
-    names = [layer.name for layer in model.layers]
-    position = names.index(base.name)
-    before = model.layers[1:position]
-    after = model.layers[position + 1 :]
-    inputs = keras.Input(shape=model.input_shape[1:], name="image")
-    x = inputs
-    for layer in before:
-        x = layer(x)
-    x = base(x, training=False)
-    extractor = keras.Model(inputs, x, name="vgg16_features")
-    features = keras.Input(shape=base.output_shape[1:], name="features")
-    h = features
-    for layer in after:
-        h = layer(h)
-    head = keras.Model(features, h, name="head")
-    return extractor, head
-
-
-def _base_features(extractor, x, *, cache_dir, batch_size, verbose):
-    """Return the frozen base's output for ``x``, from ``cache_dir`` when there."""
-    key = None
-    if cache_dir is not None:
-        key = _cache.cache_key(
-            _cache.array_digest(x),
-            {
-                "extractor": "fit_transfer_head",
-                "weights_sha256": _cache.weights_digest(extractor),
-                "input_shape": list(x.shape[1:]),
-                "keras": keras.__version__,
-                "tensorflow": tf.__version__,
-            },
-        )
-        features = _cache.load(cache_dir, key, (len(x), *extractor.output_shape[1:]))
-        if features is not None:
-            return features
-    features = predict_in_batches(extractor, x, batch_size=batch_size, verbose=verbose)
-    if key is not None:
-        _cache.store(cache_dir, key, features)
-    return features
-
-
 def fit_transfer_head(
     model,
     x,
@@ -463,7 +413,7 @@ def fit_transfer_head(
     >>> model.predict(x[:2], verbose=0).shape
     (2, 3)
     """
-    base = _get_base(model)
+    base = get_vgg16_base(model)
     if any(weight.trainable for weight in base.weights):
         raise ValueError(
             "The VGG16 base has trainable layers, so its features change while "
@@ -484,10 +434,10 @@ def fit_transfer_head(
     callbacks, stopper = _early_stopping(
         early_stopping, callbacks, settings["validation_split"] > 0
     )
-    extractor, head = _split_transfer_model(model)
+    extractor, head = split_transfer_model(model)
     _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
-    features = _base_features(
+    features = base_features(
         extractor,
         x,
         cache_dir=cache_dir,

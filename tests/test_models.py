@@ -39,7 +39,7 @@ def test_two_layer_cnn_rejects_bad_arguments(kwargs, message):
 
 import numpy as np  # noqa: E402
 
-from animecls import training  # noqa: E402
+from animecls import _vgg16  # noqa: E402
 from animecls.models import (  # noqa: E402
     VGG16Preprocess,
     build_vgg16_transfer,
@@ -214,7 +214,7 @@ def test_cached_head_reuses_features_on_disk(tmp_path, monkeypatch):
     def no_extraction(*args, **kwargs):
         raise AssertionError("features were recomputed")
 
-    monkeypatch.setattr(training, "predict_in_batches", no_extraction)
+    monkeypatch.setattr(_vgg16, "predict_in_batches", no_extraction)
     fit_transfer_head(model, x, y, epochs=1, cache_dir=tmp_path, verbose=0)
     changed = x.copy()
     changed[0, 0, 0, 0] ^= 1

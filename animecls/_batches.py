@@ -1,0 +1,163 @@
+"""Batches of pictures for Keras: checked, chunked and streamed through ``tf.data``.
+
+Shared by the feature extractors (:mod:`animecls.embeddings`) and the
+transfer-learning code (:mod:`animecls._vgg16`), which run a network over
+more pictures than fit in memory at once.
+"""
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["check_batch", "chunks", "predict_in_batches", "stream"]
+
+
+def check_batch(images, name="images"):
+    """Check an array of RGB pictures; return it (memory maps stay maps)."""
+    if not isinstance(images, np.ndarray):
+        try:
+            images = np.asarray(images)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be an array of RGB pictures of one size; resize "
+                "them first (load_image_folder does). Received: a "
+                f"{type(images).__name__} of pictures of different shapes"
+            ) from None
+    if images.ndim != 4 or images.shape[-1] != 3:
+        if images.ndim == 3 and images.shape[-1] == 3:
+            hint = " (one picture? add a batch axis: images[None])"
+        elif images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
+            hint = " (grey pictures? convert them to RGB)"
+        elif images.ndim == 4 and images.shape[-1] == 4:
+            hint = " (RGBA pictures? drop the alpha channel: images[..., :3])"
+        else:
+            hint = ""
+        raise ValueError(
+            f"{name} must be an array of RGB pictures with shape (n_images, "
+            f"height, width, 3){hint}. Received: {name} with shape {images.shape}"
+        )
+    if len(images) == 0:
+        raise ValueError(
+            f"{name} is an empty batch: there is nothing to transform. "
+            f"Received: {name} with shape {images.shape}"
+        )
+    if min(images.shape[1:3]) == 0:
+        raise ValueError(
+            f"{name} holds pictures with no pixels. Received: {name} with shape "
+            f"{images.shape}"
+        )
+    if images.dtype.kind not in "uif":
+        raise ValueError(
+            f"{name} must hold numbers (0-255). Received: {name} with dtype "
+            f"{images.dtype}"
+        )
+    if images.dtype.kind == "f" and not all(
+        np.isfinite(chunk).all() for chunk in chunks(images, 256)
+    ):
+        # NaN would pass through every transformer and reach the SVM as NaN
+        # features, far from where it came in.
+        raise ValueError(
+            f"{name} holds NaN or infinite values; pictures hold numbers "
+            f"from 0 to 255. Received: {name} with dtype {images.dtype}"
+        )
+    return images
+
+
+def chunks(images, size):
+    """Yield consecutive slices of ``size`` pictures (read lazily from maps)."""
+    for start in range(0, len(images), size):
+        yield np.asarray(images[start : start + size])
+
+
+def stream(images, batch_size):
+    """Turn pictures into a batched, prefetched ``tf.data.Dataset``.
+
+    Accepts an array (a memory map is read one batch at a time, so memory
+    stays flat however many pictures it holds), an iterable of arrays of
+    pictures, or a ``tf.data.Dataset`` of batches (``(images, labels)``
+    elements are reduced to the images).
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+    steps : int or None
+        Number of batches when known (for the progress bar).
+    shape : tuple
+        Height, width and channels of one picture.
+    """
+    if isinstance(images, tf.data.Dataset):
+        spec = images.element_spec
+        if isinstance(spec, tuple):
+            images = images.map(lambda *element: element[0])
+            spec = spec[0]
+        shape = tuple(spec.shape[1:])
+        if len(shape) != 3 or shape[-1] != 3:
+            raise ValueError(
+                "The dataset must yield batches of RGB pictures (batch, height, "
+                f"width, 3). Received: element shape {tuple(spec.shape)}"
+            )
+        return images.prefetch(tf.data.AUTOTUNE), None, shape
+    if isinstance(images, np.ndarray) or hasattr(images, "__array_interface__"):
+        images = check_batch(images)
+        shape = tuple(images.shape[1:])
+        signature = tf.TensorSpec((None, *shape), tf.as_dtype(images.dtype))
+        dataset = tf.data.Dataset.from_generator(
+            lambda: chunks(images, batch_size), output_signature=signature
+        )
+        steps = math.ceil(len(images) / batch_size)
+        return dataset.prefetch(tf.data.AUTOTUNE), steps, shape
+    iterator = iter(images)
+    try:
+        first = check_batch(next(iterator), name="each chunk")
+    except StopIteration:
+        raise ValueError(
+            "images is an empty iterable: there is nothing to transform."
+        ) from None
+    shape = tuple(first.shape[1:])
+    signature = tf.TensorSpec((None, *shape), tf.as_dtype(first.dtype))
+
+    def checked_chunks():
+        for chunk in itertools.chain([first], iterator):
+            yield check_batch(chunk, name="each chunk")
+
+    dataset = tf.data.Dataset.from_generator(checked_chunks, output_signature=signature)
+    # Chunks of any size become model batches inside tf.data, not in Python.
+    dataset = dataset.unbatch().batch(batch_size)
+    return dataset.prefetch(tf.data.AUTOTUNE), None, shape
+
+
+def _verbosity(verbose, steps):
+    if verbose == "auto":
+        # A bar for runs long enough to wait for; silence for small batches.
+        return 1 if steps is None or steps > 4 else 0
+    return int(verbose)
+
+
+def predict_in_batches(model, images, *, batch_size=32, verbose="auto"):
+    """Run ``model.predict`` over pictures streamed through ``tf.data``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Takes a batch of pictures.
+    images : array, iterable of arrays or tf.data.Dataset
+        See :meth:`animecls.embeddings.VGG16Embedder.transform`.
+    batch_size : int, default=32
+        Pictures per batch.
+    verbose : "auto", 0 or 1, default="auto"
+        Progress bar; ``"auto"`` shows it when there are more than 4 batches.
+
+    Returns
+    -------
+    outputs : ndarray
+        The model's outputs for every picture, in order.
+    """
+    dataset, steps, _ = stream(images, batch_size)
+    with warnings.catch_warnings():
+        # With an unknown number of batches Keras reads until the data ends
+        # and then warns that it "ran out of data": that end is expected here.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        return model.predict(dataset, steps=steps, verbose=_verbosity(verbose, steps))
