@@ -344,8 +344,9 @@ def plot_grad_cam(
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        The flattened grid; cells beyond ``n`` are switched off.
+    figure : matplotlib.figure.Figure
+        The figure drawn on (see :mod:`animecls.plotting` for the rule every
+        plot follows); cells beyond ``n`` are switched off.
 
     Raises
     ------
@@ -364,7 +365,7 @@ def plot_grad_cam(
     >>> from animecls.interpretation import plot_grad_cam
     >>> images = np.zeros((2, 8, 8, 3), dtype=np.uint8)
     >>> heatmaps = np.linspace(0, 1, 128).reshape(2, 8, 8)
-    >>> len(plot_grad_cam(images, heatmaps))
+    >>> len(plot_grad_cam(images, heatmaps).axes)
     2
     """
     images = np.asarray(images)
@@ -384,7 +385,9 @@ def plot_grad_cam(
         raise ValueError(f"alpha must be in [0, 1]. Received: alpha={alpha}")
     if masks is not None:
         masks = _check_masks(masks, heatmaps.shape, per_picture=True)
-    axes = plot_image_grid(images, titles=titles, ncols=ncols, axes=axes)
+    figure = plot_image_grid(images, titles=titles, ncols=ncols, axes=axes)
+    # The cells to draw the heat on: the given ones, or the new grid's.
+    axes = figure.axes if axes is None else np.ravel(np.asarray(axes, dtype=object))
     for ax, heatmap in zip(axes, heatmaps, strict=False):
         ax.imshow(heatmap, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
     if masks is not None:
@@ -396,7 +399,7 @@ def plot_grad_cam(
                     colors=[mask_color],
                     linewidths=0.8,
                 )
-    return axes
+    return figure
 
 
 def _check_masks(masks, shape, *, per_picture=False):

@@ -697,8 +697,10 @@ def plot_duplicate_pairs(
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        The panels; an empty figure's single Axes says "no duplicates".
+    figure : matplotlib.figure.Figure
+        The figure drawn on (see :mod:`animecls.plotting` for the rule every
+        plot follows). Without pairs it says "no duplicates" in its (first)
+        Axes, so that a script saving the figure needs no special case.
 
     Raises
     ------
@@ -716,11 +718,11 @@ def plot_duplicate_pairs(
     >>> from animecls.leakage import find_duplicates, plot_duplicate_pairs
     >>> images = make_characters(2, image_size=(64, 64)).images
     >>> images = np.concatenate([images, images[:2]])
-    >>> axes = plot_duplicate_pairs(images, find_duplicates(images))
-    >>> len(axes)
+    >>> figure = plot_duplicate_pairs(images, find_duplicates(images))
+    >>> len(figure.axes)
     4
     """
-    from .plotting import plot_image_grid
+    from .plotting import _figure_of, plot_image_grid
 
     if isinstance(pairs, dict):
         pairs = pairs["pairs"]
@@ -757,7 +759,7 @@ def plot_duplicate_pairs(
         axes = np.asarray(axes).ravel()
         axes[0].set_axis_off()
         axes[0].text(0.5, 0.5, "no duplicates", ha="center", va="center")
-        return axes
+        return _figure_of(axes)
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -791,4 +793,4 @@ def plot_duplicate_pairs(
             plot_image_grid(picture[None], titles=[title], axes=[axes[2 * k + side]])
     for ax in axes[2 * len(shown) :]:
         ax.set_axis_off()
-    return axes
+    return _figure_of(axes)

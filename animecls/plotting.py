@@ -1,8 +1,39 @@
 """Plots for tiny-data image classification, drawn with matplotlib.
 
-Every function takes ``ax=None`` (or ``axes=None`` when it draws several
-panels), draws into it or into a new figure, and returns what it drew, so a
-figure can be composed from several plots and saved by the caller.
+Every ``plot_*`` function of animecls, here and in
+:func:`animecls.leakage.plot_duplicate_pairs` and
+:func:`animecls.interpretation.plot_grad_cam`, follows one rule:
+
+- A plot of one panel takes ``ax=None``, a plot of several panels
+  ``axes=None``. It draws into what you pass, or into a new figure when
+  None.
+- It returns the :class:`matplotlib.figure.Figure` it drew on: the new
+  figure, or the one your Axes belong to (the whole figure, also when they
+  sit in a subfigure). Save it with ``figure.savefig(...)`` and close it with
+  ``plt.close(figure)``; the panels of a new figure are ``figure.axes``, row
+  by row.
+- A plot with nothing to show still returns a Figure, which says so: the
+  title "No confident mistakes" when every prediction is right, the words
+  "no duplicates" when no pair was found. A script that saves every figure
+  never meets None. Input that cannot be drawn (no pictures, an empty
+  table, Axes of two different figures) raises ValueError.
+
+Examples
+--------
+>>> import matplotlib.pyplot as plt
+>>> import numpy as np
+>>> from animecls.plotting import plot_image_grid
+>>> pictures = np.zeros((3, 8, 8, 3))
+>>> figure = plot_image_grid(pictures, ncols=3)
+>>> type(figure).__name__, len(figure.axes)
+('Figure', 3)
+
+Several plots in one figure: each returns the figure it shares.
+
+>>> figure, axes = plt.subplots(2, 3)
+>>> plot_image_grid(pictures, axes=axes[0]) is figure
+True
+>>> plt.close("all")
 """
 
 import numpy as np
@@ -34,6 +65,25 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _figure_of(axes):
+    """Return the one Figure that ``axes`` (one Axes or several) belong to.
+
+    The root figure, not a subfigure: only a Figure can be saved.
+    """
+    figures = []
+    for ax in np.ravel(np.asarray(axes, dtype=object)):
+        figure = ax.get_figure(root=True)
+        if not any(figure is known for known in figures):
+            figures.append(figure)
+    if len(figures) != 1:
+        # With Axes of two figures, which one to return would be a guess.
+        raise ValueError(
+            "axes must all belong to one figure. Received: Axes of "
+            f"{len(figures)} figures"
+        )
+    return figures[0]
 
 
 def _chance_line(ax, chance, *, vertical=False):
@@ -82,8 +132,9 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        The panels, with the epoch of lowest validation loss marked on each.
+    figure : matplotlib.figure.Figure
+        The figure drawn on: one panel per metric, with the epoch of lowest
+        validation loss marked on each.
     """
     chance = _resolve_chance(chance, _chance_of(history))
     values = _history_dict(history)
@@ -114,7 +165,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
         ax.set_ylabel(metric)
         ax.set_title(f"Train vs validation {metric}")
         ax.legend(fontsize="small")
-    return axes
+    return _figure_of(axes)
 
 
 def plot_confusion_matrix(
@@ -137,14 +188,16 @@ def plot_confusion_matrix(
 
     Returns
     -------
-    display : sklearn.metrics.ConfusionMatrixDisplay
-        The display, with ``ax_`` and ``figure_`` set.
+    figure : matplotlib.figure.Figure
+        The figure drawn on. The counts themselves are
+        :func:`sklearn.metrics.confusion_matrix` of the same arguments, or
+        the ``confusion_matrix`` of :func:`~animecls.evaluation.evaluate`.
     """
     labels = None if target_names is None else np.arange(len(target_names))
     if ax is None:
         # Room for long character names under and beside the matrix.
         _, ax = _pyplot().subplots(figsize=(5.5, 5), layout="constrained")
-    display = ConfusionMatrixDisplay.from_predictions(
+    ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
         labels=labels,
@@ -155,8 +208,8 @@ def plot_confusion_matrix(
         colorbar=False,
         xticks_rotation=30,
     )
-    display.ax_.set_title("Confusion matrix")
-    return display
+    ax.set_title("Confusion matrix")
+    return _figure_of(ax)
 
 
 def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=None):
@@ -177,8 +230,21 @@ def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=Non
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        The flattened grid; cells beyond ``n`` are switched off.
+    figure : matplotlib.figure.Figure
+        The figure drawn on; cells beyond ``n`` are switched off.
+    """
+    return _figure_of(
+        _draw_image_grid(
+            images, titles=titles, title_colors=title_colors, ncols=ncols, axes=axes
+        )
+    )
+
+
+def _draw_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=None):
+    """Draw :func:`plot_image_grid` and return its flattened Axes.
+
+    For the plots that draw more over the pictures (Grad-CAM heat, pair
+    titles): they need the cells, not the figure.
     """
     images = np.asarray(images)
     if images.ndim != 4 or len(images) == 0:
@@ -211,7 +277,9 @@ def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=Non
     return axes
 
 
-def plot_samples(images, target, target_names, *, n_per_class=6, random_state=0):
+def plot_samples(
+    images, target, target_names, *, n_per_class=6, random_state=0, axes=None
+):
     """Show a few pictures of each class, one row per class.
 
     Parameters
@@ -226,28 +294,39 @@ def plot_samples(images, target, target_names, *, n_per_class=6, random_state=0)
         Pictures per row (fewer when a class has fewer).
     random_state : int, default=0
         Which pictures are drawn.
+    axes : array-like of matplotlib Axes, default=None
+        ``n_classes * n_per_class`` Axes, read row by row, one row per
+        class; a new figure when None.
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        Shape ``(n_classes, n_per_class)``.
+    figure : matplotlib.figure.Figure
+        The figure drawn on: one row of pictures per class.
     """
     images, target = np.asarray(images), np.asarray(target)
     rng = np.random.default_rng(random_state)
     n_classes = len(target_names)
-    _, axes = _pyplot().subplots(
-        n_classes,
-        n_per_class,
-        figsize=(1.7 * n_per_class, 1.9 * n_classes),
-        squeeze=False,
-        layout="constrained",
-    )
+    if axes is None:
+        _, axes = _pyplot().subplots(
+            n_classes,
+            n_per_class,
+            figsize=(1.7 * n_per_class, 1.9 * n_classes),
+            squeeze=False,
+            layout="constrained",
+        )
+    axes = np.asarray(axes, dtype=object)
+    if axes.size != n_classes * n_per_class:
+        raise ValueError(
+            f"axes must hold {n_classes} rows of {n_per_class} Axes "
+            f"(n_classes * n_per_class). Received: {axes.size} Axes"
+        )
+    axes = axes.reshape(n_classes, n_per_class)
     for row, name in enumerate(target_names):
         members = np.flatnonzero(target == row)
         chosen = rng.choice(members, min(n_per_class, len(members)), replace=False)
-        plot_image_grid(images[np.sort(chosen)], axes=axes[row])
+        _draw_image_grid(images[np.sort(chosen)], axes=axes[row])
         axes[row, 0].set_title(name, loc="left", fontsize="medium")
-    return axes
+    return _figure_of(axes)
 
 
 def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes=None):
@@ -274,7 +353,8 @@ def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
+    figure : matplotlib.figure.Figure
+        The figure drawn on.
     """
     y_pred = np.asarray(y_pred)
     titles = [f"Name: {target_names[p]}" for p in y_pred]
@@ -298,6 +378,10 @@ def plot_confident_mistakes(
 ):
     """Show the wrong predictions the model was most sure of.
 
+    A model with no mistake is a result, not an error: the figure then says
+    so in its title rather than raising, so a loop that plots each model's
+    mistakes keeps going on the best one.
+
     Parameters
     ----------
     images : array-like of shape (n_samples, height, width, 3)
@@ -315,15 +399,26 @@ def plot_confident_mistakes(
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes or None
-        None when the model made no mistake.
+    figure : matplotlib.figure.Figure
+        The figure drawn on. When every prediction is right, its (first)
+        Axes is blank and titled "No confident mistakes: all <n> predictions
+        are right".
     """
     probabilities = np.asarray(probabilities)
     y_true = np.asarray(y_true)
     y_pred = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
     if len(wrong) == 0:
-        return None
+        if axes is None:
+            _, axes = _pyplot().subplots(figsize=(4, 1), layout="constrained")
+        axes = np.ravel(np.asarray(axes, dtype=object))
+        for ax in axes:
+            ax.set_axis_off()
+        axes[0].set_title(
+            f"No confident mistakes: all {len(y_true)} predictions are right",
+            fontsize="small",
+        )
+        return _figure_of(axes)
     confidence = probabilities[wrong, y_pred[wrong]]
     order = wrong[np.argsort(-confidence)][:n]
     titles = [
@@ -357,8 +452,8 @@ def plot_comparison(results, *, chance=None, axes=None):
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes
-        The accuracy panel and the time panel.
+    figure : matplotlib.figure.Figure
+        The figure drawn on: the accuracy panel and the time panel.
     """
     results = list(results)
     if not results:
@@ -397,7 +492,7 @@ def plot_comparison(results, *, chance=None, axes=None):
         axes[1].barh(rows, times, color="C1")
         axes[1].set_yticks(rows, names)
         axes[1].set_xlabel("training time (s)")
-    return axes
+    return _figure_of(axes)
 
 
 def plot_embedding_projection(
@@ -424,7 +519,8 @@ def plot_embedding_projection(
 
     Returns
     -------
-    ax : matplotlib Axes
+    figure : matplotlib.figure.Figure
+        The figure drawn on.
     """
     features = np.asarray(features, dtype=float).reshape(len(features), -1)
     target = np.asarray(target)
@@ -450,7 +546,7 @@ def plot_embedding_projection(
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(fontsize="small")
-    return ax
+    return _figure_of(ax)
 
 
 def _experiment(result, kind):
@@ -496,8 +592,9 @@ def plot_learning_curve(result, *, chance="auto", ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
-        One line per model (mean over seeds) with its 95% t-interval shaded.
+    figure : matplotlib.figure.Figure
+        The figure drawn on: one line per model (mean over seeds) with its 95%
+        t-interval shaded.
     """
     result = _experiment(result, "learning_curve")
     if ax is None:
@@ -526,7 +623,7 @@ def plot_learning_curve(result, *, chance="auto", ax=None):
     n_seeds = result.settings.get("n_seeds")
     ax.set_title(f"Learning curves over {n_seeds} seeds" + _weights_note(result))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    return ax
+    return _figure_of(ax)
 
 
 def plot_repeated_splits(result, *, chance="auto", ax=None):
@@ -544,8 +641,9 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
-        One row per model: a box of the splits' accuracies, each split a dot.
+    figure : matplotlib.figure.Figure
+        The figure drawn on, with one row per model: a box of the splits'
+        accuracies, each split a dot.
     """
     result = _experiment(result, "repeated_splits")
     models = [r["model"] for r in result.summary]
@@ -585,7 +683,7 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
     ax.set_xlabel("test accuracy, one dot per split")
     n = result.settings.get("n_splits")
     ax.set_title(f"The same protocol over {n} splits" + _weights_note(result))
-    return ax
+    return _figure_of(ax)
 
 
 def plot_remedies(result, *, chance="auto", ax=None):
@@ -603,9 +701,10 @@ def plot_remedies(result, *, chance="auto", ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
-        One row per remedy: the gap (train minus validation accuracy) and the
-        test accuracy, each a mean over seeds with its 95% t-interval.
+    figure : matplotlib.figure.Figure
+        The figure drawn on, with one row per remedy: the gap (train minus
+        validation accuracy) and the test accuracy, each a mean over seeds
+        with its 95% t-interval.
     """
     result = _experiment(result, "remedies")
     remedies = [r["remedy"] for r in result.summary]
@@ -638,7 +737,7 @@ def plot_remedies(result, *, chance="auto", ax=None):
     n = result.settings.get("n_seeds")
     ax.set_title(f"One remedy at a time, {n} seeds" + _weights_note(result))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    return ax
+    return _figure_of(ax)
 
 
 def plot_shortcut(result, *, chance="auto", ax=None):
@@ -656,10 +755,11 @@ def plot_shortcut(result, *, chance="auto", ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
-        Two bars per condition (and model), mean over seeds with its 95%
-        t-interval: test pictures whose nuisance agrees with their class, and
-        those whose nuisance belongs to another class.
+    figure : matplotlib.figure.Figure
+        The figure drawn on, with two bars per condition (and model), mean
+        over seeds with its 95% t-interval: test pictures whose nuisance
+        agrees with their class, and those whose nuisance belongs to another
+        class.
     """
     result = _experiment(result, "shortcut")
     rows = result.summary
@@ -703,4 +803,4 @@ def plot_shortcut(result, *, chance="auto", ax=None):
     )
     # Below the panel: the condition labels already take the left side.
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    return ax
+    return _figure_of(ax)

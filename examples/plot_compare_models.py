@@ -86,7 +86,7 @@ plot_comparison(
     axes=top.subplots(1, 2, sharey=True, width_ratios=(2, 1)),
 )
 if "two_layer_cnn" in result.histories:
-    axes = plot_history(
+    plot_history(
         result.histories["two_layer_cnn"], chance=chance, axes=bottom.subplots(1, 2)
     )
     bottom.suptitle("two_layer_cnn: train vs validation")

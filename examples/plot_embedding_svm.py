@@ -150,8 +150,8 @@ for name, result in results.items():
             fit_time_s=fit_times[name],
         )
     )
-axes = plot_comparison(rows, chance=1 / len(names))
-axes[0].figure.savefig(os.path.join(OUT, "comparison.png"), dpi=100)
+fig = plot_comparison(rows, chance=1 / len(names))
+fig.savefig(os.path.join(OUT, "comparison.png"), dpi=100)
 
 # %%
 # ## What to expect

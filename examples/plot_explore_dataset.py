@@ -90,8 +90,8 @@ fig.savefig(os.path.join(OUT, "class_counts.png"), dpi=100)
 # %%
 # Then the pictures themselves, one row per class: what does a model have to
 # tell apart, and what do the classes share?
-axes = plot_samples(data.images, data.target, data.target_names, n_per_class=6)
-axes[0, 0].figure.savefig(os.path.join(OUT, "samples.png"), dpi=100)
+fig = plot_samples(data.images, data.target, data.target_names, n_per_class=6)
+fig.savefig(os.path.join(OUT, "samples.png"), dpi=100)
 
 # %%
 # The sizes the pictures had on disk. Loading stretches them all to

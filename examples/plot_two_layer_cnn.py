@@ -54,8 +54,8 @@ print(f"{len(X_train)} training and {len(X_test)} test pictures of {names}")
 # ## Look at the data
 # Six training pictures per character. The characters share one drawing style,
 # which is what makes them hard to tell apart from so few examples.
-axes = plot_samples(X_train, y_train, names, n_per_class=6)
-axes[0, 0].figure.savefig(os.path.join(OUT, "samples.png"), dpi=100)
+fig = plot_samples(X_train, y_train, names, n_per_class=6)
+fig.savefig(os.path.join(OUT, "samples.png"), dpi=100)
 
 # %%
 # ## Model
@@ -77,8 +77,8 @@ history = fit_model(model, X_train, y_train, epochs=EPOCHS, verbose=2)
 # %%
 # The report's "Train vs Val" curves, with the epoch of lowest validation loss
 # marked. `generalization_gap` puts what they show into words.
-axes = plot_history(history, chance=1 / len(names))
-axes[0].figure.savefig(os.path.join(OUT, "curves.png"), dpi=100)
+fig = plot_history(history, chance=1 / len(names))
+fig.savefig(os.path.join(OUT, "curves.png"), dpi=100)
 gap = generalization_gap(history)
 print(f"{gap.verdict}: {gap.explanation} Best epoch: {gap.best_epoch}.")
 
@@ -98,10 +98,10 @@ print(result.report_text)
 # Which characters get confused with which, and the report's prediction grid:
 # each picture titled "Name: <predicted character>", wrong ones in magenta
 # with the true name below.
-display = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
-display.figure_.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
-axes = plot_predictions(X_test[:12], result.y_pred[:12], names, y_true=y_test[:12])
-axes[0].figure.savefig(os.path.join(OUT, "predictions.png"), dpi=100)
+fig = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
+fig.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
+fig = plot_predictions(X_test[:12], result.y_pred[:12], names, y_true=y_test[:12])
+fig.savefig(os.path.join(OUT, "predictions.png"), dpi=100)
 
 # %%
 # ## What to expect

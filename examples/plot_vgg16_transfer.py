@@ -114,8 +114,8 @@ for phase, result in [("head", head_result), ("fine-tuned", tune_result)]:
     print(f"{phase}: test accuracy {result.accuracy:.3f} (95% CI {low:.2f}-{high:.2f})")
 paired = mcnemar_test(y_test, head_result.y_pred, tune_result.y_pred)
 print(f"McNemar p-value, head vs fine-tuned: {paired.pvalue:.3f}")
-display = plot_confusion_matrix(y_test, tune_result.y_pred, target_names=names)
-display.figure_.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
+fig = plot_confusion_matrix(y_test, tune_result.y_pred, target_names=names)
+fig.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
 
 # %%
 # **The report's sigmoid mistake.** The report ended Model 2 with `sigmoid`,

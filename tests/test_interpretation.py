@@ -248,7 +248,7 @@ def test_nested_layer_needs_a_chain_model(vgg):
 def test_plot_draws_one_overlay_per_picture():
     pictures = _pictures(5)
     heatmaps = np.random.default_rng(0).uniform(size=(5, SIZE, SIZE))
-    axes = plot_grad_cam(pictures, heatmaps, titles=list("abcde"), ncols=3)
+    axes = plot_grad_cam(pictures, heatmaps, titles=list("abcde"), ncols=3).axes
     assert len(axes) == 6
     drawn = [ax for ax in axes if ax.images]
     assert len(drawn) == 5
@@ -261,9 +261,10 @@ def test_plot_draws_one_overlay_per_picture():
 
 
 def test_plot_into_given_axes():
-    _, given = plt.subplots(1, 2)
-    axes = plot_grad_cam(_pictures(2), np.zeros((2, SIZE, SIZE)), axes=given)
-    assert list(axes) == list(given)
+    figure, given = plt.subplots(1, 2)
+    assert plot_grad_cam(_pictures(2), np.zeros((2, SIZE, SIZE)), axes=given) is figure
+    # The heat is drawn over the picture in each given cell.
+    assert [len(ax.images) for ax in given] == [2, 2]
 
 
 @pytest.mark.parametrize(
@@ -353,7 +354,7 @@ def test_plot_outlines_the_masks():
     masks = np.zeros((3, SIZE, SIZE), dtype=bool)
     masks[0, 4:12, 4:12] = True
     masks[1] = True  # nothing to outline: the region is the whole picture
-    axes = plot_grad_cam(pictures, heatmaps, masks=masks, mask_color="red")
+    axes = plot_grad_cam(pictures, heatmaps, masks=masks, mask_color="red").axes
     assert [len(ax.collections) for ax in axes[:3]] == [1, 0, 0]
     outline = axes[0].collections[0]
     assert tuple(outline.get_edgecolor()[0]) == (1.0, 0.0, 0.0, 1.0)

@@ -228,21 +228,22 @@ def test_leak_free_split_test_size(test_size, expected):
 # --- plot_duplicate_pairs ----------------------------------------------------
 
 
-def _visible(axes):
-    return sum(ax.has_data() for ax in axes)
+def _visible(figure):
+    return sum(ax.has_data() for ax in figure.axes)
 
 
 def test_plot_duplicate_pairs_draws_two_panels_per_pair(drawn):
     images = np.concatenate([drawn.images[:6], drawn.images[:5]])
     result = find_duplicates(images)
-    axes = plot_duplicate_pairs(
+    figure = plot_duplicate_pairs(
         images,
         result,
         max_pairs=3,
         target=np.r_[drawn.target[:6], drawn.target[:5]],
         target_names=drawn.target_names,
     )
-    assert _visible(axes) == 6
+    assert _visible(figure) == 6
+    axes = figure.axes
     assert "exact, d=0" in axes[1].get_title()
     assert drawn.target_names[drawn.target[0]] in axes[0].get_title()
     assert _visible(plot_duplicate_pairs(images, result.pairs)) == 10
@@ -251,15 +252,19 @@ def test_plot_duplicate_pairs_draws_two_panels_per_pair(drawn):
 def test_plot_duplicate_pairs_of_leaks(planted):
     train, test, _, positions = planted
     result = find_leaks(train, test)
-    _, grid = plt.subplots(2, 3)
-    axes = plot_duplicate_pairs((train, test), result, axes=grid)
-    assert _visible(axes) == 6
-    assert axes[1].get_title().startswith(f"test {positions['exact']}")
+    given, grid = plt.subplots(2, 3)
+    assert plot_duplicate_pairs((train, test), result, axes=grid) is given
+    assert _visible(given) == 6
+    assert grid.flat[1].get_title().startswith(f"test {positions['exact']}")
 
 
 def test_plot_duplicate_pairs_without_pairs(drawn):
-    axes = plot_duplicate_pairs(drawn.images[:4], find_duplicates(drawn.images[:4]))
-    assert axes[0].texts[0].get_text() == "no duplicates"
+    from matplotlib.figure import Figure
+
+    # Nothing to show is still a figure (saved like any other), which says so.
+    figure = plot_duplicate_pairs(drawn.images[:4], find_duplicates(drawn.images[:4]))
+    assert type(figure) is Figure
+    assert figure.axes[0].texts[0].get_text() == "no duplicates"
 
 
 # --- bad arguments -------------------------------------------------------------

@@ -191,11 +191,12 @@ write(
 from animecls.plotting import plot_history
 
 curves = result.history.history
-(ax,) = plot_history(
+figure = plot_history(
     {"accuracy": curves["accuracy"], "val_accuracy": curves["val_accuracy"]},
     metrics=("accuracy",),
     chance=result.chance_level,
 )
+(ax,) = figure.axes
 ax.legend(
     ax.get_lines(),
     ["training, permuted labels", "held out, true labels", "chance"],
@@ -203,8 +204,8 @@ ax.legend(
 )
 ax.set_title("The report's CNN learns random labels by heart")
 # --8<-- [end:shuffled-labels-plot]
-ax.figure.set_size_inches(6, 3.2)
-save(ax.figure, "shuffled-labels")
+figure.set_size_inches(6, 3.2)
+save(figure, "shuffled-labels")
 
 # ------------------------------------------------------------------ leakage
 
@@ -238,7 +239,7 @@ if FACES.is_dir():
     # --8<-- [start:leakage-plot]
     from animecls.leakage import plot_duplicate_pairs
 
-    axes = plot_duplicate_pairs(
+    figure = plot_duplicate_pairs(
         (X[train], X[test]),
         leaks,
         max_pairs=4,
@@ -246,7 +247,7 @@ if FACES.is_dir():
         target_names=faces.target_names,
     )
     # --8<-- [end:leakage-plot]
-    save(axes[0].figure, "leakage-faces", dpi=70)
+    save(figure, "leakage-faces", dpi=70)
 
     # What the leaks are worth: a raw-pixel SVM (fast, and it memorises
     # copies as well as a network) scored on the pictures with a copy on the

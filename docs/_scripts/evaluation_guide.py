@@ -168,31 +168,31 @@ record.stop()
 # --8<-- [start:plot-history]
 from animecls.plotting import plot_history
 
-axes = plot_history(history, chance=1 / len(names))
+figure = plot_history(history, chance=1 / len(names))
 # --8<-- [end:plot-history]
-save(axes[0].figure, "history")
+save(figure, "history")
 
 # --8<-- [start:plot-confusion]
 from animecls.plotting import plot_confusion_matrix
 
-display = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
+figure = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
 # --8<-- [end:plot-confusion]
-display.figure_.set_size_inches(5, 4.5)
-save(display.figure_, "confusion")
+figure.set_size_inches(5, 4.5)
+save(figure, "confusion")
 
 # --8<-- [start:plot-predictions]
 from animecls.plotting import plot_predictions
 
-axes = plot_predictions(X_test[:12], result.y_pred[:12], names, y_true=y_test[:12])
+figure = plot_predictions(X_test[:12], result.y_pred[:12], names, y_true=y_test[:12])
 # --8<-- [end:plot-predictions]
-save(axes[0].figure, "predictions", dpi=70)
+save(figure, "predictions", dpi=70)
 
 # --8<-- [start:plot-mistakes]
 from animecls.plotting import plot_confident_mistakes
 
-axes = plot_confident_mistakes(X_test, y_test, result.probabilities, names, n=6)
+figure = plot_confident_mistakes(X_test, y_test, result.probabilities, names, n=6)
 # --8<-- [end:plot-mistakes]
-save(axes[0].figure, "mistakes", dpi=70)
+save(figure, "mistakes", dpi=70)
 
 record.start("paired")
 # --8<-- [start:paired]
@@ -222,8 +222,8 @@ rows = [
     for name, run in [("two_layer_cnn", result), ("pixels_svm", baseline)]
 ]
 # One panel: accuracy only (these rows have no training time).
-figure, ax = plt.subplots(figsize=(6, 2.2), layout="constrained")
-plot_comparison(rows, chance=1 / len(names), axes=[ax])
+_, ax = plt.subplots(figsize=(6, 2.2), layout="constrained")
+figure = plot_comparison(rows, chance=1 / len(names), axes=[ax])
 # --8<-- [end:plot-comparison]
 save(figure, "comparison")
 

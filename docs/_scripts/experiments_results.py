@@ -66,9 +66,9 @@ def write(stem, result, plot, data_label):
     (GENERATED / f"{stem}.md").write_text(
         experiments.summary_markdown(result) + "\n" + note + "\n", encoding="utf-8"
     )
-    ax = plot(result)
-    ax.figure.savefig(IMAGES / f"{stem}.png", dpi=100, bbox_inches="tight")
-    plt.close(ax.figure)
+    figure = plot(result)
+    figure.savefig(IMAGES / f"{stem}.png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
     print(f"wrote {stem}: {settings['time_s']:.0f} s", flush=True)
 
 
@@ -91,10 +91,10 @@ def tour(workdir):
             quick=True,
         )
         print(summary_markdown(result))
-        ax = plot_learning_curve(result)
-        ax.figure.savefig(workdir / "learning-curve.png")
+        figure = plot_learning_curve(result)
+        figure.savefig(workdir / "learning-curve.png")
         # --8<-- [end:tour]
-    plt.close(ax.figure)
+    plt.close(figure)
     (GENERATED / "experiments-tour.txt").write_text(output.getvalue(), encoding="utf-8")
     print("wrote experiments-tour", flush=True)
 
