@@ -10,11 +10,20 @@ import contextlib
 import io
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from sklearn.utils import Bunch
+
+from ._folders import save_image_folder
+from ._validation import (
+    check_choice,
+    check_fraction,
+    check_image_size,
+    check_test_size,
+    is_int,
+)
 
 __all__ = [
     "CharacterDesign",
@@ -1161,10 +1170,6 @@ def _check_characters(characters):
     return designs
 
 
-def _is_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
 def _check_counts(n_per_class, n_classes):
     if n_per_class is None:
         base, extra = divmod(_DEFAULT_TOTAL, n_classes)
@@ -1176,7 +1181,7 @@ def _check_counts(n_per_class, n_classes):
                 f"characters; pass n_per_class. Received: n_per_class={n_per_class}"
             )
         return counts
-    if _is_int(n_per_class):
+    if is_int(n_per_class):
         counts = [int(n_per_class)] * n_classes
     elif isinstance(n_per_class, str) or not hasattr(n_per_class, "__iter__"):
         raise ValueError(
@@ -1185,7 +1190,7 @@ def _check_counts(n_per_class, n_classes):
         )
     else:
         counts = list(n_per_class)
-        if len(counts) != n_classes or not all(_is_int(c) for c in counts):
+        if len(counts) != n_classes or not all(is_int(c) for c in counts):
             raise ValueError(
                 f"n_per_class must hold one int per character ({n_classes}). "
                 f"Received: n_per_class={n_per_class!r}"
@@ -1200,24 +1205,10 @@ def _check_counts(n_per_class, n_classes):
     return counts
 
 
-def _check_image_size(image_size):
-    if (
-        isinstance(image_size, str)
-        or not hasattr(image_size, "__len__")
-        or len(image_size) != 2
-        or not all(_is_int(s) for s in image_size)
-    ):
-        raise ValueError(
-            "image_size must be a pair of ints (height, width). "
-            f"Received: image_size={image_size!r}"
-        )
-    height, width = (int(s) for s in image_size)
-    if min(height, width) < _MIN_SIZE:
-        raise ValueError(
-            f"image_size must be at least {_MIN_SIZE} pixels on each side for "
-            f"the faces to be drawn. Received: image_size={tuple(image_size)!r}"
-        )
-    return height, width
+def _check_size(image_size):
+    return check_image_size(
+        image_size, minimum=_MIN_SIZE, why="smaller faces cannot be drawn"
+    )
 
 
 def _check_difficulty(difficulty):
@@ -1241,7 +1232,7 @@ def _check_difficulty(difficulty):
 
 
 def _check_random_state(random_state):
-    if random_state is None or _is_int(random_state):
+    if random_state is None or is_int(random_state):
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -1379,8 +1370,9 @@ def make_characters(
         ``characters`` (in the order given). ``None`` mirrors the report: 185
         pictures in all, spread as evenly as possible (62, 62 and 61 for the
         three default characters). Every count must be at least 2.
-    image_size : tuple of int, default=(250, 250)
-        ``(height, width)`` of the pictures, at least 32 on each side. The
+    image_size : int or tuple of int, default=(250, 250)
+        ``(height, width)`` of the pictures, or one int for square ones; at
+        least 32 on each side. The
         report's CNN was built for 250x250.
     characters : sequence of CharacterDesign or None, default=None
         The characters to draw, at least 2 with unique names. ``None`` uses
@@ -1506,7 +1498,7 @@ def make_characters(
     traits = _check_traits(traits) if return_masks else None
     given = _check_characters(characters)
     counts_given = _check_counts(n_per_class, len(given))
-    height, width = _check_image_size(image_size)
+    height, width = _check_size(image_size)
     level = _check_difficulty(difficulty)
     rng = _check_random_state(random_state)
 
@@ -1535,9 +1527,6 @@ def make_characters(
     if return_masks:
         bunch.masks, bunch.silhouettes = drawn.masks, drawn.silhouettes
     if directory is not None:
-        # Imported here: animecls.datasets imports this module.
-        from .datasets import save_image_folder
-
         bunch.filenames = save_image_folder(bunch, directory)
     if return_X_y:
         return drawn.images, target
@@ -1573,14 +1562,33 @@ _NUISANCE_HOW = {
 }
 
 
-def _check_fraction(value, name, low_open):
-    number = isinstance(value, Real) and not isinstance(value, bool)
-    if not number or not ((0 < value < 1) if low_open else (0 <= value <= 1)):
-        interval = "(0, 1)" if low_open else "[0, 1]"
+def _test_counts(counts, test_size):
+    """Return how many pictures of each class go to the test part.
+
+    A fraction is rounded class by class; a count is spread over the classes
+    in proportion (largest remainders first), so the parts hold exactly that
+    many. Either way every class keeps at least one picture on each side.
+    """
+    if isinstance(test_size, float):
+        return [min(max(int(round(test_size * c)), 1), c - 1) for c in counts]
+    n, k = sum(counts), len(counts)
+    if not k <= test_size <= n - k:
         raise ValueError(
-            f"{name} must be a number in {interval}. Received: {name}={value!r}"
+            f"test_size={test_size} pictures cannot be split over {k} classes "
+            f"of {n} pictures with one of each class on each side: it must be "
+            f"between {k} and {n - k}. Received: test_size={test_size!r}"
         )
-    return float(value)
+    exact = np.asarray(counts) * test_size / n
+    per = np.clip(np.floor(exact).astype(int), 1, np.asarray(counts) - 1)
+    # Stable sorts: between equal remainders the first class gets the picture.
+    while per.sum() < test_size:
+        room = per < np.asarray(counts) - 1
+        order = np.argsort(-(exact - per), kind="stable")
+        per[next(i for i in order if room[i])] += 1
+    while per.sum() > test_size:
+        order = np.argsort(exact - per, kind="stable")
+        per[next(i for i in order if per[i] > 1)] -= 1
+    return [int(c) for c in per]
 
 
 def make_shortcut_characters(
@@ -1618,11 +1626,13 @@ def make_shortcut_characters(
         Probability, in [0, 1], that a training picture's nuisance is its own
         class's; otherwise it is another class's, chosen at random. ``1 /
         n_classes`` makes the nuisance useless in training as well.
-    test_size : float, default=0.3
-        Fraction of each class, in (0, 1), put in the test part; every class
-        keeps at least one picture in each part.
-    image_size : tuple of int, default=(250, 250)
-        ``(height, width)`` of the pictures, at least 32 on each side.
+    test_size : float or int, default=0.3
+        Fraction of each class, a float in (0, 1), put in the test part; or
+        the number of test pictures (an int), spread over the classes in
+        proportion. Every class keeps at least one picture in each part.
+    image_size : int or tuple of int, default=(250, 250)
+        ``(height, width)`` of the pictures, or one int for square ones; at
+        least 32 on each side.
     difficulty : {"easy", "default", "hard"} or float, default="default"
         As in :func:`make_characters`.
     random_state : int, numpy.random.Generator, RandomState or None, default=0
@@ -1678,15 +1688,12 @@ def make_shortcut_characters(
     >>> bool((data.nuisance[train] == data.target[train]).all())
     True
     """
-    if not isinstance(nuisance, str) or nuisance not in NUISANCES:
-        raise ValueError(
-            f"nuisance must be one of {NUISANCES}. Received: nuisance={nuisance!r}"
-        )
-    correlation = _check_fraction(train_correlation, "train_correlation", False)
-    test_fraction = _check_fraction(test_size, "test_size", True)
+    nuisance = check_choice(nuisance, "nuisance", NUISANCES)
+    correlation = check_fraction(train_correlation, "train_correlation", closed=True)
+    test_size = check_test_size(test_size)
     given = _check_characters(characters)
     counts_given = _check_counts(n_per_class, len(given))
-    height, width = _check_image_size(image_size)
+    height, width = _check_size(image_size)
     level = _check_difficulty(difficulty)
     rng = _check_random_state(random_state)
 
@@ -1695,8 +1702,7 @@ def make_shortcut_characters(
     n_classes = len(designs)
     target = np.repeat(np.arange(n_classes), counts)
     is_test = np.zeros(len(target), dtype=bool)
-    for label, count in enumerate(counts):
-        n_test = min(max(int(round(test_fraction * count)), 1), count - 1)
+    for label, n_test in enumerate(_test_counts(counts, test_size)):
         members = np.flatnonzero(target == label)
         is_test[rng.choice(members, size=n_test, replace=False)] = True
     planted = target.copy()

@@ -3,10 +3,9 @@
 import math
 import os
 import warnings
-from numbers import Integral, Real
+from collections.abc import Mapping
 
 import numpy as np
-from PIL import Image
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
@@ -17,7 +16,7 @@ from ._characters import (
     make_characters,
     make_shortcut_characters,
 )
-from ._files import atomic_write
+from ._folders import save_image_folder
 from ._images import (
     DEFAULT_MAX_PIXELS,
     RESIZE_POLICIES,
@@ -25,6 +24,14 @@ from ._images import (
     probe_image,
     read_image,
     unreadable_reason,
+)
+from ._validation import (
+    check_choice,
+    check_count,
+    check_factor,
+    check_image_size,
+    check_test_size,
+    is_int,
 )
 
 __all__ = [
@@ -38,13 +45,12 @@ __all__ = [
     "make_shortcut_characters",
     "save_image_folder",
     "scan_image_folder",
+    "split_indices",
     "train_validation_split",
 ]
 
 _SUBSETS = ("all", "train", "test")
 _SPLIT_MODES = ("stratified", "keras")
-_SAVE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
-_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 # A class smaller than this gets a hint in the summary: with a 30% test part,
 # its test accuracy would rest on two or three pictures.
 _SMALL_CLASS = 10
@@ -71,52 +77,6 @@ class SkippedFilesWarning(UserWarning):
 
 
 # --------------------------------------------------------------- validation
-
-
-def _check_image_size(image_size):
-    if (
-        isinstance(image_size, tuple | list)
-        and len(image_size) == 2
-        and all(
-            isinstance(v, Integral) and not isinstance(v, bool) and v > 0
-            for v in image_size
-        )
-    ):
-        return int(image_size[0]), int(image_size[1])
-    raise ValueError(
-        "image_size must be a (height, width) pair of positive ints. "
-        f"Received: image_size={image_size!r}"
-    )
-
-
-def _check_choice(name, value, options):
-    if isinstance(value, str) and value in options:
-        return value
-    choices = ", ".join(repr(o) for o in options)
-    raise ValueError(f"{name} must be one of {choices}. Received: {name}={value!r}")
-
-
-def _check_fraction(name, value):
-    """Accept a float in (0, 1) or a positive int count, like scikit-learn."""
-    if isinstance(value, bool):
-        pass
-    elif isinstance(value, Integral) and value >= 1:
-        return int(value)
-    elif isinstance(value, Real) and 0.0 < value < 1.0:
-        return float(value)
-    raise ValueError(
-        f"{name} must be a float in (0, 1) (a fraction) or an int >= 1 (a "
-        f"count). Received: {name}={value!r}"
-    )
-
-
-def _check_max_pixels(max_pixels):
-    if isinstance(max_pixels, Integral) and not isinstance(max_pixels, bool):
-        if max_pixels > 0:
-            return int(max_pixels)
-    raise ValueError(
-        f"max_pixels must be a positive int. Received: max_pixels={max_pixels!r}"
-    )
 
 
 def _check_directory(directory):
@@ -484,7 +444,7 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
     Hints:
       - Small classes: 'Marin Kitagawa' (3), 'Micchon Shikimori' (3), ...
     """
-    return _scan(directory, class_names, _check_max_pixels(max_pixels))
+    return _scan(directory, class_names, check_count(max_pixels, "max_pixels"))
 
 
 # -------------------------------------------------------------------- split
@@ -496,11 +456,26 @@ def _n_test(test_size, n):
     return test_size
 
 
-def _split_indices(target, class_names, subset, test_size, random_state):
-    """Return the indices of ``subset``: the split every loader shares."""
+def _check_split_seed(random_state):
+    """Accept what ``train_test_split`` accepts: an int, a RandomState or None."""
+    if random_state is None or is_int(random_state):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    raise ValueError(
+        "random_state must be an int, a numpy RandomState or None. "
+        f"Received: random_state={random_state!r}"
+    )
+
+
+def _stratified_split(target, class_names, test_size, random_state, leave_out):
+    """Return ``(train, test)`` indices: the one split every part comes from.
+
+    ``leave_out`` ends the advice of a too-small class: how the caller's user
+    can leave it out (the loaders take ``class_names=``).
+    """
+    random_state = _check_split_seed(random_state)
     n = len(target)
-    if subset == "all":
-        return np.arange(n)
     counts = np.bincount(target, minlength=len(class_names))
     k = len(class_names)
     n_test = _n_test(test_size, n)
@@ -514,7 +489,9 @@ def _split_indices(target, class_names, subset, test_size, random_state):
         )
     smallest = int(np.argmin(counts))
     if counts[smallest] < 2:
-        raise ValueError(_too_few(class_names[smallest], counts[smallest], test_size))
+        raise ValueError(
+            _too_few(class_names[smallest], counts[smallest], test_size, leave_out)
+        )
     train, test = train_test_split(
         np.arange(n),
         test_size=test_size,
@@ -529,20 +506,183 @@ def _split_indices(target, class_names, subset, test_size, random_state):
         if (present == 0).any():
             label = int(np.flatnonzero(present == 0)[0])
             raise ValueError(
-                _too_few(class_names[label], counts[label], test_size, other, change)
+                _too_few(
+                    class_names[label],
+                    counts[label],
+                    test_size,
+                    leave_out,
+                    other,
+                    change,
+                )
             )
+    return train, test
+
+
+_LEAVE_OUT_FOLDER = "leave the class out with class_names="
+
+
+def _split_indices(target, class_names, subset, test_size, random_state):
+    """Return the indices of a loader's ``subset`` ("all", "train" or "test")."""
+    if subset == "all":
+        return np.arange(len(target))
+    train, test = _stratified_split(
+        target, class_names, test_size, random_state, _LEAVE_OUT_FOLDER
+    )
     return train if subset == "train" else test
 
 
-def _too_few(name, count, test_size, side=None, change=None):
+def _too_few(name, count, test_size, leave_out, side=None, change=None):
     where = f" gets no {side} picture" if side else ""
     advice = f"use a {change} test_size" if change else "change test_size"
     return (
         f"Class {name!r} has {count} picture{'s' if count != 1 else ''} and"
         f"{where or ' is'} too few for a stratified train/test split: each class "
         "needs at least one picture in the training part and one in the test "
-        f"part. Add pictures to {name!r}, or {advice}, or leave the class out "
-        f"with class_names=. Received: test_size={test_size!r}"
+        f"part. Add pictures to {name!r}, or {advice}, or {leave_out}. "
+        f"Received: test_size={test_size!r}"
+    )
+
+
+def _short_repr(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _labels_of(data):
+    """Return ``(target, class_names)`` of a Bunch or of a 1-D label array."""
+    if isinstance(data, Mapping):
+        if "target" not in data:
+            raise ValueError(
+                "data must hold a 'target' entry (class numbers) when it is a "
+                f"Bunch or dict. Received: data with keys {sorted(map(str, data))}"
+            )
+        target, names, name = data["target"], data.get("target_names"), "data.target"
+    else:
+        target, names, name = data, None, "data"
+    labels = np.asarray(target)
+    if (
+        labels.ndim != 1
+        or len(labels) == 0
+        or not np.issubdtype(labels.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array of integer class labels. "
+            f"Received: {name}={_short_repr(target)}"
+        )
+    if names is None:
+        # Codes in sorted label order stratify exactly as the labels do.
+        values, codes = np.unique(labels, return_inverse=True)
+        return codes.astype(np.int64), values.tolist()
+    names = list(names)
+    if labels.min() < 0 or labels.max() >= len(names):
+        raise ValueError(
+            f"data.target must hold class numbers in [0, {len(names)}) for the "
+            f"{len(names)} target_names. Received: data.target="
+            f"{_short_repr(target)}"
+        )
+    return labels.astype(np.int64, copy=False), names
+
+
+def split_indices(data, *, test_size=0.3, validation_split=0.2, random_state=42):
+    """Split pictures held in memory into training, validation and test indices.
+
+    The same split as the folder loaders: the test part holds exactly the
+    pictures :func:`load_image_folder` loads with ``subset="test"`` (and the
+    same ``test_size`` and ``random_state``), in the same order. The rest is
+    cut as Keras' ``model.fit(validation_split=...)`` cuts it: the first
+    pictures to fit on, the last ones to validate with.
+
+    Parameters
+    ----------
+    data : Bunch or array-like of int
+        A Bunch (or dict) with ``target`` (class numbers) and, optionally,
+        ``target_names``, as :func:`make_characters` and
+        :func:`load_image_folder` return; or a 1-D array of integer class
+        labels.
+    test_size : float or int, default=0.3
+        Fraction (a float in (0, 1)) or number (an int) of the pictures in
+        the test part; the report used 0.3.
+    validation_split : float, default=0.2
+        Fraction of the training part kept for validation, in [0, 1); 0
+        keeps none. The report passed 0.2 to ``fit``.
+    random_state : int, RandomState instance or None, default=42
+        Seed of the train/test split; the report used 42.
+
+    Returns
+    -------
+    parts : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        train : ndarray of int
+            Indices of the pictures to fit on.
+        validation : ndarray of int
+            Indices of the pictures to validate with (empty when
+            ``validation_split=0``).
+        test : ndarray of int
+            Indices of the test pictures.
+        test_size, validation_split, random_state
+            The arguments, checked.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, a class has too few pictures to appear in
+        both the training and the test part (the message names it), or
+        ``validation_split`` leaves one side of the training part empty.
+
+    See Also
+    --------
+    load_image_folder : Loads the same test part from a folder.
+    train_validation_split : A stratified validation split instead.
+
+    Notes
+    -----
+    The test part is a stratified ``train_test_split`` of the indices.
+    ``train`` and ``validation`` are the first
+    ``int(len(training part) * (1 - validation_split))`` and the remaining
+    indices of the training part, so ``np.concatenate([train, validation])``
+    is what ``load_image_folder(subset="train")`` loads, and passing those
+    pictures to ``fit(validation_split=validation_split)`` validates on
+    exactly ``validation``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.datasets import split_indices
+    >>> labels = np.repeat([0, 1, 2], 10)
+    >>> parts = split_indices(labels)
+    >>> len(parts.train), len(parts.validation), len(parts.test)
+    (16, 5, 9)
+    >>> np.bincount(labels[parts.test]).tolist()
+    [3, 3, 3]
+    >>> len(split_indices(labels, validation_split=0).validation)
+    0
+    """
+    target, class_names = _labels_of(data)
+    test_size = check_test_size(test_size)
+    validation_split = check_factor(validation_split, "validation_split", 1)
+    train_part, test = _stratified_split(
+        target, class_names, test_size, random_state, "leave the class out"
+    )
+    # Keras' own expression (data_adapters.train_validation_split), so the
+    # cut falls where fit(validation_split=...) puts it.
+    n_fit = int(math.floor(len(train_part) * (1.0 - validation_split)))
+    if validation_split and not 0 < n_fit < len(train_part):
+        change = "smaller" if n_fit == 0 else "larger"
+        raise ValueError(
+            f"validation_split={validation_split!r} keeps {n_fit} of the "
+            f"{len(train_part)} training pictures to fit on and "
+            f"{len(train_part) - n_fit} to validate with; neither may be "
+            f"empty. Use a {change} validation_split, 0 for no validation, or "
+            f"add pictures. Received: validation_split={validation_split!r}"
+        )
+    return Bunch(
+        train=train_part[:n_fit],
+        validation=train_part[n_fit:],
+        test=test,
+        test_size=test_size,
+        validation_split=validation_split,
+        random_state=random_state,
     )
 
 
@@ -594,9 +734,9 @@ def _check_no_empty_class(scan):
 
 def _prepare(directory, class_names, max_pixels, subset, test_size, random_state):
     """Scan, validate and split: shared by the eager and the streaming loader."""
-    subset = _check_choice("subset", subset, _SUBSETS)
-    test_size = _check_fraction("test_size", test_size)
-    scan = _scan(directory, class_names, _check_max_pixels(max_pixels))
+    subset = check_choice(subset, "subset", _SUBSETS)
+    test_size = check_test_size(test_size)
+    scan = _scan(directory, class_names, check_count(max_pixels, "max_pixels"))
     _check_no_empty_class(scan)
     indices = _split_indices(
         scan.target, scan.class_names, subset, test_size, random_state
@@ -650,9 +790,9 @@ def load_image_folder(
     ----------
     directory : str or path-like
         The folder of class folders.
-    image_size : tuple of int, default=(250, 250)
-        ``(height, width)`` of the loaded pictures; the report's CNN was built
-        for 250 x 250.
+    image_size : int or tuple of int, default=(250, 250)
+        ``(height, width)`` of the loaded pictures, or one int for squares;
+        the report's CNN was built for 250 x 250.
     resize : {"stretch", "crop", "pad"}, default="stretch"
         What to do with pictures whose aspect ratio differs from
         ``image_size`` (see Notes).
@@ -725,6 +865,7 @@ def load_image_folder(
     scan_image_folder : Check a folder without decoding it.
     image_dataset_from_folder : Stream the same pictures in batches.
     train_validation_split : Keep part of the training pictures for validation.
+    split_indices : The same split of pictures already in memory.
     save_image_folder : Write pictures in this layout.
 
     Notes
@@ -777,8 +918,8 @@ def load_image_folder(
     >>> X_train.shape
     (21, 32, 32, 3)
     """
-    height, width = _check_image_size(image_size)
-    resize = _check_choice("resize", resize, RESIZE_POLICIES)
+    height, width = check_image_size(image_size)
+    resize = check_choice(resize, "resize", RESIZE_POLICIES)
     scan, subset, test_size, indices = _prepare(
         directory, class_names, max_pixels, subset, test_size, random_state
     )
@@ -886,8 +1027,8 @@ def image_dataset_from_folder(
     ----------
     directory : str or path-like
         The folder of class folders (see :func:`load_image_folder`).
-    image_size : tuple of int, default=(250, 250)
-        ``(height, width)`` of the pictures.
+    image_size : int or tuple of int, default=(250, 250)
+        ``(height, width)`` of the pictures, or one int for squares.
     batch_size : int, default=32
         Pictures per batch; the last batch may be smaller.
     subset : {"all", "train", "test"}, default="all"
@@ -957,16 +1098,9 @@ def image_dataset_from_folder(
     (TensorShape([8, 32, 32, 3]), ['Marin Kitagawa', 'Micchon Shikimori', \
 'Yor Forger'])
     """
-    height, width = _check_image_size(image_size)
-    resize = _check_choice("resize", resize, RESIZE_POLICIES)
-    if (
-        not isinstance(batch_size, Integral)
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive int. Received: batch_size={batch_size!r}"
-        )
+    height, width = check_image_size(image_size)
+    resize = check_choice(resize, "resize", RESIZE_POLICIES)
+    batch_size = check_count(batch_size, "batch_size")
     if not isinstance(shuffle, bool | np.bool_):
         raise ValueError(
             f"shuffle must be True or False. Received: shuffle={shuffle!r}"
@@ -1015,7 +1149,7 @@ def image_dataset_from_folder(
         (tf.constant([os.fsencode(p) for p in paths], dtype=tf.string), labels)
     )
     if shuffle:
-        seed = int(random_state) if isinstance(random_state, Integral) else None
+        seed = int(random_state) if is_int(random_state) else None
         dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     dataset = (
         dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -1099,8 +1233,8 @@ def train_validation_split(
     >>> sorted(y_val.tolist())
     [0, 0, 1, 1]
     """
-    mode = _check_choice("mode", mode, _SPLIT_MODES)
-    validation_size = _check_fraction("validation_size", validation_size)
+    mode = check_choice(mode, "mode", _SPLIT_MODES)
+    validation_size = check_test_size(validation_size, "validation_size")
     images = np.asarray(images)
     target = np.asarray(target)
     if images.ndim == 0 or target.ndim not in (1, 2) or len(images) != len(target):
@@ -1153,153 +1287,3 @@ def train_validation_split(
         stratify=labels,
     )
     return x_train, x_val, y_train, y_val
-
-
-# --------------------------------------------------------------------- save
-
-
-def _check_folder_name(name):
-    bad = (
-        not isinstance(name, str)
-        or not name.strip()
-        or name.startswith(".")
-        or any(c in name for c in "/\\\0")
-    )
-    if bad:
-        raise ValueError(
-            "Every target name becomes a folder name, so it must be a "
-            "non-empty str without '/', '\\' or a leading '.' (hidden "
-            f"folders are not loaded back). Received: target_names entry {name!r}"
-        )
-
-
-def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
-    r"""Write pictures as one folder per class, the layout the loaders read.
-
-    Parameters
-    ----------
-    bunch : Bunch or dict
-        Holds ``images`` (``uint8``, shape ``(n_images, height, width, 3)``),
-        ``target`` (class numbers) and ``target_names`` (class names, which
-        become the folder names as they are: spaces and non-ASCII letters are
-        kept), as :func:`make_characters` and :func:`load_image_folder`
-        return.
-    directory : str or path-like
-        Folder to write into; created if needed.
-    image_format : {"png", "jpeg", "jpg", "webp"}, default="png"
-        File format. PNG and WebP are written lossless, so loading them back
-        gives identical arrays; JPEG is written at quality 95.
-    overwrite : bool, default=False
-        Replace files of the same name. Other files in the folders are never
-        touched.
-
-    Returns
-    -------
-    filenames : list of str
-        The written files, one per picture in the order of ``images``:
-        ``<directory>/<target name>/<nnnn>.<ext>``, numbered from 0000 within
-        each class.
-
-    Raises
-    ------
-    ValueError
-        If ``bunch`` lacks a key or its arrays are malformed, or a target name
-        is not a valid folder name (empty, containing "/" or "\\", starting
-        with "." or repeated).
-    FileExistsError
-        If a file to write exists and ``overwrite`` is False; nothing is
-        written then.
-    OSError
-        If a file cannot be written (a full disk). Each picture is written to
-        a temporary file and renamed when complete, so the folder holds no
-        half-written picture and a file being replaced is unchanged.
-
-    See Also
-    --------
-    load_image_folder : Read the folder back.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from animecls.datasets import make_characters, save_image_folder
-    >>> data = make_characters(2, image_size=(32, 32))
-    >>> paths = save_image_folder(data, tempfile.mkdtemp())
-    >>> [p.split("/")[-2:] for p in paths[:3]]  # doctest: +NORMALIZE_WHITESPACE
-    [['Marin Kitagawa', '0000.png'], ['Marin Kitagawa', '0001.png'],
-     ['Micchon Shikimori', '0000.png']]
-    """
-    try:
-        images, target, names = (bunch[k] for k in ("images", "target", "target_names"))
-    except (KeyError, TypeError):
-        raise ValueError(
-            "bunch must be a Bunch or dict with 'images', 'target' and "
-            f"'target_names'. Received: bunch of type {type(bunch).__name__}"
-        ) from None
-    image_format = _check_choice(
-        "image_format",
-        image_format.lower() if isinstance(image_format, str) else image_format,
-        tuple(_SAVE_FORMATS),
-    )
-    images = np.asarray(images)
-    target = np.asarray(target)
-    names = list(names)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(
-            "bunch.images must be a uint8 array of shape (n_images, height, "
-            "width, 3). Received: images with shape "
-            f"{images.shape} and dtype {images.dtype}"
-        )
-    if (
-        target.shape != (len(images),)
-        or not np.issubdtype(target.dtype, np.integer)
-        or (len(target) and (target.min() < 0 or target.max() >= len(names)))
-    ):
-        raise ValueError(
-            "bunch.target must hold one class number in [0, len(target_names)) "
-            f"per picture. Received: target with shape {target.shape}, "
-            f"dtype {target.dtype}, for {len(names)} target_names"
-        )
-    for name in names:
-        _check_folder_name(name)
-    if len(set(names)) != len(names):
-        raise ValueError(
-            "target_names must be unique folder names. "
-            f"Received: target_names={names!r}"
-        )
-    directory = os.fspath(directory)
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise NotADirectoryError(
-            f"{directory!r} is a file; pass a folder to write into. "
-            f"Received: directory={directory!r}"
-        )
-
-    fmt = _SAVE_FORMATS[image_format]
-    ext = _EXTENSIONS[fmt]
-    digits = max(4, len(str(len(images) - 1)))
-    numbers = np.zeros(len(names), dtype=np.int64)
-    paths = []
-    for label in target:
-        paths.append(
-            os.path.join(directory, names[label], f"{numbers[label]:0{digits}d}.{ext}")
-        )
-        numbers[label] += 1
-    if not overwrite:
-        existing = [p for p in paths if os.path.lexists(p)]
-        if existing:
-            shown = ", ".join(repr(p) for p in existing[:3])
-            more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-            raise FileExistsError(
-                f"{len(existing)} of the files to write already exist ({shown}"
-                f"{more}); nothing was written. Pass overwrite=True to replace "
-                f"them, or choose another folder. Received: directory={directory!r}"
-            )
-
-    options = {"PNG": {}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}[fmt]
-    for name in names:
-        os.makedirs(os.path.join(directory, name), exist_ok=True)
-    for picture, path in zip(images, paths, strict=True):
-        # Through a temporary file: a full disk or Ctrl-C never leaves half a
-        # picture, nor damages the file that overwrite=True replaces.
-        with atomic_write(path) as temporary:
-            Image.fromarray(picture).save(temporary, format=fmt, **options)
-    return paths

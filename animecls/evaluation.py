@@ -12,6 +12,7 @@ from sklearn.metrics import classification_report, confusion_matrix, log_loss
 from sklearn.utils import Bunch
 
 from ._history import history_dict
+from ._validation import check_choice, check_fraction
 
 __all__ = [
     "accuracy_interval",
@@ -61,14 +62,8 @@ def accuracy_interval(n_correct, n_total, *, confidence=0.95, method="wilson"):
             "n_correct must be between 0 and n_total. "
             f"Received: n_correct={n_correct}, n_total={n_total}"
         )
-    if not 0 < confidence < 1:
-        raise ValueError(
-            f"confidence must be between 0 and 1. Received: confidence={confidence}"
-        )
-    if method not in _INTERVAL_METHODS:
-        raise ValueError(
-            f'method must be "wilson" or "exact". Received: method={method!r}'
-        )
+    confidence = check_fraction(confidence, "confidence")
+    method = check_choice(method, "method", _INTERVAL_METHODS)
     interval = stats.binomtest(n_correct, n_total).proportion_ci(
         confidence_level=confidence, method=method
     )

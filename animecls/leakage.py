@@ -23,6 +23,8 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils import Bunch
 
+from ._validation import check_choice, check_count, check_test_size, is_int
+
 __all__ = [
     "DEFAULT_THRESHOLD",
     "HASH_METHODS",
@@ -61,31 +63,15 @@ _LEAK_DTYPE = [
 
 
 def _check_method(method):
-    if method not in HASH_METHODS:
-        raise ValueError(
-            f"method must be one of {', '.join(map(repr, HASH_METHODS))}. "
-            f"Received: method={method!r}"
-        )
+    return check_choice(method, "method", HASH_METHODS)
 
 
 def _check_hash_size(hash_size):
-    if (
-        isinstance(hash_size, bool)
-        or not isinstance(hash_size, numbers.Integral)
-        or hash_size < 2
-    ):
-        raise ValueError(
-            f"hash_size must be an int of at least 2. Received: hash_size={hash_size!r}"
-        )
-    return int(hash_size)
+    return check_count(hash_size, "hash_size", minimum=2)
 
 
 def _check_threshold(threshold, n_bits):
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Integral)
-        or not 0 <= threshold < n_bits
-    ):
+    if not is_int(threshold) or not 0 <= threshold < n_bits:
         raise ValueError(
             f"threshold must be an int in [0, {n_bits}) (a number of differing "
             f"bits of the {n_bits}-bit hash). Received: threshold={threshold!r}"
@@ -579,9 +565,11 @@ def leak_free_split(target, groups, *, test_size=0.3, random_state=42):
         Group of each picture, as :func:`duplicate_groups` returns them.
         Pictures of one group should share a class; if not, the group is
         still kept whole.
-    test_size : float, default=0.3
-        Fraction of the groups in the test part, in (0, 1). It is rounded to
-        the nearest number of tenths or better (0.3 -> 3/10, 0.25 -> 1/4).
+    test_size : float or int, default=0.3
+        Fraction of the groups in the test part, a float in (0, 1), or a
+        number of pictures (an int, taken as that fraction of ``target``).
+        It is rounded to the nearest number of tenths or better (0.3 -> 3/10,
+        0.25 -> 1/4).
     random_state : int, RandomState or None, default=42
         Seed of the shuffling of the groups.
 
@@ -621,16 +609,19 @@ def leak_free_split(target, groups, *, test_size=0.3, random_state=42):
             "target and groups must be 1-D and of the same length. "
             f"Received shapes: target {target.shape}, groups {groups.shape}"
         )
-    if (
-        isinstance(test_size, bool)
-        or not isinstance(test_size, numbers.Real)
-        or not 0 < test_size < 1
-    ):
-        raise ValueError(
-            f"test_size must be a float in (0, 1). Received: test_size={test_size!r}"
-        )
-    n_folds = _closest_fold_count(test_size)
-    n_test_folds = max(1, round(test_size * n_folds))
+    test_size = check_test_size(test_size)
+    fraction = test_size
+    if is_int(test_size):
+        # A count of pictures; the folds can only approximate it as a fraction.
+        if test_size >= len(target):
+            raise ValueError(
+                f"test_size={test_size} pictures leaves none of the "
+                f"{len(target)} pictures for training. "
+                f"Received: test_size={test_size!r}"
+            )
+        fraction = test_size / len(target)
+    n_folds = _closest_fold_count(fraction)
+    n_test_folds = max(1, round(fraction * n_folds))
     n_groups = len(np.unique(groups))
     if n_groups < n_folds:
         raise ValueError(

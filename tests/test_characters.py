@@ -512,13 +512,33 @@ def test_none_with_too_many_designs_asks_for_n_per_class():
         ((64,), "image_size=(64,)"),
         ((64, 64, 3), "image_size=(64, 64, 3)"),
         ((64.0, 64), "image_size=(64.0, 64)"),
-        (64, "image_size=64"),
+        (16, "image_size=16"),
         ("64x64", "image_size='64x64'"),
     ],
 )
 def test_bad_image_size(image_size, received):
     with pytest.raises(ValueError, match=rf"Received: {_re(received)}$"):
         make_characters(2, image_size=image_size)
+
+
+def test_image_size_messages():
+    with pytest.raises(
+        ValueError,
+        match=r"image_size must be at least 32x32 pixels \(smaller faces cannot be "
+        r"drawn\)\. Received: image_size=\(31, 64\)$",
+    ):
+        make_characters(2, image_size=(31, 64))
+    with pytest.raises(
+        ValueError,
+        match=r"image_size must be an int or a \(height, width\) pair of ints\. ",
+    ):
+        make_characters(2, image_size=(64.0, 64))
+
+
+def test_one_int_image_size_draws_the_same_square_pictures():
+    square = make_characters(2, image_size=32, return_X_y=True)[0]
+    pair = make_characters(2, image_size=(32, 32), return_X_y=True)[0]
+    assert np.array_equal(square, pair)
 
 
 @pytest.mark.parametrize(
@@ -658,6 +678,8 @@ def test_bad_traits(traits, received):
         (dict(test_size=0), "test_size=0"),
         (dict(test_size=1.0), "test_size=1.0"),
         (dict(test_size=None), "test_size=None"),
+        (dict(test_size=1), "test_size=1"),
+        (dict(test_size=6), "test_size=6"),
         (dict(image_size=(16, 16)), "image_size=(16, 16)"),
         (dict(difficulty="extreme"), "difficulty='extreme'"),
     ],
@@ -665,6 +687,43 @@ def test_bad_traits(traits, received):
 def test_bad_shortcut_arguments(kwargs, received):
     with pytest.raises(ValueError, match=rf"Received: {_re(received)}$"):
         make_shortcut_characters(2, **kwargs)
+
+
+def test_shortcut_messages():
+    with pytest.raises(
+        ValueError,
+        match=r"test_size must be a float in \(0, 1\) \(a fraction\) or an int "
+        r">= 1 \(a count\)\. Received: test_size=1\.0$",
+    ):
+        make_shortcut_characters(2, test_size=1.0)
+    with pytest.raises(
+        ValueError,
+        match=r"train_correlation must be a number in \[0, 1\]\. "
+        r"Received: train_correlation=1\.5$",
+    ):
+        make_shortcut_characters(2, train_correlation=1.5)
+    with pytest.raises(
+        ValueError,
+        match=r"nuisance must be one of 'background', 'watermark'\. "
+        r"Received: nuisance='logo'$",
+    ):
+        make_shortcut_characters(2, nuisance="logo")
+    with pytest.raises(ValueError, match=r"it must be between 2 and 4\. "):
+        make_shortcut_characters(3, characters=DEFAULT_CHARACTERS[:2], test_size=5)
+
+
+@pytest.mark.parametrize(
+    "counts, test_size, expected",
+    [
+        ((10, 10, 10), 9, [3, 3, 3]),
+        ((2, 5, 3), 5, [1, 3, 1]),
+        ((2, 20, 2), 3, [1, 1, 1]),
+    ],
+)
+def test_shortcut_test_size_may_be_a_count(counts, test_size, expected):
+    data = make_shortcut_characters(counts, image_size=(32, 32), test_size=test_size)
+    assert int(data.is_test.sum()) == test_size
+    assert np.bincount(data.target[data.is_test]).tolist() == expected
 
 
 def _re(text):

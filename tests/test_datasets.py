@@ -13,8 +13,10 @@ from animecls.datasets import (
     SkippedFilesWarning,
     image_dataset_from_folder,
     load_image_folder,
+    make_characters,
     save_image_folder,
     scan_image_folder,
+    split_indices,
     train_validation_split,
 )
 
@@ -337,7 +339,8 @@ def test_class_name_that_is_not_a_folder(folder):
     "kwargs, received",
     [
         ({"image_size": (0, 32)}, "image_size=(0, 32)"),
-        ({"image_size": 32}, "image_size=32"),
+        ({"image_size": 32.0}, "image_size=32.0"),
+        ({"image_size": (32, 32, 3)}, "image_size=(32, 32, 3)"),
         ({"resize": "zoom"}, "resize='zoom'"),
         ({"subset": "validation"}, "subset='validation'"),
         ({"test_size": 1.5}, "test_size=1.5"),
@@ -353,6 +356,164 @@ def test_bad_arguments_say_what_was_received(folder, kwargs, received):
         match=f"Received: {received}".replace("(", r"\(").replace(")", r"\)"),
     ):
         load_image_folder(root, **kwargs)
+
+
+def test_one_int_image_size_means_a_square(folder):
+    root, _ = folder
+    square = load_image_folder(root, image_size=6, return_X_y=True)[0]
+    pair = load_image_folder(root, image_size=(6, 6), return_X_y=True)[0]
+    assert square.shape[1:] == (6, 6, 3)
+    assert np.array_equal(square, pair)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"image_size": "32"},
+            r"image_size must be an int or a \(height, width\) pair of ints\. "
+            r"Received: image_size='32'$",
+        ),
+        (
+            {"image_size": (0, 32)},
+            r"image_size must be at least 1x1 pixels\. Received: image_size=\(0, 32\)$",
+        ),
+        (
+            {"test_size": 1.0},
+            r"test_size must be a float in \(0, 1\) \(a fraction\) or an int >= 1 "
+            r"\(a count\)\. Received: test_size=1\.0$",
+        ),
+        (
+            {"max_pixels": 0},
+            r"max_pixels must be an integer of at least 1\. Received: max_pixels=0$",
+        ),
+        (
+            {"subset": "validation"},
+            r"subset must be one of 'all', 'train', 'test'\. "
+            r"Received: subset='validation'$",
+        ),
+    ],
+)
+def test_argument_messages(folder, kwargs, message):
+    root, _ = folder
+    with pytest.raises(ValueError, match=message):
+        load_image_folder(root, **kwargs)
+
+
+def test_test_size_may_be_a_count(folder):
+    root, _ = folder
+    test = load_image_folder(root, image_size=SIZE, subset="test", test_size=6)
+    assert len(test.target) == 6
+
+
+# ------------------------------------------------------------- split_indices
+
+
+def test_split_indices_are_the_loaders_split(tmp_path):
+    data = make_characters(5, image_size=32)
+    save_image_folder(data, tmp_path)
+    every = load_image_folder(tmp_path, image_size=(2, 2))
+    for kwargs in ({}, {"test_size": 0.4, "random_state": 3}, {"test_size": 4}):
+        parts = split_indices(data, **kwargs)
+        test = load_image_folder(tmp_path, image_size=(2, 2), subset="test", **kwargs)
+        train = load_image_folder(tmp_path, image_size=(2, 2), subset="train", **kwargs)
+        assert every.filenames[parts.test].tolist() == test.filenames.tolist()
+        fit_then_validate = np.concatenate([parts.train, parts.validation])
+        assert every.filenames[fit_then_validate].tolist() == train.filenames.tolist()
+
+
+def test_split_indices_cut_the_training_part_as_keras_fit_does():
+    labels = np.repeat([0, 1, 2], [62, 61, 62])
+    parts = split_indices(labels)
+    # The report's numbers: 129 training pictures, 103 to fit and 26 to validate.
+    assert (len(parts.train), len(parts.validation), len(parts.test)) == (103, 26, 56)
+    train_part = np.concatenate([parts.train, parts.validation])
+    assert len(np.unique(np.concatenate([train_part, parts.test]))) == len(labels)
+    assert parts.test_size == 0.3 and parts.validation_split == 0.2
+    assert parts.random_state == 42
+
+
+def test_split_indices_without_validation():
+    labels = np.repeat([0, 1], 10)
+    parts = split_indices(labels, validation_split=0)
+    assert parts.validation.shape == (0,)
+    assert parts.validation.dtype == parts.train.dtype
+    assert len(parts.train) + len(parts.test) == 20
+    assert parts.train.tolist() == split_indices(labels).train.tolist() + (
+        split_indices(labels).validation.tolist()
+    )
+
+
+def test_split_indices_take_any_integer_labels():
+    # Labels are stratified as they are, so codes and labels split alike.
+    labels = np.repeat([0, 1, 2], 10)
+    shifted = split_indices(labels * 7 - 3)
+    plain = split_indices(labels)
+    assert shifted.test.tolist() == plain.test.tolist()
+    bunch = split_indices({"target": labels, "target_names": ["a", "b", "c"]})
+    assert bunch.train.tolist() == plain.train.tolist()
+
+
+@pytest.mark.parametrize(
+    "data, kwargs, message",
+    [
+        (
+            np.repeat([0, 1], 5),
+            {"test_size": 1.5},
+            r"Received: test_size=1\.5$",
+        ),
+        (
+            np.repeat([0, 1], 5),
+            {"validation_split": 1},
+            r"validation_split must be a number in \[0, 1\), 0 for none\. "
+            r"Received: validation_split=1$",
+        ),
+        (
+            np.repeat([0, 1], 5),
+            {"validation_split": 0.9},
+            r"keeps 0 of the 7 training pictures to fit on.*"
+            r"Received: validation_split=0\.9$",
+        ),
+        (
+            np.repeat([0, 1], 5),
+            {"random_state": "seed"},
+            r"random_state must be an int, a numpy RandomState or None\. "
+            r"Received: random_state='seed'$",
+        ),
+        (
+            np.array([0.0, 1.0, 0.0, 1.0]),
+            {},
+            r"data must be a non-empty 1-D array of integer class labels\. "
+            r"Received: data=array",
+        ),
+        ("0101", {}, r"Received: data='0101'$"),
+        ({"images": np.zeros(3)}, {}, r"'target' entry.*Received: data with keys"),
+        (
+            {"target": np.array([0, 1, 2]), "target_names": ["a", "b"]},
+            {},
+            r"\[0, 2\) for the 2 target_names\. Received: data\.target=array",
+        ),
+        (
+            {"target": np.array([0, 0, 0, 1, 1, 1, 2]), "target_names": list("abc")},
+            {},
+            r"Class 'c' has 1 picture and is too few.*leave the class out\. "
+            r"Received: test_size=0\.3$",
+        ),
+        (
+            np.repeat([4, 9], [8, 2]),
+            {"test_size": 0.1},
+            r"test_size=0\.1 leaves 1 of the 10 pictures for the test part",
+        ),
+    ],
+)
+def test_split_indices_refuses_bad_inputs(data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        split_indices(data, **kwargs)
+
+
+def test_split_indices_name_the_class_of_a_label_array():
+    with pytest.raises(ValueError, match=r"Class 9 has 1 picture"):
+        split_indices(np.array([4, 4, 4, 9]))
 
 
 # -------------------------------------------------------------------- scan

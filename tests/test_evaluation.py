@@ -36,6 +36,16 @@ def test_interval_contains_estimate_and_narrows_with_n():
         ((7, 5), {}, "Received: n_correct=7, n_total=5"),
         ((1, 5), {"confidence": 1.5}, "Received: confidence=1.5"),
         ((1, 5), {"method": "normal"}, "Received: method='normal'"),
+        (
+            (1, 5),
+            {"confidence": True},
+            r"confidence must be a number in \(0, 1\)\. Received: confidence=True$",
+        ),
+        (
+            (1, 5),
+            {"method": "normal"},
+            r"method must be one of 'wilson', 'exact'\. Received: method='normal'$",
+        ),
     ],
 )
 def test_interval_rejects_bad_input(args, kwargs, message):

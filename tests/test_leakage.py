@@ -225,6 +225,14 @@ def test_leak_free_split_test_size(test_size, expected):
     assert len(test) == round(expected * 80) and len(train) + len(test) == 80
 
 
+def test_leak_free_split_test_size_may_be_a_count():
+    target = np.repeat([0, 1], 40)
+    as_count = leak_free_split(target, np.arange(80), test_size=20)
+    as_fraction = leak_free_split(target, np.arange(80), test_size=0.25)
+    assert len(as_count[1]) == 20
+    np.testing.assert_array_equal(as_count[1], as_fraction[1])
+
+
 # --- plot_duplicate_pairs ----------------------------------------------------
 
 
@@ -276,6 +284,15 @@ def test_plot_duplicate_pairs_without_pairs(drawn):
         ({"method": "md5"}, "Received: method='md5'"),
         ({"hash_size": 1}, "Received: hash_size=1"),
         ({"hash_size": 8.0}, "Received: hash_size=8.0"),
+        (
+            {"hash_size": 1},
+            r"hash_size must be an integer of at least 2\. Received: hash_size=1$",
+        ),
+        (
+            {"method": "md5"},
+            r"method must be one of 'phash', 'dhash', 'ahash'\. "
+            r"Received: method='md5'$",
+        ),
     ],
 )
 def test_perceptual_hash_refuses_bad_options(drawn, kwargs, message):
@@ -320,6 +337,19 @@ def test_bad_filenames_and_hashes_are_refused(drawn):
         ([0, 1] * 10, np.arange(19), {}, r"Received shapes: target \(20,\)"),
         ([0, 1] * 10, np.arange(20), {"test_size": 1.0}, "Received: test_size=1.0"),
         ([0, 1] * 10, np.arange(20), {"test_size": 0}, "Received: test_size=0"),
+        (
+            [0, 1] * 10,
+            np.arange(20),
+            {"test_size": 20},
+            r"leaves none of the 20 pictures for training\. Received: test_size=20$",
+        ),
+        (
+            [0, 1] * 10,
+            np.arange(20),
+            {"test_size": -0.3},
+            r"test_size must be a float in \(0, 1\) \(a fraction\) or an int >= 1 "
+            r"\(a count\)\. Received: test_size=-0\.3$",
+        ),
         ([0, 1] * 10, np.arange(20) // 4, {}, "only 5 groups. Received: 5 groups"),
         (
             [0] * 18 + [1] * 2,

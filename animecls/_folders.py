@@ -1,0 +1,167 @@
+"""Write pictures as one folder per class, the layout the folder loaders read.
+
+A private module shared by :mod:`animecls.datasets` (which re-exports
+:func:`save_image_folder` as its public name) and :mod:`animecls._characters`
+(whose ``make_characters(directory=...)`` writes through it), so that neither
+of those two imports the other.
+"""
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from ._files import atomic_write
+from ._validation import check_choice
+
+__all__ = ["save_image_folder"]
+
+_SAVE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+def _check_folder_name(name):
+    bad = (
+        not isinstance(name, str)
+        or not name.strip()
+        or name.startswith(".")
+        or any(c in name for c in "/\\\0")
+    )
+    if bad:
+        raise ValueError(
+            "Every target name becomes a folder name, so it must be a "
+            "non-empty str without '/', '\\' or a leading '.' (hidden "
+            f"folders are not loaded back). Received: target_names entry {name!r}"
+        )
+
+
+def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
+    r"""Write pictures as one folder per class, the layout the loaders read.
+
+    Parameters
+    ----------
+    bunch : Bunch or dict
+        Holds ``images`` (``uint8``, shape ``(n_images, height, width, 3)``),
+        ``target`` (class numbers) and ``target_names`` (class names, which
+        become the folder names as they are: spaces and non-ASCII letters are
+        kept), as :func:`make_characters` and :func:`load_image_folder`
+        return.
+    directory : str or path-like
+        Folder to write into; created if needed.
+    image_format : {"png", "jpeg", "jpg", "webp"}, default="png"
+        File format. PNG and WebP are written lossless, so loading them back
+        gives identical arrays; JPEG is written at quality 95.
+    overwrite : bool, default=False
+        Replace files of the same name. Other files in the folders are never
+        touched.
+
+    Returns
+    -------
+    filenames : list of str
+        The written files, one per picture in the order of ``images``:
+        ``<directory>/<target name>/<nnnn>.<ext>``, numbered from 0000 within
+        each class.
+
+    Raises
+    ------
+    ValueError
+        If ``bunch`` lacks a key or its arrays are malformed, or a target name
+        is not a valid folder name (empty, containing "/" or "\\", starting
+        with "." or repeated).
+    FileExistsError
+        If a file to write exists and ``overwrite`` is False; nothing is
+        written then.
+    OSError
+        If a file cannot be written (a full disk). Each picture is written to
+        a temporary file and renamed when complete, so the folder holds no
+        half-written picture and a file being replaced is unchanged.
+
+    See Also
+    --------
+    load_image_folder : Read the folder back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from animecls.datasets import make_characters, save_image_folder
+    >>> data = make_characters(2, image_size=(32, 32))
+    >>> paths = save_image_folder(data, tempfile.mkdtemp())
+    >>> [p.split("/")[-2:] for p in paths[:3]]  # doctest: +NORMALIZE_WHITESPACE
+    [['Marin Kitagawa', '0000.png'], ['Marin Kitagawa', '0001.png'],
+     ['Micchon Shikimori', '0000.png']]
+    """
+    try:
+        images, target, names = (bunch[k] for k in ("images", "target", "target_names"))
+    except (KeyError, TypeError):
+        raise ValueError(
+            "bunch must be a Bunch or dict with 'images', 'target' and "
+            f"'target_names'. Received: bunch of type {type(bunch).__name__}"
+        ) from None
+    image_format = check_choice(
+        image_format.lower() if isinstance(image_format, str) else image_format,
+        "image_format",
+        tuple(_SAVE_FORMATS),
+    )
+    images = np.asarray(images)
+    target = np.asarray(target)
+    names = list(names)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            "bunch.images must be a uint8 array of shape (n_images, height, "
+            "width, 3). Received: images with shape "
+            f"{images.shape} and dtype {images.dtype}"
+        )
+    if (
+        target.shape != (len(images),)
+        or not np.issubdtype(target.dtype, np.integer)
+        or (len(target) and (target.min() < 0 or target.max() >= len(names)))
+    ):
+        raise ValueError(
+            "bunch.target must hold one class number in [0, len(target_names)) "
+            f"per picture. Received: target with shape {target.shape}, "
+            f"dtype {target.dtype}, for {len(names)} target_names"
+        )
+    for name in names:
+        _check_folder_name(name)
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "target_names must be unique folder names. "
+            f"Received: target_names={names!r}"
+        )
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(
+            f"{directory!r} is a file; pass a folder to write into. "
+            f"Received: directory={directory!r}"
+        )
+
+    fmt = _SAVE_FORMATS[image_format]
+    ext = _EXTENSIONS[fmt]
+    digits = max(4, len(str(len(images) - 1)))
+    numbers = np.zeros(len(names), dtype=np.int64)
+    paths = []
+    for label in target:
+        paths.append(
+            os.path.join(directory, names[label], f"{numbers[label]:0{digits}d}.{ext}")
+        )
+        numbers[label] += 1
+    if not overwrite:
+        existing = [p for p in paths if os.path.lexists(p)]
+        if existing:
+            shown = ", ".join(repr(p) for p in existing[:3])
+            more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+            raise FileExistsError(
+                f"{len(existing)} of the files to write already exist ({shown}"
+                f"{more}); nothing was written. Pass overwrite=True to replace "
+                f"them, or choose another folder. Received: directory={directory!r}"
+            )
+
+    options = {"PNG": {}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}[fmt]
+    for name in names:
+        os.makedirs(os.path.join(directory, name), exist_ok=True)
+    for picture, path in zip(images, paths, strict=True):
+        # Through a temporary file: a full disk or Ctrl-C never leaves half a
+        # picture, nor damages the file that overwrite=True replaces.
+        with atomic_write(path) as temporary:
+            Image.fromarray(picture).save(temporary, format=fmt, **options)
+    return paths
