@@ -9,12 +9,13 @@ and by the Keras code alike, so this module imports only the standard library.
 """
 
 import contextlib
+import csv
 import os
 import secrets
 import shutil
 from pathlib import Path
 
-__all__ = ["INCOMPLETE_MARKER", "RunFolder", "atomic_write"]
+__all__ = ["INCOMPLETE_MARKER", "RunFolder", "atomic_write", "write_rows"]
 
 #: The file that marks a run folder animecls is still writing (or was
 #: interrupted writing); a folder without it is never deleted.
@@ -141,3 +142,12 @@ class RunFolder:
     def final_path(self, path):
         """Where a file written at ``path`` (inside :attr:`path`) ends up."""
         return self.final / Path(path).relative_to(self.partial)
+
+
+def write_rows(path, rows, columns):
+    """Write ``rows`` (dicts) to a CSV file, None as an empty cell."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})

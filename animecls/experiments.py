@@ -1,8 +1,9 @@
 """Experiments that show why small-data models overfit, and what helps.
 
-Each function trains the models of :mod:`animecls.comparison` many times and
-summarises the spread, so a lecture can show measured effects rather than one
-run's number:
+Each function trains the models of :mod:`animecls.registry` many times, through
+the same fit-and-score path as :func:`~animecls.comparison.compare_models`
+(so a run's row has the comparison's columns), and summarises the spread, so
+a lecture can show measured effects rather than one run's number:
 
 * :func:`learning_curve`: test accuracy as the training pictures per
   character grow, where feature extraction + SVM beats training from scratch;
@@ -29,30 +30,29 @@ features of all pictures are computed once per data set (and kept on disk
 with ``cache_dir``); every seed and size reuses them.
 """
 
-import csv
 import json
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
 from sklearn.utils import Bunch
 
 from . import __version__
-from .comparison import (
-    _INCOMPLETE_MARKER,
-    MODEL_NAMES,
-    _describe_data,
-    _image_size,
-    _load_data,
-    _log,
-    _resolve_weights,
-    _start_run_dir,
-    _svm_parameters,
+from ._engine import (
+    QUICK,
+    Workspace,
+    describe_data,
+    fit_and_score,
+    load_data,
+    log,
+    resolve_image_size,
+    resolve_models,
+    resolve_weights,
 )
-from .evaluation import evaluate
+from ._files import RunFolder, write_rows
+from ._validation import check_count, check_test_size
+from .registry import MODELS
 
 __all__ = [
     "DEFAULT_IMAGE_SIZE",
@@ -70,11 +70,6 @@ __all__ = [
 #: sets it: small enough for many trainings, large enough that the report's
 #: Flatten CNN keeps millions of parameters (see the module notes).
 DEFAULT_IMAGE_SIZE = (96, 96)
-
-# quick=True: the smallest pictures VGG16 takes and two epochs, so that every
-# function runs in seconds for tests and CI; the protocol is unchanged.
-_QUICK_IMAGE_SIZE = (32, 32)
-_QUICK_EPOCHS = 2
 
 # The report's protocol: the last 20% of the training part for validation.
 _VALIDATION_FRACTION = 0.2
@@ -97,15 +92,17 @@ REMEDIES = {
     "fine-tuned (unfreeze_top, recipe vgg16_finetune)",
 }
 
-# What each CNN remedy passes to build_two_layer_cnn / fit_model.
-_CNN_REMEDIES = {
-    "none": {},
-    "augmentation": {"augmentation": True},
-    "no_dropout": {"dropout": 0.0},
-    "early_stopping": {"early_stopping": 3},
-    "l2": {"l2": 1e-3},
-    "global_pooling": {"pooling": "avg"},
-    "small_head": {"dense_units": 32},
+# Each remedy: the registry model it changes, and the knobs it turns.
+_REMEDY_OPTIONS = {
+    "none": ("two_layer_cnn", {}),
+    "augmentation": ("two_layer_cnn", {"augmentation": True}),
+    "no_dropout": ("two_layer_cnn", {"dropout": 0.0}),
+    "early_stopping": ("two_layer_cnn", {"early_stopping": 3}),
+    "l2": ("two_layer_cnn", {"l2": 1e-3}),
+    "global_pooling": ("two_layer_cnn", {"pooling": "avg"}),
+    "small_head": ("two_layer_cnn", {"dense_units": 32}),
+    "transfer_frozen": ("vgg16_transfer", {}),
+    "transfer_finetune": ("vgg16_transfer", {"finetune": True}),
 }
 # Which run each remedy is compared with.
 _BASELINES = {"transfer_finetune": "transfer_frozen", "transfer_frozen": None}
@@ -122,286 +119,44 @@ SHORTCUT_REMEDIES = {
 }
 
 
-def _check_count(value, name, minimum=1):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(
-            f"{name} must be an integer of at least {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def _check_models(models, default=MODEL_NAMES):
-    names = list(default if models is None else models)
-    unknown = [n for n in names if n not in MODEL_NAMES]
-    if unknown or not names or len(set(names)) != len(names):
-        raise ValueError(
-            f"models must be a non-empty list of distinct names from "
-            f"{list(MODEL_NAMES)}. Received: models={models!r}"
-        )
-    return names
-
-
-def _check_test_size(test_size):
-    if not isinstance(test_size, (float, np.floating)) or not 0 < test_size < 1:
-        raise ValueError(
-            f"test_size must be a fraction between 0 and 1. "
-            f"Received: test_size={test_size!r}"
-        )
-    return float(test_size)
-
-
-def _size_and_epochs(data, image_size, epochs, quick):
-    if image_size is None and not (isinstance(data, dict) and "images" in data):
-        size = _QUICK_IMAGE_SIZE if quick else DEFAULT_IMAGE_SIZE
-    else:
-        size = _image_size(data, image_size, quick)
+def _setup(data, models, image_size, epochs, weights, quick, verbose):
+    """Resolve the models, the size and the weights; load the pictures once."""
+    entries = resolve_models(models)
+    needs_vgg16 = any(spec.vgg16_features for spec, _ in entries)
+    size = resolve_image_size(
+        data, image_size, quick, default=DEFAULT_IMAGE_SIZE, needs_vgg16=needs_vgg16
+    )
     if epochs is None and quick:
-        epochs = _QUICK_EPOCHS
+        epochs = QUICK["epochs"]
     if epochs is not None:
-        epochs = _check_count(epochs, "epochs")
-    return size, epochs
+        epochs = check_count(epochs, "epochs")
+    weights, label = resolve_weights(weights, verbose) if needs_vgg16 else (None, "-")
+    bunch = None if data is False else load_data(data, size, verbose)
+    return entries, size, epochs, weights, label, bunch
 
 
-def _weights(models, weights, verbose):
-    if any(n.startswith("vgg16") for n in models):
-        return _resolve_weights(weights, verbose)
-    return None, "-"
+def _workspace(bunch, weights, label, seed, epochs, cache_dir):
+    return Workspace(
+        bunch,
+        weights=weights,
+        weights_label=label,
+        seed=seed,
+        epochs=epochs,
+        cache_dir=cache_dir,
+    )
 
 
-class _Lab:
-    """One data set and the models trained on it, with features computed once.
-
-    VGG16's output for a picture never changes while its weights are frozen,
-    so the base's feature maps (for the transfer head) and its pooled
-    embeddings (for the SVM) are computed once for every picture; each run
-    slices the rows it trains and tests on. The frozen base is the same for
-    every run: ImageNet weights, or random weights seeded with the
-    experiment's ``random_state``.
-    """
-
-    def __init__(self, bunch, *, epochs, vgg_weights, weights_label, seed, cache):
-        self.images = np.asarray(bunch["images"])
-        self.target = np.asarray(bunch["target"])
-        self.target_names = list(bunch["target_names"])
-        self.epochs = epochs
-        self.vgg_weights = vgg_weights
-        self.weights_label = weights_label
-        self.seed = int(seed)
-        self.cache = cache
-        self._maps = None
-        self._embeddings = None
-
-    @property
-    def input_shape(self):
-        return tuple(self.images.shape[1:])
-
-    def _transfer_model(self, seed):
-        import keras
-
-        from .models import build_vgg16_transfer
-
-        keras.utils.set_random_seed(seed)
-        return build_vgg16_transfer(
-            self.input_shape, len(self.target_names), weights=self.vgg_weights
-        )
-
-    def maps(self):
-        """VGG16 block5_pool feature maps of every picture, and the shared base."""
-        if self._maps is None:
-            from .training import _base_features, _split_transfer_model
-
-            model = self._transfer_model(self.seed)
-            extractor, head = _split_transfer_model(model)
-            features = _base_features(
-                extractor, self.images, cache_dir=self.cache, batch_size=32, verbose=0
-            )
-            base = model.get_layer("vgg16").get_weights()
-            self._maps = (features, head, base)
-        return self._maps
-
-    def embeddings(self):
-        """Average-pooled VGG16 block5_pool embeddings of every picture."""
-        if self._embeddings is None:
-            from .embeddings import VGG16Embedder
-
-            embedder = VGG16Embedder(
-                weights=self.vgg_weights,
-                image_size=self.input_shape[:2],
-                cache_dir=self.cache,
-                random_state=self.seed,
-                verbose=0,
-            )
-            self._embeddings = embedder.transform(self.images)
-        return self._embeddings
-
-    def fit(
-        self, name, fit_idx, test_idx, val_idx=None, *, seed, cnn=None, finetune=False
-    ):
-        """Train ``name`` on ``fit_idx`` and score it; return (row, y_pred)."""
-        start = time.perf_counter()
-        if name == "two_layer_cnn":
-            model, x, epochs_run = self._fit_cnn(fit_idx, val_idx, seed, cnn or {})
-        elif name == "vgg16_transfer":
-            model, x, epochs_run = self._fit_transfer(fit_idx, val_idx, seed, finetune)
-        else:
-            model, x = self._fit_svm(name, fit_idx, seed)
-            epochs_run = None
-        fit_time = time.perf_counter() - start
-        test = evaluate(
-            model, x[test_idx], self.target[test_idx], target_names=self.target_names
-        )
-        train_accuracy = self._accuracy(model, x, fit_idx)
-        val_accuracy = None if val_idx is None else self._accuracy(model, x, val_idx)
-        low, high = test.accuracy_interval
-        row = {
-            "model": name,
-            "seed": int(seed),
-            "test_accuracy": test.accuracy,
-            "accuracy_low": low,
-            "accuracy_high": high,
-            "n_train": len(fit_idx),
-            "n_val": 0 if val_idx is None else len(val_idx),
-            "n_test": len(test_idx),
-            "train_accuracy": train_accuracy,
-            "val_accuracy": val_accuracy,
-            "gap": None if val_accuracy is None else train_accuracy - val_accuracy,
-            "epochs_run": epochs_run,
-            "parameters": self._parameters(model, name),
-            "fit_time_s": fit_time,
-            "weights": self.weights_label if name.startswith("vgg16") else "-",
-        }
-        return row, test.y_pred
-
-    def _accuracy(self, model, x, idx):
-        # The model as it is returned, in inference mode: training accuracy
-        # logged during fit is measured with dropout and augmentation on,
-        # which would flatter those remedies' gaps.
-        if hasattr(model, "named_steps"):
-            return float(model.score(x[idx], self.target[idx]))
-        predicted = model.predict(x[idx], verbose=0).argmax(axis=1)
-        return float(np.mean(predicted == self.target[idx]))
-
-    @staticmethod
-    def _parameters(model, name):
-        if name.endswith("_svm"):
-            return _svm_parameters(model)
-        # Trainable ones: a frozen VGG16 base learns nothing from the data.
-        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-    def _keras_fit(self, model, x, y, val, seed, recipe, early_stopping=None):
-        from .training import fit_model
-
-        history = fit_model(
-            model,
-            x,
-            y,
-            recipe=recipe,
-            epochs=self.epochs,
-            validation_split=0.0 if val is None else None,
-            validation_data=val,
-            early_stopping=early_stopping,
-            random_state=seed,
-            verbose=0,
-        )
-        return history.history
-
-    def _fit_cnn(self, fit_idx, val_idx, seed, options):
-        import keras
-
-        from .models import build_two_layer_cnn
-
-        options = dict(options)
-        early_stopping = options.pop("early_stopping", None)
-        keras.utils.set_random_seed(seed)
-        model = build_two_layer_cnn(self.input_shape, len(self.target_names), **options)
-        val = self._part(self.images, val_idx)
-        history = self._keras_fit(
-            model,
-            self.images[fit_idx],
-            self.target[fit_idx],
-            val,
-            seed,
-            "two_layer_cnn",
-            early_stopping,
-        )
-        return model, self.images, len(history["loss"])
-
-    def _part(self, x, idx):
-        return None if idx is None else (x[idx], self.target[idx])
-
-    def _fit_transfer(self, fit_idx, val_idx, seed, finetune):
-        import keras
-
-        features, head, base = self.maps()
-        if not finetune:
-            keras.utils.set_random_seed(seed)
-            # A fresh head with the same layers, initialised from this seed.
-            head = keras.models.clone_model(head)
-            history = self._keras_fit(
-                head,
-                features[fit_idx],
-                self.target[fit_idx],
-                self._part(features, val_idx),
-                seed,
-                "vgg16_transfer",
-            )
-            return head, features, len(history["loss"])
-        from .models import unfreeze_top
-        from .training import _split_transfer_model
-
-        model = self._transfer_model(seed)
-        model.get_layer("vgg16").set_weights(base)
-        _, own_head = _split_transfer_model(model)
-        # Phase 1 trains the model's own head layers on the shared features.
-        first = self._keras_fit(
-            own_head,
-            features[fit_idx],
-            self.target[fit_idx],
-            self._part(features, val_idx),
-            seed,
-            "vgg16_transfer",
-        )
-        unfreeze_top(model, from_layer="block5_conv1")
-        second = self._keras_fit(
-            model,
-            self.images[fit_idx],
-            self.target[fit_idx],
-            self._part(self.images, val_idx),
-            seed,
-            "vgg16_finetune",
-        )
-        return model, self.images, len(first["loss"]) + len(second["loss"])
-
-    def _fit_svm(self, name, fit_idx, seed):
-        from .embeddings import make_baseline, make_embedding_svm
-
-        if name == "vgg16_svm":
-            x = self.embeddings()
-            # The embedder is stateless, so scaling and SVM on the embeddings
-            # computed once is the same pipeline as make_baseline("vgg16").
-            pipeline = make_embedding_svm("passthrough", random_state=seed)
-        elif name == "pixels_svm":
-            x, pipeline = self.images, make_baseline("pixels", random_state=seed)
-        else:
-            x = self.images
-            pipeline = make_baseline("color_histogram", kernel="rbf", random_state=seed)
-        pipeline.fit(x[fit_idx], self.target[fit_idx])
-        return pipeline, x
-
-
-def _report_split(target, target_names, test_size, seed):
+def _report_split(target, test_size, seed):
     """Split as the report: stratified 70/30, the last 20% of train validates."""
-    from .datasets import _split_indices
+    from .datasets import split_indices
 
-    train = _split_indices(target, target_names, "train", test_size, seed)
-    test = _split_indices(target, target_names, "test", test_size, seed)
-    n_fit = int(len(train) * (1 - _VALIDATION_FRACTION))
-    return train[:n_fit], train[n_fit:], test
+    split = split_indices(
+        target,
+        test_size=test_size,
+        validation_split=_VALIDATION_FRACTION,
+        random_state=seed,
+    )
+    return split.train, split.validation, split.test
 
 
 def _interval(values, *, bounds=(0.0, 1.0)):
@@ -451,7 +206,7 @@ def _result(kind, runs, summary, lab_names, settings, start):
 
 def _common_settings(data, models, size, epochs, weights_label, quick, random_state):
     return {
-        "data": _describe_data(data),
+        "data": describe_data(data),
         "models": list(models),
         "image_size": list(size),
         "epochs": epochs if epochs is not None else "recipe",
@@ -461,20 +216,6 @@ def _common_settings(data, models, size, epochs, weights_label, quick, random_st
         "interval": "95% t-interval of the mean over seeds; each run's Wilson "
         "interval is in its row (accuracy_low, accuracy_high)",
     }
-
-
-def _lab(data, *, models, size, epochs, weights, random_state, cache_dir, verbose):
-    bunch = _load_data(data, size, verbose)
-    vgg_weights, label = _weights(models, weights, verbose)
-    lab = _Lab(
-        bunch,
-        epochs=epochs,
-        vgg_weights=vgg_weights,
-        weights_label=label,
-        seed=random_state,
-        cache=cache_dir,
-    )
-    return lab, label
 
 
 def learning_curve(
@@ -515,18 +256,21 @@ def learning_curve(
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     models : list of str, default=None
-        Which of :data:`~animecls.comparison.MODEL_NAMES`; all when None.
+        Which of :data:`animecls.registry.MODELS` (or models of your own, as in
+        :func:`~animecls.comparison.compare_models`); all built-in ones when None.
     image_size : int or tuple of int, default=None
-        None: :data:`DEFAULT_IMAGE_SIZE` (96x96), 32x32 with ``quick=True``,
+        None: :data:`DEFAULT_IMAGE_SIZE` (96x96), 64x64 with ``quick=True``,
         or the size of the pictures in a Bunch.
     epochs : int, default=None
         Epochs of both networks; None keeps the report's recipes (15 and
-        10), 2 with ``quick=True``.
+        10), 5 with ``quick=True``.
     weights : "auto", "imagenet", None or path-like, default="auto"
         VGG16 weights, as in :func:`~animecls.comparison.compare_models`;
         the weights used are recorded in every run and in ``settings``.
     quick : bool, default=False
-        32x32 pictures and 2 epochs: seconds instead of minutes, for tests.
+        64x64 pictures and 5 epochs, the quick preset of
+        :func:`~animecls.comparison.compare_models`: minutes instead of tens
+        of minutes.
     cache_dir : path-like, default=None
         Keep the VGG16 features on disk, so a second call skips extracting.
     random_state : int, default=0
@@ -555,37 +299,34 @@ def learning_curve(
     [(2, 1), (5, 1)]
     """
     start = time.perf_counter()
-    n_seeds = _check_count(n_seeds, "n_seeds")
-    test_size = _check_test_size(test_size)
-    names = _check_models(models)
+    n_seeds = check_count(n_seeds, "n_seeds")
+    test_size = check_test_size(test_size)
     sizes = list(train_sizes)
     if not sizes or any(s is not None for s in sizes if not _is_positive_int(s)):
         raise ValueError(
             "train_sizes must be a non-empty list of positive integers or None. "
             f"Received: train_sizes={train_sizes!r}"
         )
-    size, epochs = _size_and_epochs(data, image_size, epochs, quick)
-    lab, label = _lab(
+    entries, size, epochs, vgg16, label, bunch = _setup(
         data,
-        models=names,
-        size=size,
-        epochs=epochs,
-        weights=weights,
-        random_state=random_state,
-        cache_dir=cache_dir,
-        verbose=verbose,
+        models,
+        image_size,
+        epochs,
+        weights,
+        quick,
+        verbose,
     )
+    names = [spec.name for spec, _ in entries]
+    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_seeds):
         seed = int(random_state) + k
-        fit_all, val_all, test = _report_split(
-            lab.target, lab.target_names, test_size, seed
-        )
+        fit_all, val_all, test = _report_split(space.target, test_size, seed)
         train = np.concatenate([fit_all, val_all])
         rng = np.random.default_rng(seed)
         by_class = [
-            rng.permutation(train[lab.target[train] == c])
-            for c in range(len(lab.target_names))
+            rng.permutation(train[space.target[train] == c])
+            for c in range(space.n_classes)
         ]
         available = min(len(members) for members in by_class)
         # Checked before any training, and "all" trained once when it equals
@@ -604,9 +345,9 @@ def learning_curve(
                 plan[per_class] = requested
         for per_class, requested in plan.items():
             chosen = np.concatenate([members[:per_class] for members in by_class])
-            for name in names:
-                _log(verbose, f"seed {seed}, {per_class} per class: {name}")
-                row, _ = lab.fit(name, chosen, test, seed=seed)
+            for entry in entries:
+                log(verbose, f"seed {seed}, {per_class} per class: {entry[0].name}")
+                row = fit_and_score(entry, space, chosen, test, seed=seed).row
                 row.update(train_size=per_class, requested_size=requested)
                 runs.append(row)
     summary = []
@@ -631,9 +372,9 @@ def learning_curve(
         n_seeds=n_seeds,
         test_size=test_size,
         train_sizes=[s if s is None else int(s) for s in sizes],
-        n_images=len(lab.target),
+        n_images=len(space.target),
     )
-    return _result("learning_curve", runs, summary, lab.target_names, settings, start)
+    return _result("learning_curve", runs, summary, space.target_names, settings, start)
 
 
 def _is_positive_int(value):
@@ -694,30 +435,28 @@ def repeated_splits(
     2
     """
     start = time.perf_counter()
-    n_splits = _check_count(n_splits, "n_splits")
-    test_size = _check_test_size(test_size)
-    names = _check_models(models)
-    size, epochs = _size_and_epochs(data, image_size, epochs, quick)
-    lab, label = _lab(
+    n_splits = check_count(n_splits, "n_splits")
+    test_size = check_test_size(test_size)
+    entries, size, epochs, vgg16, label, bunch = _setup(
         data,
-        models=names,
-        size=size,
-        epochs=epochs,
-        weights=weights,
-        random_state=random_state,
-        cache_dir=cache_dir,
-        verbose=verbose,
+        models,
+        image_size,
+        epochs,
+        weights,
+        quick,
+        verbose,
     )
+    names = [spec.name for spec, _ in entries]
+    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_splits):
         seed = int(random_state) + k
-        fit_idx, val_idx, test_idx = _report_split(
-            lab.target, lab.target_names, test_size, seed
-        )
-        for name in names:
-            _log(verbose, f"split {k + 1}/{n_splits}: {name}")
-            row, _ = lab.fit(name, fit_idx, test_idx, val_idx, seed=seed)
-            runs.append(row)
+        fit_idx, val_idx, test_idx = _report_split(space.target, test_size, seed)
+        for entry in entries:
+            log(verbose, f"split {k + 1}/{n_splits}: {entry[0].name}")
+            runs.append(
+                fit_and_score(entry, space, fit_idx, test_idx, val_idx, seed=seed).row
+            )
     groups = _group(runs, ("model",))
     summary = []
     for name in names:
@@ -733,8 +472,10 @@ def repeated_splits(
             }
         )
     settings = _common_settings(data, names, size, epochs, label, quick, random_state)
-    settings.update(n_splits=n_splits, test_size=test_size, n_images=len(lab.target))
-    return _result("repeated_splits", runs, summary, lab.target_names, settings, start)
+    settings.update(n_splits=n_splits, test_size=test_size, n_images=len(space.target))
+    return _result(
+        "repeated_splits", runs, summary, space.target_names, settings, start
+    )
 
 
 def measure_remedies(
@@ -798,8 +539,8 @@ def measure_remedies(
     ['none', 'global_pooling']
     """
     start = time.perf_counter()
-    n_seeds = _check_count(n_seeds, "n_seeds")
-    test_size = _check_test_size(test_size)
+    n_seeds = check_count(n_seeds, "n_seeds")
+    test_size = check_test_size(test_size)
     chosen = list(REMEDIES if remedies is None else remedies)
     unknown = [r for r in chosen if r not in REMEDIES]
     if unknown or not chosen:
@@ -813,50 +554,34 @@ def measure_remedies(
             chosen.insert(0, baseline)
     # Dictionary order: baselines first, then the remedies in REMEDIES' order.
     chosen = [r for r in REMEDIES if r in chosen]
-    names = sorted(
-        {
-            "vgg16_transfer" if r.startswith("transfer") else "two_layer_cnn"
-            for r in chosen
-        },
-        key=MODEL_NAMES.index,
-    )
-    size, epochs = _size_and_epochs(data, image_size, epochs, quick)
-    lab, label = _lab(
+    names = [n for n in MODELS if any(_REMEDY_OPTIONS[r][0] == n for r in chosen)]
+    entries, size, epochs, vgg16, label, bunch = _setup(
         data,
-        models=names,
-        size=size,
-        epochs=epochs,
-        weights=weights,
-        random_state=random_state,
-        cache_dir=cache_dir,
-        verbose=verbose,
+        names,
+        image_size,
+        epochs,
+        weights,
+        quick,
+        verbose,
     )
+    entry_of = {spec.name: (spec, item) for spec, item in entries}
+    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_seeds):
         seed = int(random_state) + k
-        fit_idx, val_idx, test_idx = _report_split(
-            lab.target, lab.target_names, test_size, seed
-        )
+        fit_idx, val_idx, test_idx = _report_split(space.target, test_size, seed)
         for remedy in chosen:
-            _log(verbose, f"seed {seed}: {remedy}")
-            if remedy.startswith("transfer"):
-                row, _ = lab.fit(
-                    "vgg16_transfer",
-                    fit_idx,
-                    test_idx,
-                    val_idx,
-                    seed=seed,
-                    finetune=remedy == "transfer_finetune",
-                )
-            else:
-                row, _ = lab.fit(
-                    "two_layer_cnn",
-                    fit_idx,
-                    test_idx,
-                    val_idx,
-                    seed=seed,
-                    cnn=_CNN_REMEDIES[remedy],
-                )
+            log(verbose, f"seed {seed}: {remedy}")
+            name, options = _REMEDY_OPTIONS[remedy]
+            row = fit_and_score(
+                entry_of[name],
+                space,
+                fit_idx,
+                test_idx,
+                val_idx,
+                seed=seed,
+                options=options,
+            ).row
             row["remedy"] = remedy
             runs.append(row)
     groups = _group(runs, ("remedy",))
@@ -886,9 +611,9 @@ def measure_remedies(
         n_seeds=n_seeds,
         test_size=test_size,
         remedies={r: REMEDIES[r] for r in chosen},
-        n_images=len(lab.target),
+        n_images=len(space.target),
     )
-    return _result("remedies", runs, summary, lab.target_names, settings, start)
+    return _result("remedies", runs, summary, space.target_names, settings, start)
 
 
 def _replace_backgrounds(images, silhouettes, rng):
@@ -948,7 +673,7 @@ def shortcut_experiment(
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     models : list of str, default=("two_layer_cnn", "color_histogram_svm")
-        Which of :data:`~animecls.comparison.MODEL_NAMES` to train: the
+        Which of :data:`animecls.registry.MODELS` to train: the
         report's CNN, and an SVM on colour histograms, which sees colours
         only (a background colour included) and no shapes.
     image_size, epochs, weights, quick, cache_dir, random_state, verbose
@@ -983,11 +708,18 @@ def shortcut_experiment(
             f"remedies must be names from {applicable} for nuisance={nuisance!r}. "
             f"Received: remedies={remedies!r}"
         )
-    n_seeds = _check_count(n_seeds, "n_seeds")
-    test_size = _check_test_size(test_size)
-    names = _check_models(models)
-    size, epochs = _size_and_epochs(None, image_size, epochs, quick)
-    vgg_weights, label = _weights(names, weights, verbose)
+    n_seeds = check_count(n_seeds, "n_seeds")
+    test_size = check_test_size(test_size)
+    entries, size, epochs, vgg16, label, _ = _setup(
+        False,
+        models,
+        image_size,
+        epochs,
+        weights,
+        quick,
+        verbose,
+    )
+    names = [spec.name for spec, _ in entries]
     conditions = ["control", "shortcut", *chosen]
     runs = []
     for k in range(n_seeds):
@@ -1021,26 +753,39 @@ def shortcut_experiment(
                     np.asarray(data["silhouettes"])[train],
                     np.random.default_rng(seed),
                 )
-            lab = _Lab(
+            space = _workspace(
                 {**data, "images": images},
-                epochs=epochs,
-                vgg_weights=vgg_weights,
-                weights_label=label,
-                seed=random_state,
-                cache=cache_dir,
+                vgg16,
+                label,
+                random_state,
+                epochs,
+                cache_dir,
             )
+            # The drawing fixed the test part (its nuisance is drawn apart
+            # from the class); the training part is shuffled and its last
+            # 20% validates, as Keras' validation_split does.
             train = np.random.default_rng(seed).permutation(np.flatnonzero(~is_test))
             n_fit = int(len(train) * (1 - _VALIDATION_FRACTION))
             fit_idx, val_idx = train[:n_fit], train[n_fit:]
             test_idx = np.flatnonzero(is_test)
-            agrees = np.asarray(data["nuisance"])[test_idx] == lab.target[test_idx]
-            for name in names:
-                _log(verbose, f"seed {seed}, {condition}: {name}")
-                cnn = {"augmentation": True} if condition == "augmentation" else None
-                row, y_pred = lab.fit(
-                    name, fit_idx, test_idx, val_idx, seed=seed, cnn=cnn
+            agrees = np.asarray(data["nuisance"])[test_idx] == space.target[test_idx]
+            for entry in entries:
+                spec = entry[0]
+                log(verbose, f"seed {seed}, {condition}: {spec.name}")
+                # Augmentation is a knob of the networks that have it; the
+                # other models train as without it.
+                augment = condition == "augmentation" and "augmentation" in spec.knobs
+                outcome = fit_and_score(
+                    entry,
+                    space,
+                    fit_idx,
+                    test_idx,
+                    val_idx,
+                    seed=seed,
+                    options={"augmentation": True} if augment else None,
                 )
-                right = y_pred == lab.target[test_idx]
+                row = outcome.row
+                right = outcome.evaluation.y_pred == space.target[test_idx]
                 row.update(
                     condition=condition,
                     train_correlation=correlation,
@@ -1273,22 +1018,12 @@ def save_results(result, out_dir):
     from . import plotting
 
     kind = _check_result(result)
-    final = Path(out_dir)
-    if final.exists():
-        raise FileExistsError(
-            f"{os.fspath(final)!r} already exists; results never overwrite an "
-            f"earlier run. Received: out_dir={os.fspath(out_dir)!r}"
-        )
-    partial = final.with_name(final.name + ".incomplete")
-    _start_run_dir(partial)
+    folder = RunFolder(out_dir)
+    partial = folder.start()
     columns = []
     for run in result.runs:
         columns += [k for k in run if k not in columns]
-    with open(partial / "runs.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for run in result.runs:
-            writer.writerow({k: "" if run.get(k) is None else run[k] for k in columns})
+    write_rows(partial / "runs.csv", result.runs, columns)
     (partial / "summary.md").write_text(summary_markdown(result), encoding="utf-8")
     with open(partial / "settings.json", "w", encoding="utf-8") as f:
         json.dump(
@@ -1302,9 +1037,7 @@ def save_results(result, out_dir):
         "remedies": plotting.plot_remedies,
         "shortcut": plotting.plot_shortcut,
     }[kind]
-    ax = draw(result)
-    ax.figure.savefig(partial / "figure.png", dpi=100, bbox_inches="tight")
-    plt.close(ax.figure)
-    (partial / _INCOMPLETE_MARKER).unlink()
-    partial.rename(final)
-    return final
+    figure = draw(result)
+    figure.savefig(partial / "figure.png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return folder.finish()

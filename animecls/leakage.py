@@ -713,7 +713,8 @@ def plot_duplicate_pairs(
     >>> len(figure.axes)
     4
     """
-    from .plotting import _figure_of, plot_image_grid
+    from ._figures import figure_of
+    from .plotting import plot_image_grid
 
     if isinstance(pairs, dict):
         pairs = pairs["pairs"]
@@ -750,7 +751,7 @@ def plot_duplicate_pairs(
         axes = np.asarray(axes).ravel()
         axes[0].set_axis_off()
         axes[0].text(0.5, 0.5, "no duplicates", ha="center", va="center")
-        return _figure_of(axes)
+        return figure_of(axes)
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -784,4 +785,4 @@ def plot_duplicate_pairs(
             plot_image_grid(picture[None], titles=[title], axes=[axes[2 * k + side]])
     for ax in axes[2 * len(shown) :]:
         ax.set_axis_off()
-    return _figure_of(axes)
+    return figure_of(axes)

@@ -40,6 +40,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from ._figures import figure_of
 from ._history import history_dict as _history_dict
 
 __all__ = [
@@ -65,25 +66,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _figure_of(axes):
-    """Return the one Figure that ``axes`` (one Axes or several) belong to.
-
-    The root figure, not a subfigure: only a Figure can be saved.
-    """
-    figures = []
-    for ax in np.ravel(np.asarray(axes, dtype=object)):
-        figure = ax.get_figure(root=True)
-        if not any(figure is known for known in figures):
-            figures.append(figure)
-    if len(figures) != 1:
-        # With Axes of two figures, which one to return would be a guess.
-        raise ValueError(
-            "axes must all belong to one figure. Received: Axes of "
-            f"{len(figures)} figures"
-        )
-    return figures[0]
 
 
 def _chance_line(ax, chance, *, vertical=False):
@@ -165,7 +147,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
         ax.set_ylabel(metric)
         ax.set_title(f"Train vs validation {metric}")
         ax.legend(fontsize="small")
-    return _figure_of(axes)
+    return figure_of(axes)
 
 
 def plot_confusion_matrix(
@@ -209,7 +191,7 @@ def plot_confusion_matrix(
         xticks_rotation=30,
     )
     ax.set_title("Confusion matrix")
-    return _figure_of(ax)
+    return figure_of(ax)
 
 
 def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=None):
@@ -233,7 +215,7 @@ def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=Non
     figure : matplotlib.figure.Figure
         The figure drawn on; cells beyond ``n`` are switched off.
     """
-    return _figure_of(
+    return figure_of(
         _draw_image_grid(
             images, titles=titles, title_colors=title_colors, ncols=ncols, axes=axes
         )
@@ -326,7 +308,7 @@ def plot_samples(
         chosen = rng.choice(members, min(n_per_class, len(members)), replace=False)
         _draw_image_grid(images[np.sort(chosen)], axes=axes[row])
         axes[row, 0].set_title(name, loc="left", fontsize="medium")
-    return _figure_of(axes)
+    return figure_of(axes)
 
 
 def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes=None):
@@ -418,7 +400,7 @@ def plot_confident_mistakes(
             f"No confident mistakes: all {len(y_true)} predictions are right",
             fontsize="small",
         )
-        return _figure_of(axes)
+        return figure_of(axes)
     confidence = probabilities[wrong, y_pred[wrong]]
     order = wrong[np.argsort(-confidence)][:n]
     titles = [
@@ -492,7 +474,7 @@ def plot_comparison(results, *, chance=None, axes=None):
         axes[1].barh(rows, times, color="C1")
         axes[1].set_yticks(rows, names)
         axes[1].set_xlabel("training time (s)")
-    return _figure_of(axes)
+    return figure_of(axes)
 
 
 def plot_embedding_projection(
@@ -546,7 +528,7 @@ def plot_embedding_projection(
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(fontsize="small")
-    return _figure_of(ax)
+    return figure_of(ax)
 
 
 def _experiment(result, kind):
@@ -623,7 +605,7 @@ def plot_learning_curve(result, *, chance="auto", ax=None):
     n_seeds = result.settings.get("n_seeds")
     ax.set_title(f"Learning curves over {n_seeds} seeds" + _weights_note(result))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _figure_of(ax)
+    return figure_of(ax)
 
 
 def plot_repeated_splits(result, *, chance="auto", ax=None):
@@ -683,7 +665,7 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
     ax.set_xlabel("test accuracy, one dot per split")
     n = result.settings.get("n_splits")
     ax.set_title(f"The same protocol over {n} splits" + _weights_note(result))
-    return _figure_of(ax)
+    return figure_of(ax)
 
 
 def plot_remedies(result, *, chance="auto", ax=None):
@@ -737,7 +719,7 @@ def plot_remedies(result, *, chance="auto", ax=None):
     n = result.settings.get("n_seeds")
     ax.set_title(f"One remedy at a time, {n} seeds" + _weights_note(result))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _figure_of(ax)
+    return figure_of(ax)
 
 
 def plot_shortcut(result, *, chance="auto", ax=None):
@@ -803,4 +785,4 @@ def plot_shortcut(result, *, chance="auto", ax=None):
     )
     # Below the panel: the condition labels already take the left side.
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    return _figure_of(ax)
+    return figure_of(ax)

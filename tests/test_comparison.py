@@ -178,3 +178,123 @@ def test_models_can_be_left_unsaved(tiny, tmp_path):
     )
     assert list((out / "models").iterdir()) == []
     assert (out / "results.csv").exists()
+
+
+def _flat_logistic():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    def flatten(x):
+        return x.reshape(len(x), -1) / 255.0
+
+    return make_pipeline(FunctionTransformer(flatten), LogisticRegression(max_iter=200))
+
+
+def tiny_cnn(input_shape, num_classes):
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path):
+    out = tmp_path / "run"
+    result = compare_models(
+        tiny,
+        models=["pixels_svm", ("logistic", _flat_logistic()), tiny_cnn],
+        epochs=1,
+        out_dir=out,
+        verbose=0,
+    )
+    assert [row["model"] for row in result.table] == [
+        "pixels_svm",
+        "logistic",
+        "tiny_cnn",
+    ]
+    rows = {row["model"]: row for row in result.table}
+    # 3 classes x 3,072 pixels of coefficients, and 3 intercepts
+    assert rows["logistic"]["parameters"] == 3 * 32 * 32 * 3 + 3
+    # Conv2D(4, 3x3) and Dense(3): (27 * 4 + 4) + (4 * 3 + 3)
+    assert rows["tiny_cnn"]["parameters"] == 112 + 15
+    assert rows["tiny_cnn"]["epochs_run"] == 1
+    best = max(result.table, key=lambda row: row["test_accuracy"])["model"]
+    assert all(
+        (row["mcnemar_p_vs_best"] is None) == (row["model"] == best)
+        for row in result.table
+    )
+    markdown = (out / "results.md").read_text(encoding="utf-8")
+    assert "| logistic |" in markdown and "| tiny_cnn |" in markdown
+    assert (out / "figures" / "confusion_logistic.png").exists()
+    assert (out / "figures" / "curves_tiny_cnn.png").exists()
+    # A network of your own is saved and loads for predict; an estimator
+    # animecls cannot save without pickle is left out.
+    assert (out / "models" / "tiny_cnn.keras").exists()
+    assert not (out / "models" / "logistic.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        (["pixels_svm", "pixels_svm"], r"\['pixels_svm'\] appear more than once"),
+        ([_flat_logistic(), _flat_logistic()], "appear more than once"),
+        ([("my model", _flat_logistic())], "Received: 'my model'"),
+        ([42], "Received: 'int': 42"),
+        ("pixels_svm", "Received: models='pixels_svm'"),
+    ],
+)
+def test_bad_models_are_refused_before_training(tiny, models, message):
+    with pytest.raises(ValueError, match=message):
+        compare_models(tiny, models=models, verbose=0)
+
+
+def test_a_builder_with_the_wrong_outputs_is_named(tiny):
+    def two_outputs(input_shape, num_classes):
+        return tiny_cnn(input_shape, 2)
+
+    with pytest.raises(ValueError, match="'two_outputs' must end in 3 outputs"):
+        compare_models(tiny, models=[two_outputs], epochs=1, verbose=0)
+
+
+def test_both_vgg16_models_read_one_shared_base(tiny, monkeypatch):
+    from animecls import _vgg16
+
+    calls = []
+    real = _vgg16.base_features
+
+    def counting(extractor, x, **kwargs):
+        calls.append(len(x))
+        return real(extractor, x, **kwargs)
+
+    monkeypatch.setattr(_vgg16, "base_features", counting)
+    result = compare_models(
+        tiny, models=["vgg16_transfer", "vgg16_svm"], epochs=1, weights=None, verbose=0
+    )
+    # once, for every picture of the run
+    assert calls == [36]
+    assert result.split["vgg16_features_s"] > 0
+    # the frozen base learns nothing: only the head's weights are counted
+    head = result.models["vgg16_transfer"].get_layer("dense")
+    assert result.table[0]["parameters"] == sum(
+        int(np.prod(w.shape)) for w in result.models["vgg16_transfer"].trainable_weights
+    )
+    assert head.trainable
+
+
+def test_the_saved_vgg16_svm_predicts_pictures_as_in_the_table(tiny, tmp_path):
+    from animecls.datasets import split_indices
+    from animecls.models import predict
+
+    out = tmp_path / "run"
+    result = compare_models(
+        tiny, models=["vgg16_svm"], weights=None, out_dir=out, verbose=0
+    )
+    test = result.evaluations["vgg16_svm"]
+    names = result.target_names
+    split = split_indices(tiny, random_state=42)
+    predicted = predict(out / "models" / "vgg16_svm.npz", tiny.images[split.test])
+    assert predicted.labels == [names[i] for i in test.y_pred]

@@ -55,6 +55,7 @@ def curve(tiny):
         models=["two_layer_cnn", "vgg16_svm", "pixels_svm"],
         weights=None,
         quick=True,
+        epochs=2,
     )
 
 
@@ -71,6 +72,7 @@ def remedies(tiny):
         n_seeds=1,
         weights=None,
         quick=True,
+        epochs=2,
     )
 
 
@@ -82,6 +84,7 @@ def shortcut():
         n_seeds=2,
         models=["color_histogram_svm"],
         remedies=["weaker_correlation", "background_replacement"],
+        image_size=32,
         quick=True,
     )
 
@@ -209,21 +212,21 @@ def test_summary_markdown_has_one_row_per_summary_entry(fixture, heading, reques
 )
 def test_every_plot_draws_the_chance_line(fixture, plot, request):
     result = request.getfixturevalue(fixture)
-    _, given = plt.subplots()
-    ax = plot(result, ax=given)
-    assert ax is given
-    labels = [line.get_label() for line in ax.get_lines()]
+    figure, given = plt.subplots()
+    assert plot(result, ax=given) is figure
+    labels = [line.get_label() for line in given.get_lines()]
     assert "chance" in labels
-    assert plot(result).figure is not given.figure
+    assert plot(result) is not figure
     # None turns the line off, as in plot_history; a number replaces it.
-    assert "chance" not in [ln.get_label() for ln in plot(result, chance=None).lines]
-    ax = plot(result, chance=0.5)
+    lines = plot(result, chance=None).axes[0].lines
+    assert "chance" not in [line.get_label() for line in lines]
+    ax = plot(result, chance=0.5).axes[0]
     (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "chance"]
     assert 0.5 in (line.get_xdata()[0], line.get_ydata()[0])
 
 
 def test_figures_say_when_vgg16_had_random_weights(curve):
-    assert "random weights" in plot_learning_curve(curve).get_title()
+    assert "random weights" in plot_learning_curve(curve).axes[0].get_title()
 
 
 def test_plot_refuses_another_kind_of_result(splits):

@@ -581,7 +581,7 @@ def tiny_data():
 @pytest.mark.parametrize(
     ("where", "error"),
     [
-        ("_svm_fit", KeyboardInterrupt),  # Ctrl-C while training
+        ("fit_and_score", KeyboardInterrupt),  # Ctrl-C while training
         ("_write_table", OSError(errno.ENOSPC, "No space left on device")),
         ("_save_figures", KeyboardInterrupt),  # Ctrl-C while writing
     ],
@@ -605,7 +605,7 @@ def test_an_interrupted_compare_never_looks_complete_and_reruns(
             compare_models(tiny_data, **kwargs)
     assert not out.exists()
     partial = tmp_path / "run.incomplete"
-    if where == "_svm_fit":
+    if where == "fit_and_score":
         assert not partial.exists()  # nothing is written before training ends
     else:
         assert (partial / ".animecls-incomplete").exists()

@@ -1,0 +1,650 @@
+"""The one fit-and-score path under every comparison and experiment.
+
+As scikit-learn's ``model_selection/_validation.py`` has one
+``_fit_and_score`` for ``cross_validate``, ``learning_curve`` and
+``validation_curve``, :func:`fit_and_score` here trains one model on one
+split and returns one row layout (:data:`ROW_COLUMNS`), whoever asks:
+:func:`~animecls.comparison.compare_models`,
+:func:`~animecls.experiments.learning_curve`,
+:func:`~animecls.experiments.repeated_splits`,
+:func:`~animecls.experiments.measure_remedies` and
+:func:`~animecls.experiments.shortcut_experiment`.
+
+A :class:`Workspace` holds one set of pictures and what is computed once
+for it: the frozen VGG16 base's ``block5_pool`` maps, which the transfer
+head trains on and whose average the VGG16 SVM classifies. With frozen
+weights a picture's maps never change, so every model, seed and split of a
+run reads the same array.
+
+The models come from :mod:`animecls.registry`, or from the caller: a
+scikit-learn estimator that takes picture arrays, or a function
+``build(input_shape, num_classes)`` returning a Keras model
+(:func:`resolve_models`).
+
+Keras is imported inside the functions that train, so importing this module
+(and :mod:`animecls.comparison`) stays light.
+"""
+
+import inspect
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._validation import VGG16_MIN_SIZE, check_image_size
+from .registry import DEFAULT_MODELS, MODELS, ModelSpec
+
+__all__ = [
+    "FULL_IMAGE_SIZE",
+    "QUICK",
+    "ROW_COLUMNS",
+    "ImageNetFallbackWarning",
+    "Workspace",
+    "describe_data",
+    "fit_and_score",
+    "learned_parameters",
+    "load_data",
+    "log",
+    "resolve_image_size",
+    "resolve_models",
+    "resolve_weights",
+]
+
+#: The one quick preset of every entry point: small pictures and few epochs,
+#: so a comparison runs in about half a minute on two CPU cores; the protocol
+#: (split, seeds) is unchanged.
+QUICK = {"image_size": (64, 64), "epochs": 5}
+
+#: The report's picture size (its CNN's input).
+FULL_IMAGE_SIZE = (250, 250)
+
+#: The columns of a row, for every model and every entry point.
+ROW_COLUMNS = (
+    "model",
+    "seed",
+    "test_accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "test_loss",
+    "n_train",
+    "n_val",
+    "n_test",
+    "train_accuracy",
+    "val_accuracy",
+    "gap",
+    "verdict",
+    "epochs_run",
+    "parameters",
+    "fit_time_s",
+    "weights",
+)
+
+
+class ImageNetFallbackWarning(UserWarning):
+    """``weights="auto"`` found no ImageNet weights and used random ones."""
+
+
+def log(verbose, message):
+    """Print ``message`` to standard error when ``verbose``."""
+    if verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ models
+
+
+def _custom_spec(name, item):
+    """Return the :class:`ModelSpec` of a caller's estimator or builder."""
+    if hasattr(item, "fit") and hasattr(item, "predict"):
+        kind = type(item)
+        return ModelSpec(
+            name=name,
+            description=f"your scikit-learn estimator {kind.__name__}",
+            kind="sklearn",
+            builder=f"{kind.__module__}:{kind.__qualname__}",
+            fit="a clone of the estimator, fit on the picture arrays",
+            parameters="coefficients and intercepts the estimator learned",
+            strategy="custom_sklearn",
+        )
+    module = getattr(item, "__module__", None) or "?"
+    qualname = getattr(item, "__qualname__", None) or type(item).__qualname__
+    return ModelSpec(
+        name=name,
+        description=f"your Keras network from {qualname}",
+        kind="keras",
+        builder=f"{module}:{qualname}",
+        fit="fit_model, recipe two_layer_cnn (Adam 5e-4, 15 epochs, batch 32)",
+        parameters="trainable weights of the network",
+        strategy="custom_keras",
+    )
+
+
+def _default_name(item):
+    if hasattr(item, "fit") and hasattr(item, "predict"):
+        return type(item).__name__
+    return getattr(item, "__name__", None) or type(item).__name__
+
+
+def resolve_models(models):
+    """Turn ``compare_models(models=...)`` into ``[(spec, estimator or builder)]``.
+
+    Each item is a registry name, a scikit-learn estimator (anything with
+    ``fit`` and ``predict``) that takes picture arrays, a callable
+    ``build(input_shape, num_classes)`` that returns a Keras model, or a
+    ``(name, item)`` pair that names one of the last two.
+    """
+    items = list(DEFAULT_MODELS if models is None else models)
+    if isinstance(models, str) or not items:
+        raise ValueError(
+            "models must be a non-empty list of built-in names "
+            f"{list(MODELS)}, scikit-learn estimators or Keras builders. "
+            f"Received: models={models!r}"
+        )
+    entries = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in MODELS:
+                raise ValueError(
+                    f"Unknown model {item!r}: models must be built-in names from "
+                    f"{list(MODELS)}, scikit-learn estimators or Keras builders. "
+                    f"Received: models={models!r}"
+                )
+            entries.append((MODELS[item], None))
+            continue
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, item = item
+        else:
+            name = _default_name(item)
+        is_estimator = hasattr(item, "fit") and hasattr(item, "predict")
+        if inspect.isclass(item) or not (is_estimator or callable(item)):
+            raise ValueError(
+                "A model of your own must be a scikit-learn estimator instance "
+                "(with fit and predict) or a function build(input_shape, "
+                "num_classes) returning a Keras model. Received: "
+                f"{name!r}: {item!r}"
+            )
+        if not name.isidentifier():
+            raise ValueError(
+                "A model's name must be a Python identifier (it names files of "
+                f"the run folder). Received: {name!r}"
+            )
+        entries.append((_custom_spec(name, item), item))
+    names = [spec.name for spec, _ in entries]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"Every model needs its own name; {repeated} appear more than once "
+            "(name your own models with (name, model) pairs). "
+            f"Received: models={names}"
+        )
+    return entries
+
+
+def learned_parameters(model):
+    """Count the numbers a fitted model learned from its training pictures.
+
+    A network's trainable weights (a frozen base learns nothing); for a
+    scikit-learn model, the coefficients and intercepts of its last step
+    (an SVM with a non-linear kernel: its support vectors' coefficients).
+    None when the estimator exposes neither.
+    """
+    if hasattr(model, "trainable_weights"):
+        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    # CalibratedClassifierCV(ensemble=False) keeps one calibrated SVM.
+    calibrated = getattr(last, "calibrated_classifiers_", None)
+    if calibrated:
+        last = calibrated[0].estimator
+    if getattr(last, "kernel", "linear") != "linear" and hasattr(last, "dual_coef_"):
+        return int(last.dual_coef_.size + last.intercept_.size)
+    sizes = [
+        np.size(getattr(last, name))
+        for name in ("coef_", "intercept_")
+        if getattr(last, name, None) is not None
+    ]
+    return int(sum(sizes)) if sizes else None
+
+
+# -------------------------------------------------------------------- data
+
+
+def resolve_weights(weights, verbose=0):
+    """Return (VGG16 weights for the builders, label for tables)."""
+    from ._weights import WeightsUnavailableError, imagenet_weights_path
+
+    if weights != "auto":
+        if weights is None or (isinstance(weights, str) and weights == "none"):
+            return None, "none"
+        return weights, "imagenet" if weights == "imagenet" else os.fspath(weights)
+    try:
+        imagenet_weights_path()
+    except WeightsUnavailableError:
+        warnings.warn(
+            "The VGG16 ImageNet weights are not in the Keras cache and cannot be "
+            'downloaded, so with weights="auto" the VGG16 models use random '
+            "weights (recorded as weights=none in the results): their scores say "
+            "nothing about transfer learning. To use ImageNet weights, connect "
+            "once, or install a copied file with `animecls weights install FILE`.",
+            ImageNetFallbackWarning,
+            stacklevel=4,
+        )
+        return None, "none (ImageNet unavailable)"
+    return "imagenet", "imagenet"
+
+
+def resolve_image_size(data, image_size, quick, *, default, needs_vgg16=True):
+    """Return the picture size of a run: asked for, the Bunch's own, or a preset."""
+    if image_size is not None:
+        if needs_vgg16:
+            return check_image_size(
+                image_size,
+                minimum=VGG16_MIN_SIZE,
+                why="VGG16 halves the size five times",
+            )
+        return check_image_size(image_size)
+    if isinstance(data, dict) and "images" in data:
+        return tuple(int(s) for s in np.asarray(data["images"]).shape[1:3])
+    return tuple(QUICK["image_size"]) if quick else tuple(default)
+
+
+def load_data(data, image_size, verbose=0):
+    """Return the Bunch a run trains on: drawn, loaded from a folder, or given."""
+    from .datasets import load_image_folder, make_characters
+
+    if data is None:
+        log(verbose, "Data: drawing the embedded default characters.")
+        return make_characters(image_size=image_size)
+    if isinstance(data, str | os.PathLike):
+        log(verbose, f"Data: loading {os.fspath(data)!r}.")
+        return load_image_folder(data, image_size=image_size)
+    if isinstance(data, dict) and {"images", "target", "target_names"} <= set(data):
+        images = np.asarray(data["images"])
+        if images.shape[1:3] != tuple(image_size):
+            raise ValueError(
+                f"data holds {images.shape[1]}x{images.shape[2]} pictures but "
+                f"image_size is {image_size[0]}x{image_size[1]}; pass "
+                "image_size=None to use the pictures' own size. Received: "
+                f"image_size={tuple(image_size)}"
+            )
+        return data
+    raise TypeError(
+        "data must be None (the embedded default), a folder path, or a Bunch "
+        "with images, target and target_names. Received: "
+        f"{type(data).__name__}"
+    )
+
+
+def describe_data(data):
+    """Name ``data`` (as the entry points take it) for tables and settings."""
+    if data is None:
+        return "the embedded default characters"
+    if isinstance(data, str | os.PathLike):
+        return os.fspath(data)
+    return "a Bunch"
+
+
+class Workspace:
+    """One set of pictures, and the VGG16 features computed once for it.
+
+    Parameters
+    ----------
+    data : Bunch
+        ``images``, ``target`` and ``target_names``.
+    weights : None or str
+        VGG16 weights as :func:`resolve_weights` returns them.
+    weights_label : str
+        How tables name them.
+    seed : int
+        Seed of random VGG16 weights (``weights=None``): the same for every
+        model of the run, so both VGG16 models read one base.
+    epochs : int or None
+        Epochs of every network; None keeps each recipe's.
+    cache_dir : path-like or None
+        Keep the VGG16 features on disk.
+    """
+
+    def __init__(self, data, *, weights, weights_label, seed, epochs, cache_dir):
+        self.images = np.asarray(data["images"])
+        self.target = np.asarray(data["target"])
+        self.target_names = [str(name) for name in data["target_names"]]
+        self.weights = weights
+        self.weights_label = weights_label
+        self.seed = int(seed)
+        self.epochs = epochs
+        self.cache_dir = cache_dir
+        self._vgg16 = None
+        self.feature_time_s = 0.0
+
+    @property
+    def input_shape(self):
+        """Height, width and channels of the pictures."""
+        return tuple(int(d) for d in self.images.shape[1:])
+
+    @property
+    def n_classes(self):
+        """Number of classes."""
+        return len(self.target_names)
+
+    def vgg16(self):
+        """Return ``(maps, base)``: every picture's block5_pool maps, and the base.
+
+        Computed on first use and kept: the frozen base gives a picture the
+        same maps for every model, seed and split.
+        """
+        if self._vgg16 is None:
+            import keras
+
+            from ._vgg16 import (
+                VGG16Preprocess,
+                base_features,
+                build_vgg16_base,
+                seeded_init,
+            )
+
+            start = time.perf_counter()
+            base = build_vgg16_base(self.input_shape, self.weights)
+            if self.weights is None:
+                seeded_init(base, self.seed)
+            base.trainable = False
+            inputs = keras.Input(shape=self.input_shape, name="image")
+            x = VGG16Preprocess(name="preprocess")(inputs)
+            extractor = keras.Model(inputs, base(x, training=False), name="vgg16")
+            maps = base_features(
+                extractor,
+                self.images,
+                cache_dir=self.cache_dir,
+                batch_size=32,
+                verbose=0,
+            )
+            self._vgg16 = (maps, base)
+            self.feature_time_s = time.perf_counter() - start
+        return self._vgg16
+
+    def vgg16_embeddings(self):
+        """Average-pooled block5_pool maps: what :class:`VGG16Embedder` returns."""
+        maps, _ = self.vgg16()
+        return maps.mean(axis=(1, 2))
+
+
+# ----------------------------------------------------------------- fitting
+
+
+def _check_options(spec, options):
+    unknown = sorted(set(options) - set(spec.knobs))
+    if unknown:
+        raise ValueError(
+            f"{spec.name} has no option {unknown}; its options are "
+            f"{sorted(spec.knobs)}. Received: {options!r}"
+        )
+
+
+def _fit_network(model, x, y, fit, val, space, seed, recipe, early_stopping, verbose):
+    from .training import fit_model
+
+    history = fit_model(
+        model,
+        x[fit],
+        y[fit],
+        recipe=recipe,
+        epochs=space.epochs,
+        validation_split=0.0 if val is None else None,
+        validation_data=None if val is None else (x[val], y[val]),
+        early_stopping=early_stopping,
+        random_state=seed,
+        verbose=verbose,
+    )
+    return history.history
+
+
+def _network(spec, item, space, fit, val, seed, options, verbose):
+    import keras
+
+    from .models import build_two_layer_cnn
+
+    options = dict(options)
+    early_stopping = options.pop("early_stopping", None)
+    keras.utils.set_random_seed(seed)
+    if spec.strategy == "custom_keras":
+        model = item(space.input_shape, space.n_classes)
+        if not isinstance(model, keras.Model):
+            raise ValueError(
+                f"The builder of {spec.name!r} must return a keras.Model. "
+                f"Received: {type(model).__name__}"
+            )
+        if tuple(model.output_shape[1:]) != (space.n_classes,):
+            raise ValueError(
+                f"The network of {spec.name!r} must end in {space.n_classes} "
+                "outputs, one per class, with a softmax. Received: output shape "
+                f"{model.output_shape}"
+            )
+    else:
+        model = build_two_layer_cnn(space.input_shape, space.n_classes, **options)
+    history = _fit_network(
+        model,
+        space.images,
+        space.target,
+        fit,
+        val,
+        space,
+        seed,
+        "two_layer_cnn",
+        early_stopping,
+        verbose,
+    )
+    return Bunch(model=model, scorer=model, x=space.images, history=history)
+
+
+def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
+    import keras
+
+    from ._info import get_info, set_info
+    from ._vgg16 import split_transfer_model
+    from ._weights import describe_weights
+    from .models import build_vgg16_transfer, unfreeze_top
+
+    options = dict(options)
+    finetune = bool(options.pop("finetune", False))
+    early_stopping = options.pop("early_stopping", None)
+    maps, base = space.vgg16()
+    keras.utils.set_random_seed(seed)
+    # Built with random weights, then given the run's shared base: the
+    # weights file is read once per run, not once per model.
+    model = build_vgg16_transfer(space.input_shape, space.n_classes, weights=None)
+    model.get_layer("vgg16").set_weights(base.get_weights())
+    set_info(model, weights=describe_weights(space.weights))
+    _, head = split_transfer_model(model)
+    history = _fit_network(
+        head,
+        maps,
+        space.target,
+        fit,
+        val,
+        space,
+        seed,
+        "vgg16_transfer",
+        early_stopping,
+        verbose,
+    )
+    # The full model shares the head's trained layers; compiled with the
+    # head's optimizer (whose state belongs to those layers) so that it can
+    # be evaluated and saved as it is.
+    model.compile(
+        optimizer=head.optimizer,
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    set_info(
+        model, training=dict(get_info(head).get("training", {}), mode="VGG16 maps")
+    )
+    if not finetune:
+        return Bunch(model=model, scorer=head, x=maps, history=history)
+    unfreeze_top(model, from_layer="block5_conv1")
+    second = _fit_network(
+        model,
+        space.images,
+        space.target,
+        fit,
+        val,
+        space,
+        seed,
+        "vgg16_finetune",
+        early_stopping,
+        verbose,
+    )
+    joined = {k: history[k] + second.get(k, []) for k in history}
+    return Bunch(model=model, scorer=model, x=space.images, history=joined)
+
+
+def _vgg16_svm(spec, item, space, fit, val, seed, options, verbose):
+    from sklearn.pipeline import Pipeline
+
+    from .embeddings import VGG16Embedder, make_embedding_svm
+
+    embeddings = space.vgg16_embeddings()
+    # The embedder is stateless: scaling and SVM fitted on the embeddings
+    # computed once, behind an embedder of the same base, is the pipeline
+    # make_baseline("vgg16") would fit on the pictures.
+    scorer = make_embedding_svm("passthrough", random_state=seed)
+    scorer.fit(embeddings[fit], space.target[fit])
+    embedder = VGG16Embedder(
+        weights=space.weights,
+        image_size=space.input_shape[:2],
+        cache_dir=space.cache_dir,
+        random_state=space.seed,
+        verbose=0,
+    )
+    model = Pipeline([("embed", embedder), *scorer.steps[1:]])
+    return Bunch(model=model, scorer=scorer, x=embeddings, history=None)
+
+
+def _pipeline(spec, item, space, fit, val, seed, options, verbose):
+    from sklearn.base import clone
+
+    from .embeddings import make_baseline
+
+    if spec.strategy == "custom_sklearn":
+        model = clone(item)
+    elif spec.name == "pixels_svm":
+        model = make_baseline("pixels", random_state=seed)
+    else:
+        model = make_baseline("color_histogram", kernel="rbf", random_state=seed)
+    model.fit(space.images[fit], space.target[fit])
+    return Bunch(model=model, scorer=model, x=space.images, history=None)
+
+
+_STRATEGIES = {
+    "network": _network,
+    "custom_keras": _network,
+    "vgg16_head": _vgg16_head,
+    "vgg16_svm": _vgg16_svm,
+    "pipeline": _pipeline,
+    "custom_sklearn": _pipeline,
+}
+
+
+def _accuracy(scorer, x, y, idx):
+    # The model as it is returned, in inference mode: the training accuracy
+    # Keras logs during fit has dropout and augmentation switched on, which
+    # would flatter exactly the remedies against overfitting.
+    if hasattr(scorer, "trainable_weights"):
+        predicted = scorer.predict(x[idx], verbose=0).argmax(axis=1)
+    else:
+        predicted = np.asarray(scorer.predict(x[idx]))
+    return float(np.mean(predicted == y[idx]))
+
+
+def _verdict(history, train_accuracy, val_accuracy):
+    """generalization_gap's rule on the accuracies measured after training."""
+    from .evaluation import generalization_gap
+
+    if val_accuracy is None:
+        return None
+    record = dict(history or {})
+    if not record.get("val_loss"):
+        # A model without a loss curve (an SVM) is judged on its gap alone.
+        record = {"loss": [0.0], "val_loss": [0.0]}
+    record["accuracy"] = [*record.get("accuracy", [])[:-1], train_accuracy]
+    record["val_accuracy"] = [*record.get("val_accuracy", [])[:-1], val_accuracy]
+    return generalization_gap(record).verdict
+
+
+def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verbose=0):
+    """Train one model on one split of a :class:`Workspace` and score it.
+
+    Parameters
+    ----------
+    entry : tuple
+        ``(spec, item)`` from :func:`resolve_models`.
+    space : Workspace
+        The pictures, and the features computed once for them.
+    fit, test : array of int
+        Indices of the training and the test pictures.
+    val : array of int or None, default=None
+        Indices of the validation pictures; None trains without validation.
+    seed : int
+        Seed of the model's initial weights and of its training.
+    options : dict, default=None
+        Knobs of the entry (:attr:`ModelSpec.knobs`), e.g.
+        ``{"augmentation": True}`` or ``{"finetune": True}``.
+    verbose : int, default=0
+        Keras' progress output.
+
+    Returns
+    -------
+    result : Bunch
+        ``row`` (a dict with :data:`ROW_COLUMNS`), ``model`` (the fitted
+        model, taking pictures), ``history`` (per-epoch lists, None for an
+        estimator without one) and ``evaluation``
+        (:func:`~animecls.evaluation.evaluate` on the test pictures).
+    """
+    from .evaluation import evaluate
+
+    spec, item = entry
+    options = dict(options or {})
+    _check_options(spec, options)
+    if val is not None and len(val) == 0:
+        val = None
+    start = time.perf_counter()
+    fitted = _STRATEGIES[spec.strategy](
+        spec, item, space, fit, val, seed, options, verbose
+    )
+    fit_time = time.perf_counter() - start
+    target = space.target
+    evaluation = evaluate(
+        fitted.scorer, fitted.x[test], target[test], target_names=space.target_names
+    )
+    train_accuracy = _accuracy(fitted.scorer, fitted.x, target, fit)
+    val_accuracy = (
+        None if val is None else _accuracy(fitted.scorer, fitted.x, target, val)
+    )
+    low, high = evaluation.accuracy_interval
+    history = fitted.history
+    row = {
+        "model": spec.name,
+        "seed": int(seed),
+        "test_accuracy": evaluation.accuracy,
+        "accuracy_low": low,
+        "accuracy_high": high,
+        "test_loss": evaluation.loss,
+        "n_train": len(fit),
+        "n_val": 0 if val is None else len(val),
+        "n_test": len(test),
+        "train_accuracy": train_accuracy,
+        "val_accuracy": val_accuracy,
+        "gap": None if val_accuracy is None else train_accuracy - val_accuracy,
+        "verdict": _verdict(history, train_accuracy, val_accuracy),
+        "epochs_run": None if history is None else len(history["loss"]),
+        "parameters": learned_parameters(fitted.model),
+        "fit_time_s": fit_time,
+        "weights": space.weights_label if spec.vgg16_features else "-",
+    }
+    return Bunch(
+        row=row,
+        model=fitted.model,
+        history=history,
+        evaluation=evaluation,
+        spec=spec,
+    )
