@@ -1,6 +1,6 @@
 """Write the built-in models' table, from the registry, for the docs.
 
-    python docs/_scripts/registry_table.py
+python docs/_scripts/registry_table.py
 """
 
 import pathlib
