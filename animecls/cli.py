@@ -1,20 +1,29 @@
 """The ``animecls`` command line.
 
 Each sub-command is a thin layer over a public function, so everything the
-command does can also be done from Python.
+command does can also be done from Python. Each command's parser is built by
+an ``_add_<command>`` function written next to its handler ``_<command>``;
+:func:`build_parser` calls them in the order ``animecls --help`` lists them.
 """
 
 import argparse
+import importlib
+import inspect
 import logging
 import os
 import sys
+import textwrap
 import time
 import warnings
 
 from . import __version__
 from ._weights import WeightsUnavailableError
+from .registry import DEFAULT_MODELS, MODELS
 
 __all__ = ["main"]
+
+
+# ---------------------------------------------------------------- option types
 
 
 def _image_size(text):
@@ -43,105 +52,6 @@ def _difficulty(text):
         return text
 
 
-def _data_make(args):
-    from .datasets import make_characters
-
-    bunch = make_characters(
-        n_per_class=args.n_per_class,
-        image_size=args.image_size,
-        difficulty=args.difficulty,
-        random_state=args.seed,
-        directory=args.directory,
-    )
-    counts = ", ".join(
-        f"{name}: {int((bunch.target == i).sum())}"
-        for i, name in enumerate(bunch.target_names)
-    )
-    print(f"Wrote {len(bunch.target)} images to {args.directory} ({counts}).")
-    return 0
-
-
-def _data_info(args):
-    from .datasets import scan_image_folder
-
-    scan = scan_image_folder(args.directory)
-    print(scan.summary())
-    return 0
-
-
-def _weights_install(args):
-    from ._weights import install_weights
-
-    destination = install_weights(args.file, overwrite=args.overwrite)
-    print(f"Installed the VGG16 ImageNet weights at {destination}.")
-    return 0
-
-
-def _weights_label(weights):
-    if not weights:
-        return "not recorded"
-    label = weights.get("weights", "not recorded")
-    if "sha256" in weights:
-        label += f" (sha256 {weights['sha256'][:12]})"
-    return label
-
-
-def _predict(args):
-    from .models import get_info, load_model, predict
-
-    model = load_model(args.model)
-    if hasattr(model, "animecls_info_"):
-        saved = model.animecls_info_.get("saved", {})
-        built = f"{saved.get('kind', 'pipeline')} pipeline"
-        weights = "n/a"
-    else:
-        info = get_info(model)
-        built = info.get("builder", "a Keras model")
-        weights = _weights_label(info.get("weights"))
-    print(f"Model: {args.model} ({built}; weights: {weights})")
-    result = predict(model, args.images)
-    for index, label in enumerate(result.labels):
-        line = f"{result.filenames[index]}: {label}"
-        if result.probabilities is not None:
-            row = result.probabilities[index]
-            order = row.argsort()[::-1]
-            line += f" ({row[order[0]]:.3f}"
-            others = ", ".join(
-                f"{result.class_names[i]} {row[i]:.3f}" for i in order[1:]
-            )
-            line += f"; {others})" if others else ")"
-        print(line)
-    return 0
-
-
-def _weights_argument(text):
-    """``none`` means random weights; anything else is passed on as given."""
-    return None if text.lower() == "none" else text
-
-
-def _compare(args):
-    from .comparison import compare_models
-
-    out = args.out or os.path.join("runs", time.strftime("compare-%Y%m%d-%H%M%S"))
-    result = compare_models(
-        args.directory,
-        models=args.models,
-        image_size=args.image_size,
-        epochs=args.epochs,
-        weights=args.weights,
-        quick=args.quick,
-        random_state=args.seed,
-        out_dir=out,
-        save_models=not args.no_save_models,
-        cache_dir=args.cache_dir,
-        verbose=1,
-    )
-    print()
-    print(result.markdown)
-    print(f"Results, figures, histories and models: {result.run_dir}")
-    return 0
-
-
 def _names(text):
     """Parse ``"a,b"`` into ``["a", "b"]``; the functions check the names."""
     names = [name.strip() for name in text.split(",") if name.strip()]
@@ -150,6 +60,11 @@ def _names(text):
             f"expected comma-separated names. Received: {text!r}"
         )
     return names
+
+
+def _weights_argument(text):
+    """``none`` means random weights; anything else is passed on as given."""
+    return None if text.lower() == "none" else text
 
 
 def _train_sizes(text):
@@ -170,179 +85,402 @@ def _train_sizes(text):
     return tuple(sizes)
 
 
-def _experiment_options(args):
-    """Return the keyword options every experiment function takes, from the flags."""
-    options = {} if args.models is _NO_MODELS else {"models": args.models}
-    return options | {
-        "image_size": args.image_size,
-        "epochs": args.epochs,
-        "weights": args.weights,
-        "quick": args.quick,
-        "cache_dir": args.cache_dir,
-        "random_state": args.seed,
-        "verbose": 1,
-    }
+# ---------------------------------------------------------------- help texts
 
 
-def _report_experiment(result, args):
-    from .experiments import save_results, summary_markdown
+def _models_help(default):
+    """Help of a ``--models`` option, with the built-in names from the registry."""
+    return f"comma-separated subset of: {', '.join(MODELS)} (default: {default})"
 
-    print()
-    print(summary_markdown(result))
-    if args.out:
-        path = save_results(result, args.out)
-        print(f"Runs, summary, figure and settings: {path}")
+
+def _models_list():
+    """Return the built-in models, one indented line each: name, description."""
+    width = max(len(name) for name in MODELS) + 2
+    return "\n".join(
+        f"  {spec.name:<{width}}{spec.description}" for spec in MODELS.values()
+    )
+
+
+class _ListFormatter(argparse.HelpFormatter):
+    """argparse's layout, except that a paragraph with indented lines is kept.
+
+    argparse would join the lines of a list into one paragraph, and
+    ``RawDescriptionHelpFormatter`` would stop the prose around the list from
+    wrapping to the terminal as every other help text does.
+    """
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if any(line.startswith(" ") for line in paragraph.splitlines()):
+                paragraphs.append(textwrap.indent(paragraph, indent))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
+# ---------------------------------------------------------------- data
+
+
+def _add_data(commands):
+    data = commands.add_parser(
+        "data", help="make the embedded default data set or describe a folder"
+    )
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION")
+    data_commands.required = True
+    _add_data_make(data_commands)
+    _add_data_info(data_commands)
+
+
+def _add_data_make(data_commands):
+    make = data_commands.add_parser(
+        "make",
+        help="write the embedded default characters as one folder per character",
+        description=(
+            "Draw the embedded default data set (3 characters, 185 pictures, "
+            "as in the report) and write it as DIRECTORY/<character>/<image>.png."
+        ),
+    )
+    make.add_argument("directory", metavar="DIR", help="folder to write (created)")
+    make.add_argument(
+        "--n-per-class",
+        type=int,
+        default=None,
+        help="pictures per character (default: the report's 185 in all)",
+    )
+    make.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=(250, 250),
+        help="picture size, 250 or HEIGHTxWIDTH (default: 250x250)",
+    )
+    make.add_argument(
+        "--difficulty",
+        type=_difficulty,
+        default="default",
+        help=(
+            "how hard the task is: easy, default, hard, or a number from 0 to 1 "
+            "(default: default)"
+        ),
+    )
+    make.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    make.set_defaults(handler=_data_make)
+
+
+def _data_make(args):
+    from .datasets import make_characters
+
+    bunch = make_characters(
+        n_per_class=args.n_per_class,
+        image_size=args.image_size,
+        difficulty=args.difficulty,
+        random_state=args.seed,
+        directory=args.directory,
+    )
+    counts = ", ".join(
+        f"{name}: {int((bunch.target == i).sum())}"
+        for i, name in enumerate(bunch.target_names)
+    )
+    print(f"Wrote {len(bunch.target)} images to {args.directory} ({counts}).")
     return 0
 
 
-def _learning_curve(args):
-    from .experiments import learning_curve
-
-    result = learning_curve(
-        args.directory,
-        train_sizes=args.sizes,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        **_experiment_options(args),
+def _add_data_info(data_commands):
+    info = data_commands.add_parser(
+        "info",
+        help="print class counts, image sizes and the files that would be skipped",
     )
-    return _report_experiment(result, args)
+    info.add_argument("directory", metavar="DIR", help="folder of class folders")
+    info.set_defaults(handler=_data_info)
 
 
-def _splits(args):
-    from .experiments import repeated_splits
+def _data_info(args):
+    from .datasets import scan_image_folder
 
-    result = repeated_splits(
-        args.directory,
-        n_splits=args.splits,
-        test_size=args.test_size,
-        **_experiment_options(args),
+    scan = scan_image_folder(args.directory)
+    print(scan.summary())
+    return 0
+
+
+# ---------------------------------------------------------------- weights
+
+
+def _add_weights(commands):
+    weights = commands.add_parser(
+        "weights", help="install the VGG16 ImageNet weights without internet"
     )
-    return _report_experiment(result, args)
+    weights_commands = weights.add_subparsers(dest="weights_command", metavar="ACTION")
+    weights_commands.required = True
+    _add_weights_install(weights_commands)
 
 
-def _remedies(args):
-    from .experiments import measure_remedies
-
-    result = measure_remedies(
-        args.directory,
-        remedies=args.remedies,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        **_experiment_options(args),
+def _add_weights_install(weights_commands):
+    install = weights_commands.add_parser(
+        "install",
+        help="check a copied VGG16 weights file and put it in the Keras cache",
+        description=(
+            "Check FILE (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+            "copied from a machine that has it in ~/.keras/models) against "
+            "Keras' published hash and place it in the Keras cache "
+            "($KERAS_HOME/models or ~/.keras/models), so weights='imagenet' "
+            "works offline."
+        ),
     )
-    return _report_experiment(result, args)
-
-
-def _shortcut(args):
-    from .experiments import shortcut_experiment
-
-    result = shortcut_experiment(
-        nuisance=args.nuisance,
-        remedies=args.remedies,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        **_experiment_options(args),
+    install.add_argument("file", metavar="FILE", help="the copied weights file")
+    install.add_argument(
+        "--overwrite", action="store_true", help="replace a valid cached copy"
     )
-    return _report_experiment(result, args)
+    install.set_defaults(handler=_weights_install)
 
 
-def _leakage(args):
-    from .datasets import load_image_folder
-    from .leakage import DEFAULT_THRESHOLD, find_duplicates
+def _weights_install(args):
+    from ._weights import install_weights
 
-    data = load_image_folder(args.directory, image_size=args.image_size)
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    result = find_duplicates(data.images, threshold=threshold, flips=args.flips)
-    pairs = result.pairs
-    n_exact = int((pairs["kind"] == "exact").sum())
-    print(
-        f"{len(data.target)} pictures in {len(data.target_names)} classes, "
-        f"compared at {args.image_size[0]}x{args.image_size[1]} with pHash "
-        f"(threshold {result.threshold} of 64 bits"
-        f"{', mirror images too' if args.flips else ''}): {len(pairs)} "
-        f"{'pair' if len(pairs) == 1 else 'pairs'} of copies ({n_exact} exact, "
-        f"{len(pairs) - n_exact} near)."
+    destination = install_weights(args.file, overwrite=args.overwrite)
+    print(f"Installed the VGG16 ImageNet weights at {destination}.")
+    return 0
+
+
+# ---------------------------------------------------------------- predict
+
+
+def _add_predict(commands):
+    predict = commands.add_parser(
+        "predict",
+        help="name the character in pictures with a saved model",
+        description=(
+            "Load MODEL (saved by animecls.models.save_model) and print the "
+            "predicted character and the class probabilities of each picture."
+        ),
     )
-    directory = os.fspath(args.directory)
-    for row in pairs:
-        i, j = int(row["i"]), int(row["j"])
-        first, second = (os.path.relpath(data.filenames[k], directory) for k in (i, j))
-        classes = "" if data.target[i] == data.target[j] else " (different classes)"
-        print(f"{first} ~ {second}: {row['kind']}, distance {row['distance']}{classes}")
-    if len(pairs):
-        print(
-            "A random split can put one copy in training and the other in the "
-            "test part: split with animecls.leakage.leak_free_split, or remove "
-            "the copies."
-        )
-    if args.out:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .leakage import plot_duplicate_pairs
-
-        axes = plot_duplicate_pairs(
-            data.images,
-            result,
-            max_pairs=args.max_pairs,
-            target=data.target,
-            target_names=data.target_names,
-        )
-        figure = axes[0].figure
-        figure.savefig(args.out, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        print(f"Pairs shown in {args.out}")
-    return 1 if len(pairs) else 0
+    predict.add_argument("model", metavar="MODEL", help=".keras or .npz model file")
+    predict.add_argument(
+        "images", metavar="IMAGE", nargs="+", help="picture files or folders"
+    )
+    predict.set_defaults(handler=_predict)
 
 
-# As in animecls.checks, which imports scikit-learn: too slow for every command.
-_SEVERITIES = ("info", "warning", "error")
-
-
-def _check(args):
-    import keras
-
-    from .checks import check_model
-    from .datasets import load_image_folder
-    from .models import get_info, load_model
+def _predict(args):
+    from .models import get_info, load_model, predict
 
     model = load_model(args.model)
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            "check reads Keras networks; an embedding/SVM pipeline has no layers "
-            f"to check. Received: {args.model}"
-        )
-    info = get_info(model)
-    validation = args.validation_split
-    if validation is None:
-        # What the model was trained with, else the report's recipes' 0.2.
-        validation = info.get("training", {}).get("validation_split", 0.2)
-    height, width = (int(d) for d in model.input_shape[1:3])
-    data = load_image_folder(
-        args.directory,
-        image_size=(height, width),
-        subset="train",
-        test_size=args.test_size,
-        random_state=args.seed,
-    )
-    print(
-        f"Model: {args.model} ({info.get('builder', 'a Keras model')}; weights: "
-        f"{_weights_label(info.get('weights'))})"
-    )
-    print(
-        f"Data: the training part of {args.directory} ({len(data.target)} "
-        f"pictures at {height}x{width}, {len(data.target_names)} classes; "
-        f"test_size {args.test_size}, seed {args.seed}), validation_split "
-        f"{validation:g}"
-    )
-    report = check_model(model, data, validation=validation or None)
-    print(report)
-    level = _SEVERITIES.index(args.fail_on)
-    failing = [f for f in report if _SEVERITIES.index(f.severity) >= level]
-    return 1 if failing else 0
+    print(f"Model: {args.model} ({_model_label(get_info(model))})")
+    result = predict(model, args.images)
+    for index, label in enumerate(result.labels):
+        line = f"{result.filenames[index]}: {label}"
+        if result.probabilities is not None:
+            row = result.probabilities[index]
+            order = row.argsort()[::-1]
+            line += f" ({row[order[0]]:.3f}"
+            others = ", ".join(
+                f"{result.class_names[i]} {row[i]:.3f}" for i in order[1:]
+            )
+            line += f"; {others})" if others else ")"
+        print(line)
+    return 0
 
+
+def _model_label(info):
+    """Say what built a loaded model and from which VGG16 weights (predict, check).
+
+    ``info`` is :func:`animecls.models.get_info` of the model, which has the
+    same layout for a network and a pipeline.
+    """
+    pipeline = info.get("saved", {}).get("kind") == "sklearn"
+    built = info.get("builder") or ("sklearn pipeline" if pipeline else "a Keras model")
+    # A pipeline records weights only when it has a VGG16 embedder to use them.
+    if pipeline and "weights" not in info:
+        weights = "n/a"
+    else:
+        weights = _weights_label(info.get("weights"))
+    return f"{built}; weights: {weights}"
+
+
+def _weights_label(weights):
+    """One phrase for a recorded weights entry: which weights, and their hash."""
+    if not weights:
+        return "not recorded"
+    label = weights.get("weights", "not recorded")
+    if "sha256" in weights:
+        label += f" (sha256 {weights['sha256'][:12]})"
+    return label
+
+
+# ---------------------------------------------------------------- compare
+
+_CUSTOM_MODEL_FORM = "package.module:function"
+
+
+def _add_compare(commands):
+    compare = commands.add_parser(
+        "compare",
+        help="train every model on one split and compare them honestly",
+        description=(
+            "Reproduce the report's comparison: a 70/30 split (seed 42) with the "
+            "last 20% of the training part for validation, and every built-in "
+            "model below (and yours, with --model) trained and tested on the "
+            "same pictures. Writes results.csv, results.md, figures, histories "
+            "and models to a new run folder."
+        ),
+        epilog=(
+            f"built-in models (--models):\n{_models_list()}\n\n"
+            f"Your own model (--model {_CUSTOM_MODEL_FORM}, repeatable): a "
+            "scikit-learn estimator that fits (n, height, width, 3) uint8 "
+            "pictures, or a function build(input_shape, num_classes) that returns "
+            "an uncompiled Keras model; a class is instantiated with no "
+            "arguments. The module "
+            "is imported from the current folder first, then the installed "
+            "packages, and its rows are named after the part after the colon."
+        ),
+        formatter_class=_ListFormatter,
+    )
+    compare.add_argument(
+        "directory",
+        metavar="DIR",
+        nargs="?",
+        default=None,
+        help="folder of class folders (default: the embedded default characters)",
+    )
+    compare.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=None,
+        help="picture size, 250 or HEIGHTxWIDTH (default: 250, or 64 with --quick)",
+    )
+    compare.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs for every network (default: the report's 15, and 10 for "
+        "VGG16; 5 with --quick)",
+    )
+    compare.add_argument(
+        "--weights",
+        type=_weights_argument,
+        default="auto",
+        help="VGG16 weights: imagenet, none, a file, or auto (default: auto = "
+        "imagenet when available, else none with a warning)",
+    )
+    compare.add_argument(
+        "--models",
+        type=_names,
+        default=None,
+        help=_models_help(
+            "all" if DEFAULT_MODELS == tuple(MODELS) else ",".join(DEFAULT_MODELS)
+        ),
+    )
+    compare.add_argument(
+        "--model",
+        dest="custom_models",
+        metavar="MODULE:FUNCTION",
+        action="append",
+        default=None,
+        help=f"also compare your own model, as {_CUSTOM_MODEL_FORM}: a "
+        "scikit-learn estimator or a Keras builder (repeatable; see below)",
+    )
+    compare.add_argument(
+        "--out",
+        metavar="RUN_DIR",
+        default=None,
+        help="new folder for the results (default: runs/compare-<date>-<time>)",
+    )
+    compare.add_argument(
+        "--quick",
+        action="store_true",
+        help="64x64 pictures and 5 epochs: the whole comparison in about a minute",
+    )
+    compare.add_argument(
+        "--no-save-models",
+        action="store_true",
+        help="do not save the trained models (the report's CNN alone is ~720 MB)",
+    )
+    compare.add_argument(
+        "--cache-dir",
+        default=None,
+        help="keep VGG16 features here so a rerun skips the extraction",
+    )
+    compare.add_argument(
+        "--seed", type=int, default=42, help="random seed (default: 42)"
+    )
+    compare.set_defaults(handler=_compare)
+
+
+def _compare(args):
+    # Every --model is imported before the comparison loads a picture, so a
+    # mistyped one fails in a second, not after an hour of training.
+    custom = [_custom_model(spec) for spec in args.custom_models or ()]
+    from .comparison import compare_models
+
+    out = args.out or os.path.join("runs", time.strftime("compare-%Y%m%d-%H%M%S"))
+    result = compare_models(
+        args.directory,
+        models=[*(args.models or DEFAULT_MODELS), *custom],
+        image_size=args.image_size,
+        epochs=args.epochs,
+        weights=args.weights,
+        quick=args.quick,
+        random_state=args.seed,
+        out_dir=out,
+        save_models=not args.no_save_models,
+        cache_dir=args.cache_dir,
+        verbose=1,
+    )
+    print()
+    print(result.markdown)
+    print(f"Results, figures, histories and models: {result.run_dir}")
+    return 0
+
+
+def _custom_model(spec):
+    """Return ``(name, model)`` for a ``--model package.module:function``.
+
+    A class is instantiated with no arguments; anything else (a builder
+    function, an estimator) is passed on for compare_models to check.
+    """
+    module_name, colon, name = spec.partition(":")
+    parts = module_name.split(".")
+    if not colon or not name.isidentifier() or not all(p.isidentifier() for p in parts):
+        # --model used to abbreviate --models: say which one a name needs.
+        hint = f"; for a built-in model, use --models {spec}" if spec in MODELS else ""
+        raise ValueError(
+            f"--model expects {_CUSTOM_MODEL_FORM}, such as mymodels:build{hint}. "
+            f"Received: {spec!r}"
+        )
+    # As python -m does, so that a module in the folder the command runs from
+    # is found; restored so that it does not shadow an installed package later.
+    saved_path = sys.path[:]
+    sys.path.insert(0, os.getcwd())
+    try:
+        importlib.invalidate_caches()
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not (
+            module_name == error.name or module_name.startswith(error.name + ".")
+        ):
+            # The module exists but imports something that is not installed.
+            raise ValueError(
+                f"--model could not import {module_name}: {error}. Received: {spec!r}"
+            ) from error
+        hint = ""
+        if len(parts) > 1 and parts[-1] == "py":
+            hint = f" (name the module, not its file: {'.'.join(parts[:-1])})"
+        raise ValueError(
+            f"--model expects {_CUSTOM_MODEL_FORM}; there is no module "
+            f"{module_name!r} in the current folder or the installed packages"
+            f"{hint}. Received: {spec!r}"
+        ) from None
+    finally:
+        sys.path[:] = saved_path
+    if not hasattr(module, name):
+        raise ValueError(
+            f"--model expects {_CUSTOM_MODEL_FORM}; module {module_name!r} has "
+            f"no attribute {name!r}. Received: {spec!r}"
+        )
+    model = getattr(module, name)
+    return name, model() if inspect.isclass(model) else model
+
+
+# ---------------------------------------------------------------- experiments
 
 # What --models holds for a command whose function chooses its own models.
 _NO_MODELS = object()
@@ -377,8 +515,7 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
             "--models",
             type=_names,
             default=None if models == "all" else _names(models),
-            help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
-            f"vgg16_svm, pixels_svm, color_histogram_svm (default: {models})",
+            help=_models_help(models),
         )
     parser.add_argument(
         "--image-size",
@@ -428,176 +565,32 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
     )
 
 
-def build_parser():
-    """Return the ``argparse`` parser of the ``animecls`` command."""
-    parser = argparse.ArgumentParser(
-        prog="animecls",
-        description=(
-            "Image classification on tiny data sets: load a folder of pictures "
-            "(one sub-folder per character), train the report's models, compare "
-            "them and see why they overfit."
-        ),
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {__version__}"
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
+def _experiment_options(args):
+    """Return the keyword options every experiment function takes, from the flags."""
+    options = {} if args.models is _NO_MODELS else {"models": args.models}
+    return options | {
+        "image_size": args.image_size,
+        "epochs": args.epochs,
+        "weights": args.weights,
+        "quick": args.quick,
+        "cache_dir": args.cache_dir,
+        "random_state": args.seed,
+        "verbose": 1,
+    }
 
-    data = commands.add_parser(
-        "data", help="make the embedded default data set or describe a folder"
-    )
-    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION")
-    data_commands.required = True
 
-    make = data_commands.add_parser(
-        "make",
-        help="write the embedded default characters as one folder per character",
-        description=(
-            "Draw the embedded default data set (3 characters, 185 pictures, "
-            "as in the report) and write it as DIRECTORY/<character>/<image>.png."
-        ),
-    )
-    make.add_argument("directory", metavar="DIR", help="folder to write (created)")
-    make.add_argument(
-        "--n-per-class",
-        type=int,
-        default=None,
-        help="pictures per character (default: the report's 185 in all)",
-    )
-    make.add_argument(
-        "--image-size",
-        type=_image_size,
-        default=(250, 250),
-        help="picture size, 250 or HEIGHTxWIDTH (default: 250x250)",
-    )
-    make.add_argument(
-        "--difficulty",
-        type=_difficulty,
-        default="default",
-        help=(
-            "how hard the task is: easy, default, hard, or a number from 0 to 1 "
-            "(default: default)"
-        ),
-    )
-    make.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    make.set_defaults(handler=_data_make)
+def _report_experiment(result, args):
+    from .experiments import save_results, summary_markdown
 
-    info = data_commands.add_parser(
-        "info",
-        help="print class counts, image sizes and the files that would be skipped",
-    )
-    info.add_argument("directory", metavar="DIR", help="folder of class folders")
-    info.set_defaults(handler=_data_info)
+    print()
+    print(summary_markdown(result))
+    if args.out:
+        path = save_results(result, args.out)
+        print(f"Runs, summary, figure and settings: {path}")
+    return 0
 
-    weights = commands.add_parser(
-        "weights", help="install the VGG16 ImageNet weights without internet"
-    )
-    weights_commands = weights.add_subparsers(dest="weights_command", metavar="ACTION")
-    weights_commands.required = True
-    install = weights_commands.add_parser(
-        "install",
-        help="check a copied VGG16 weights file and put it in the Keras cache",
-        description=(
-            "Check FILE (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, "
-            "copied from a machine that has it in ~/.keras/models) against "
-            "Keras' published hash and place it in the Keras cache "
-            "($KERAS_HOME/models or ~/.keras/models), so weights='imagenet' "
-            "works offline."
-        ),
-    )
-    install.add_argument("file", metavar="FILE", help="the copied weights file")
-    install.add_argument(
-        "--overwrite", action="store_true", help="replace a valid cached copy"
-    )
-    install.set_defaults(handler=_weights_install)
 
-    predict = commands.add_parser(
-        "predict",
-        help="name the character in pictures with a saved model",
-        description=(
-            "Load MODEL (saved by animecls.models.save_model) and print the "
-            "predicted character and the class probabilities of each picture."
-        ),
-    )
-    predict.add_argument("model", metavar="MODEL", help=".keras or .npz model file")
-    predict.add_argument(
-        "images", metavar="IMAGE", nargs="+", help="picture files or folders"
-    )
-    predict.set_defaults(handler=_predict)
-
-    compare = commands.add_parser(
-        "compare",
-        help="train every model on one split and compare them honestly",
-        description=(
-            "Reproduce the report's comparison: a 70/30 split (seed 42) with the "
-            "last 20% of the training part for validation; the two-layer CNN, "
-            "the VGG16 transfer model, VGG16 embeddings + SVM, and raw-pixel and "
-            "colour-histogram SVMs, all on the same pictures. Writes "
-            "results.csv, results.md, figures, histories and models to a new "
-            "run folder."
-        ),
-    )
-    compare.add_argument(
-        "directory",
-        metavar="DIR",
-        nargs="?",
-        default=None,
-        help="folder of class folders (default: the embedded default characters)",
-    )
-    compare.add_argument(
-        "--image-size",
-        type=_image_size,
-        default=None,
-        help="picture size, 250 or HEIGHTxWIDTH (default: 250, or 64 with --quick)",
-    )
-    compare.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="epochs for both networks (default: the report's 15 and 10, 5 with "
-        "--quick)",
-    )
-    compare.add_argument(
-        "--weights",
-        type=_weights_argument,
-        default="auto",
-        help="VGG16 weights: imagenet, none, a file, or auto (default: auto = "
-        "imagenet when available, else none with a warning)",
-    )
-    compare.add_argument(
-        "--models",
-        type=_names,
-        default=None,
-        help="comma-separated subset of: two_layer_cnn, vgg16_transfer, "
-        "vgg16_svm, pixels_svm, color_histogram_svm (default: all)",
-    )
-    compare.add_argument(
-        "--out",
-        metavar="RUN_DIR",
-        default=None,
-        help="new folder for the results (default: runs/compare-<date>-<time>)",
-    )
-    compare.add_argument(
-        "--quick",
-        action="store_true",
-        help="64x64 pictures and 5 epochs: the whole comparison in about a minute",
-    )
-    compare.add_argument(
-        "--no-save-models",
-        action="store_true",
-        help="do not save the trained models (the report's CNN alone is ~720 MB)",
-    )
-    compare.add_argument(
-        "--cache-dir",
-        default=None,
-        help="keep VGG16 features here so a rerun skips the extraction",
-    )
-    compare.add_argument(
-        "--seed", type=int, default=42, help="random seed (default: 42)"
-    )
-    compare.set_defaults(handler=_compare)
-
+def _add_learning_curve(commands):
     curve = commands.add_parser(
         "learning-curve",
         help="test accuracy as the training pictures per character grow",
@@ -618,6 +611,21 @@ def build_parser():
     )
     curve.set_defaults(handler=_learning_curve)
 
+
+def _learning_curve(args):
+    from .experiments import learning_curve
+
+    result = learning_curve(
+        args.directory,
+        train_sizes=args.sizes,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _add_splits(commands):
     splits = commands.add_parser(
         "splits",
         help="rerun the report's single 70/30 split over many seeds",
@@ -636,6 +644,20 @@ def build_parser():
     )
     splits.set_defaults(handler=_splits)
 
+
+def _splits(args):
+    from .experiments import repeated_splits
+
+    result = repeated_splits(
+        args.directory,
+        n_splits=args.splits,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _add_remedies(commands):
     remedies = commands.add_parser(
         "remedies",
         help="the report's CNN with one remedy at a time, against overfitting",
@@ -658,6 +680,21 @@ def build_parser():
     )
     remedies.set_defaults(handler=_remedies)
 
+
+def _remedies(args):
+    from .experiments import measure_remedies
+
+    result = measure_remedies(
+        args.directory,
+        remedies=args.remedies,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+def _add_shortcut(commands):
     shortcut = commands.add_parser(
         "shortcut",
         help="a nuisance that gives the character away in training only",
@@ -668,6 +705,8 @@ def build_parser():
             "remedies."
         ),
     )
+    # shortcut_experiment's own default, written out: reading it would import
+    # animecls.experiments, and with it scikit-learn, for every command.
     _add_experiment_options(
         shortcut, data=False, models="two_layer_cnn,color_histogram_svm"
     )
@@ -686,6 +725,24 @@ def build_parser():
     )
     shortcut.set_defaults(handler=_shortcut)
 
+
+def _shortcut(args):
+    from .experiments import shortcut_experiment
+
+    result = shortcut_experiment(
+        nuisance=args.nuisance,
+        remedies=args.remedies,
+        n_seeds=args.seeds,
+        test_size=args.test_size,
+        **_experiment_options(args),
+    )
+    return _report_experiment(result, args)
+
+
+# ---------------------------------------------------------------- leakage
+
+
+def _add_leakage(commands):
     leakage = commands.add_parser(
         "leakage",
         help="find copies of the same picture in a folder",
@@ -731,6 +788,64 @@ def build_parser():
     )
     leakage.set_defaults(handler=_leakage)
 
+
+def _leakage(args):
+    from .datasets import load_image_folder
+    from .leakage import DEFAULT_THRESHOLD, find_duplicates
+
+    data = load_image_folder(args.directory, image_size=args.image_size)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    result = find_duplicates(data.images, threshold=threshold, flips=args.flips)
+    pairs = result.pairs
+    n_exact = int((pairs["kind"] == "exact").sum())
+    print(
+        f"{len(data.target)} pictures in {len(data.target_names)} classes, "
+        f"compared at {args.image_size[0]}x{args.image_size[1]} with pHash "
+        f"(threshold {result.threshold} of 64 bits"
+        f"{', mirror images too' if args.flips else ''}): {len(pairs)} "
+        f"{'pair' if len(pairs) == 1 else 'pairs'} of copies ({n_exact} exact, "
+        f"{len(pairs) - n_exact} near)."
+    )
+    directory = os.fspath(args.directory)
+    for row in pairs:
+        i, j = int(row["i"]), int(row["j"])
+        first, second = (os.path.relpath(data.filenames[k], directory) for k in (i, j))
+        classes = "" if data.target[i] == data.target[j] else " (different classes)"
+        print(f"{first} ~ {second}: {row['kind']}, distance {row['distance']}{classes}")
+    if len(pairs):
+        print(
+            "A random split can put one copy in training and the other in the "
+            "test part: split with animecls.leakage.leak_free_split, or remove "
+            "the copies."
+        )
+    if args.out:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .leakage import plot_duplicate_pairs
+
+        figure = plot_duplicate_pairs(
+            data.images,
+            result,
+            max_pairs=args.max_pairs,
+            target=data.target,
+            target_names=data.target_names,
+        )
+        figure.savefig(args.out, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        print(f"Pairs shown in {args.out}")
+    return 1 if len(pairs) else 0
+
+
+# ---------------------------------------------------------------- check
+
+# As in animecls.checks, which imports scikit-learn: too slow for every command.
+_SEVERITIES = ("info", "warning", "error")
+
+
+def _add_check(commands):
     check = commands.add_parser(
         "check",
         help="lint a saved model and its training folder for the report's mistakes",
@@ -772,6 +887,86 @@ def build_parser():
         help="exit with status 1 on findings this severe or worse (default: error)",
     )
     check.set_defaults(handler=_check)
+
+
+def _check(args):
+    import keras
+
+    from .checks import check_model
+    from .datasets import load_image_folder
+    from .models import get_info, load_model
+
+    model = load_model(args.model)
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            "check reads Keras networks; an embedding/SVM pipeline has no layers "
+            f"to check. Received: {args.model}"
+        )
+    info = get_info(model)
+    validation = args.validation_split
+    if validation is None:
+        # What the model was trained with, else the report's recipes' 0.2.
+        validation = info.get("training", {}).get("validation_split", 0.2)
+    height, width = (int(d) for d in model.input_shape[1:3])
+    data = load_image_folder(
+        args.directory,
+        image_size=(height, width),
+        subset="train",
+        test_size=args.test_size,
+        random_state=args.seed,
+    )
+    print(f"Model: {args.model} ({_model_label(info)})")
+    print(
+        f"Data: the training part of {args.directory} ({len(data.target)} "
+        f"pictures at {height}x{width}, {len(data.target_names)} classes; "
+        f"test_size {args.test_size}, seed {args.seed}), validation_split "
+        f"{validation:g}"
+    )
+    report = check_model(model, data, validation=validation or None)
+    print(report)
+    level = _SEVERITIES.index(args.fail_on)
+    failing = [f for f in report if _SEVERITIES.index(f.severity) >= level]
+    return 1 if failing else 0
+
+
+# ---------------------------------------------------------------- the command
+
+
+def build_parser():
+    """Return the ``argparse`` parser of the ``animecls`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The top parser; each sub-command's parser comes from its
+        ``_add_<command>`` function, in the order the help lists them.
+    """
+    parser = argparse.ArgumentParser(
+        prog="animecls",
+        description=(
+            "Image classification on tiny data sets: load a folder of pictures "
+            "(one sub-folder per character), train the report's models, compare "
+            "them and see why they overfit."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    for add_command in (
+        _add_data,
+        _add_weights,
+        _add_predict,
+        _add_compare,
+        _add_learning_curve,
+        _add_splits,
+        _add_remedies,
+        _add_shortcut,
+        _add_leakage,
+        _add_check,
+    ):
+        add_command(commands)
     return parser
 
 

@@ -294,3 +294,264 @@ def test_experiment_help_states_the_default_image_size(capsys):
     height, width = DEFAULT_IMAGE_SIZE
     expected = f"(default: {height}," if height == width else f"{height}x{width}"
     assert expected in " ".join(capsys.readouterr().out.split())
+
+
+# ---------------------------------------------------------------- python -m
+
+
+def test_python_dash_m_animecls_runs_the_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "animecls", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == f"animecls {__version__}"
+
+
+def test_python_dash_m_animecls_returns_the_exit_status(tmp_path):
+    missing = tmp_path / "nowhere"
+    out = subprocess.run(
+        [sys.executable, "-m", "animecls", "data", "info", str(missing)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1 and out.stderr.startswith("animecls: error:")
+
+
+# ---------------------------------------------------------------- registry help
+
+
+def _help(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["compare", "learning-curve", "splits"])
+def test_models_help_lists_the_registry(command, capsys, monkeypatch):
+    from animecls import registry
+
+    # A model added to the registry appears in every --models help at once.
+    monkeypatch.setitem(
+        registry.MODELS,
+        "tiny_new_model",
+        registry.ModelSpec(
+            name="tiny_new_model",
+            description="a model the registry just gained",
+            kind="sklearn",
+            builder="x:y",
+            fit="-",
+            parameters="-",
+            strategy="pipeline",
+        ),
+    )
+    out = " ".join(_help(command, capsys).split())
+    names = ", ".join(registry.MODELS)
+    assert f"comma-separated subset of: {names} (default:" in out
+
+
+def test_compare_help_lists_each_model_with_its_description(capsys):
+    from animecls.registry import MODELS
+
+    lines = [line.strip() for line in _help("compare", capsys).splitlines()]
+    for spec in MODELS.values():
+        # One line per model, not run together into a paragraph.
+        assert any(
+            line.startswith(spec.name) and line.endswith(spec.description)
+            for line in lines
+        ), spec.name
+    text = " ".join(lines)
+    assert "--model MODULE:FUNCTION" in text and "package.module:function" in text
+
+
+# ---------------------------------------------------------------- compare --model
+
+_SKLEARN_MODULE = '''
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+
+def _flatten(images):
+    # Every 8th pixel: few features, so that the regression converges at once.
+    return images[:, ::8, ::8].reshape(len(images), -1) / 255.0
+
+
+def _pipeline():
+    flatten = FunctionTransformer(_flatten)
+    return make_pipeline(flatten, LogisticRegression(max_iter=200))
+
+
+class FlatLogistic(ClassifierMixin, BaseEstimator):
+    """Logistic regression on the flattened pixels of (n, h, w, 3) pictures."""
+
+    def fit(self, images, target):
+        self.pipeline_ = _pipeline().fit(images, target)
+        self.classes_ = self.pipeline_.classes_
+        return self
+
+    def predict(self, images):
+        return self.pipeline_.predict(images)
+
+    def predict_proba(self, images):
+        return self.pipeline_.predict_proba(images)
+
+
+ready = _pipeline()
+'''
+
+_KERAS_MODULE = """
+import keras
+
+
+def build(input_shape, num_classes):
+    # Uncompiled: compare_models trains it with the report's recipe.
+    model = keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Flatten(),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+    return model
+"""
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """Write ``<name>.py`` into a folder, chdir there; forget it afterwards."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    names = []
+
+    def write(name, source):
+        (folder / f"{name}.py").write_text(source, encoding="utf-8")
+        names.append(name)
+        return folder
+
+    yield write
+    # Another test may write a module of the same name in another folder.
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def _compare_with(spec, tmp_path):
+    out = tmp_path / "run"
+    argv = ["compare", "--quick", "--models", "pixels_svm", "--model", spec]
+    assert main(argv + ["--out", str(out), "--no-save-models"]) == 0
+    return (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_compare_trains_a_scikit_learn_class_of_your_own(user_module, tmp_path, capsys):
+    user_module("mysk_class", _SKLEARN_MODULE)
+    path = list(sys.path)
+    results = _compare_with("mysk_class:FlatLogistic", tmp_path)
+    assert "| pixels_svm |" in results and "| FlatLogistic |" in results
+    assert sys.path == path
+
+
+def test_compare_trains_a_keras_builder_of_your_own(user_module, tmp_path, capsys):
+    user_module("mykeras_build", _KERAS_MODULE)
+    results = _compare_with("mykeras_build:build", tmp_path)
+    assert "| pixels_svm |" in results and "| build |" in results
+
+
+def _spy_compare(monkeypatch):
+    """Replace compare_models by one that records its models and trains nothing."""
+    from sklearn.utils import Bunch
+
+    import animecls.comparison
+
+    calls = []
+
+    def compare_models(data=None, *, models=None, **options):
+        calls.append(models)
+        return Bunch(markdown="| table |", run_dir=options["out_dir"])
+
+    monkeypatch.setattr(animecls.comparison, "compare_models", compare_models)
+    return calls
+
+
+def test_compare_passes_named_models_after_the_built_in_ones(
+    user_module, tmp_path, monkeypatch, capsys
+):
+    from animecls.registry import DEFAULT_MODELS
+
+    calls = _spy_compare(monkeypatch)
+    user_module("mysk_spy", _SKLEARN_MODULE)
+    argv = ["compare", "--out", str(tmp_path / "r")]
+    argv += ["--model", "mysk_spy:FlatLogistic", "--model", "mysk_spy:ready"]
+    assert main(argv) == 0
+    (models,) = calls
+    assert models[: len(DEFAULT_MODELS)] == list(DEFAULT_MODELS)
+    (first, instance), (second, ready) = models[len(DEFAULT_MODELS) :]
+    # A class is instantiated; an estimator object is passed on as it is.
+    assert first == "FlatLogistic" and type(instance).__name__ == "FlatLogistic"
+    assert second == "ready" and ready is sys.modules["mysk_spy"].ready
+
+    assert (
+        main(["compare", "--models", "pixels_svm", "--out", str(tmp_path / "s")]) == 0
+    )
+    assert calls[-1] == ["pixels_svm"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("mybad.build", "package.module:function, such as"),
+        ("pixels_svm", "for a built-in model, use --models pixels_svm"),
+        ("no_such_module_here:build", "there is no module 'no_such_module_here'"),
+        ("mybad.py:build", "name the module, not its file: mybad"),
+        ("mybad:biuld", "module 'mybad' has no attribute 'biuld'"),
+        ("mybad_imports:build", "could not import mybad_imports: No module named"),
+    ],
+)
+def test_compare_bad_model_spec_is_an_error_before_training(
+    spec, problem, user_module, tmp_path, monkeypatch, capsys
+):
+    calls = _spy_compare(monkeypatch)
+    user_module("mybad", "def build(input_shape, num_classes):\n    pass\n")
+    user_module("mybad_imports", "import animecls_not_installed_anywhere\n")
+    path = list(sys.path)
+    assert main(["compare", "--model", spec, "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animecls: error: --model") and "Traceback" not in err
+    assert f"Received: {spec!r}" in err and problem in err
+    if "could not import" not in problem:
+        assert "package.module:function" in err
+    assert calls == [] and sys.path == path
+
+
+# ---------------------------------------------------------------- predict
+
+
+@pytest.mark.parametrize(
+    ("baseline", "options", "label"),
+    [
+        ("pixels", {}, "sklearn pipeline; weights: n/a"),
+        # A VGG16 pipeline records its weights, as a network does.
+        ("vgg16", {"weights": None}, "sklearn pipeline; weights: none"),
+    ],
+)
+def test_predict_names_a_pipeline_and_its_weights(
+    baseline, options, label, tmp_path, capsys
+):
+    import numpy as np
+    from PIL import Image
+
+    from animecls.embeddings import make_baseline
+    from animecls.models import save_model
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    pipeline = make_baseline(baseline, **options).fit(images, np.arange(6) % 2)
+    path = save_model(
+        pipeline, tmp_path / "svm.npz", class_names=["a", "b"], image_size=(32, 32)
+    )
+    Image.fromarray(images[0]).save(tmp_path / "p.png")
+    assert main(["predict", path, str(tmp_path / "p.png")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"Model: {path} ({label})"

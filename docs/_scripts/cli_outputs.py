@@ -19,6 +19,7 @@ GENERATED = pathlib.Path(__file__).resolve().parents[1] / "_generated"
 # Commands whose --help the page shows, each in cli-<command>-help.txt.
 HELP_PAGES = [
     ["data", "make"],
+    ["compare"],
     ["learning-curve"],
     ["splits"],
     ["remedies"],
