@@ -35,6 +35,7 @@ from sklearn.svm import SVC
 from . import _cache
 from ._batches import check_batch, chunks, predict_in_batches, stream
 from ._cache import CacheWarning
+from ._validation import VGG16_MIN_SIZE, check_count, check_image_size
 from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
 
 __all__ = [
@@ -69,9 +70,9 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         How the layer's feature maps become one row: global average (512
         features at ``block5_pool``), global max, or every activation
         (7x7x512 = 25,088 features at 224x224).
-    image_size : tuple of int, default=(224, 224)
+    image_size : int or tuple of int, default=(224, 224)
         Height and width the pictures are resized to (VGG16's ImageNet
-        size). Smaller is faster; at least 32.
+        size; one int for a square). Smaller is faster; at least 32.
     batch_size : int, default=32
         Pictures per batch.
     cache_dir : path-like or None, default=None
@@ -152,18 +153,13 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
                 'pooling must be "avg", "max" or "flatten". '
                 f"Received: pooling={self.pooling!r}"
             )
-        size = tuple(self.image_size) if np.iterable(self.image_size) else ()
-        if len(size) != 2 or min(int(s) for s in size) < 32:
-            raise ValueError(
-                "image_size must be (height, width), each at least 32. "
-                f"Received: image_size={self.image_size!r}"
-            )
-        if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
-            raise ValueError(
-                "batch_size must be a positive integer. "
-                f"Received: batch_size={self.batch_size!r}"
-            )
-        return tuple(int(s) for s in size)
+        check_count(self.batch_size, "batch_size")
+        return check_image_size(
+            self.image_size,
+            "image_size",
+            minimum=VGG16_MIN_SIZE,
+            why="VGG16 halves them five times",
+        )
 
     def _settings(self):
         """Everything that makes this embedder's output what it is."""
@@ -317,8 +313,9 @@ class RawPixels(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    image_size : tuple of int, default=(32, 32)
-        Height and width of the thumbnails (area averaging).
+    image_size : int or tuple of int, default=(32, 32)
+        Height and width of the thumbnails (area averaging; one int for a
+        square).
 
     See Also
     --------
@@ -341,15 +338,6 @@ class RawPixels(TransformerMixin, BaseEstimator):
         tags.requires_fit = False
         return tags
 
-    def _size(self):
-        size = tuple(self.image_size) if np.iterable(self.image_size) else ()
-        if len(size) != 2 or min(int(s) for s in size) < 1:
-            raise ValueError(
-                "image_size must be (height, width) with positive sizes. "
-                f"Received: image_size={self.image_size!r}"
-            )
-        return tuple(int(s) for s in size)
-
     def fit(self, X, y=None):
         """Check the settings; nothing is learned.
 
@@ -364,7 +352,7 @@ class RawPixels(TransformerMixin, BaseEstimator):
         -------
         self : RawPixels
         """
-        height, width = self._size()
+        height, width = check_image_size(self.image_size, "image_size")
         self.n_features_out_ = height * width * 3
         return self
 
@@ -380,7 +368,7 @@ class RawPixels(TransformerMixin, BaseEstimator):
         -------
         features : ndarray of shape (n_images, height * width * 3), float32
         """
-        size = self._size()
+        size = check_image_size(self.image_size, "image_size")
         X = check_batch(X, name="X")
         return (_resize(X, size) / 255.0).reshape(len(X), -1).astype("float32")
 

@@ -1,4 +1,4 @@
-"""Keras builders for the report's networks, and saving and predicting.
+"""Keras builders for the report's networks; saving and predicting re-exported.
 
 Importing this module imports Keras (and TensorFlow as its backend); the rest
 of :mod:`animecls` stays light.
@@ -9,17 +9,13 @@ a layer of the model, so it is saved with it and cannot be forgotten at
 prediction time.
 """
 
-import json
-import numbers
-import os
-import zipfile
-
 import keras
-import numpy as np
 from keras import layers
 
-from ._files import atomic_write
 from ._info import get_info, set_info
+from ._model_files import ModelFileError, load_model, save_model
+from ._predict import predict
+from ._validation import check_count, check_factor, is_int
 from ._vgg16 import (
     VGG16Preprocess,
     build_vgg16_base,
@@ -129,18 +125,14 @@ def build_two_layer_cnn(
             "input_shape must be (height, width, channels) with positive sizes. "
             f"Received: input_shape={input_shape}"
         )
-    if int(num_classes) < 2:
-        raise ValueError(
-            f"num_classes must be at least 2. Received: num_classes={num_classes}"
-        )
+    num_classes = check_count(num_classes, "num_classes", minimum=2)
     if pooling not in ("flatten", "avg"):
         raise ValueError(
             f'pooling must be "flatten" or "avg". Received: pooling={pooling!r}'
         )
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+    dropout = check_factor(dropout, "dropout", 1.0)
     augmentation = _augmentation_layer(augmentation)
-    _check_factor("l2", l2, 1.0)
+    check_factor(l2, "l2", 1.0)
     # None rather than L2(0.0): the report's model saves without a regularizer.
     regularizer = keras.regularizers.L2(float(l2)) if l2 else None
 
@@ -191,15 +183,6 @@ def build_two_layer_cnn(
         l2=float(l2),
     )
     return model
-
-
-def _check_factor(name, value, upper):
-    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not number or not 0 <= value < upper:
-        raise ValueError(
-            f"{name} must be a number in [0, {upper:g}), 0 for none. "
-            f"Received: {name}={value!r}"
-        )
 
 
 def _sublayers(layer):
@@ -303,10 +286,8 @@ default=True
         "contrast": (contrast, 1.0),
     }
     for name, (value, upper) in factors.items():
-        _check_factor(name, value, upper)
-    if random_state is not None and (
-        isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
-    ):
+        check_factor(value, name, upper)
+    if random_state is not None and not is_int(random_state):
         raise ValueError(
             "random_state must be an int or None. "
             f"Received: random_state={random_state!r}"
@@ -424,10 +405,7 @@ def build_vgg16_transfer(
     (None, 3)
     """
     input_shape = check_vgg16_input_shape(input_shape)
-    if int(num_classes) < 2:
-        raise ValueError(
-            f"num_classes must be at least 2. Received: num_classes={num_classes}"
-        )
+    num_classes = check_count(num_classes, "num_classes", minimum=2)
     if head not in ("flatten", "avg"):
         raise ValueError(f'head must be "flatten" or "avg". Received: head={head!r}')
     if output_activation not in ("softmax", "sigmoid"):
@@ -435,8 +413,7 @@ def build_vgg16_transfer(
             'output_activation must be "softmax" or "sigmoid". '
             f"Received: output_activation={output_activation!r}"
         )
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+    dropout = check_factor(dropout, "dropout", 1.0)
 
     base = build_vgg16_base(input_shape, weights)
     # Frozen, and called with training=False below, as in Keras' transfer
@@ -529,563 +506,3 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
     )
     set_info(model, unfrozen_from=from_layer)
     return model
-
-
-class ModelFileError(ValueError):
-    """A file is not a model saved by :func:`save_model`, or is damaged."""
-
-
-_FORMAT = "animecls-model"
-_FORMAT_VERSION = 1
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-
-
-def _class_names(class_names, n_outputs, what):
-    names = [str(name) for name in class_names]
-    if len(names) != n_outputs:
-        raise ValueError(
-            f"{what} has {n_outputs} outputs but {len(names)} class names were "
-            f"given: the class counts differ. Received: class_names={names}"
-        )
-    if len(set(names)) != len(names):
-        raise ValueError(f"class_names must be distinct. Received: class_names={names}")
-    return names
-
-
-def _versions():
-    import sklearn
-
-    from . import __version__
-
-    return {
-        "animecls": __version__,
-        "keras": keras.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
-
-
-def save_model(model, path, *, class_names=None, image_size=None):
-    """Save a trained model with its class names and preprocessing settings.
-
-    A Keras network is written in Keras' ``.keras`` format with an extra
-    ``animecls.json`` member in the archive: class names, input size,
-    the weights it was built from, the training recipe and fit time. A
-    scikit-learn pipeline from :func:`~animecls.embeddings.make_embedding_svm`
-    is written as an ``.npz`` archive of arrays and JSON, not a pickle, so
-    loading it runs no code from the file.
-
-    Parameters
-    ----------
-    model : keras.Model or sklearn.pipeline.Pipeline
-        A trained network, or a fitted embedding/SVM pipeline.
-    path : path-like
-        Ends in ``.keras`` for a network, ``.npz`` for a pipeline.
-    class_names : list of str or None, default=None
-        Name of each class, in label order (``bunch.target_names``). May be
-        omitted for a pipeline trained on names.
-    image_size : tuple of int or None, default=None
-        Pipelines only, and required for them: the (height, width) of the
-        training pictures (the loader's ``image_size``). :func:`predict`
-        resizes picture files to it and refuses arrays of another size, since
-        the features of a picture depend on its size.
-
-    Returns
-    -------
-    path : str
-        The file written.
-
-    Raises
-    ------
-    ValueError
-        If the number of class names differs from the model's outputs, or
-        the file extension does not match the kind of model.
-    OSError
-        If the file cannot be written (a full disk, a read-only folder). The
-        model is written to a temporary file in the same folder and renamed
-        only when complete, so an earlier file at ``path`` is then unchanged.
-
-    See Also
-    --------
-    load_model, predict
-
-    Examples
-    --------
-    >>> from animecls.models import build_two_layer_cnn, save_model
-    >>> model = build_two_layer_cnn((32, 32, 3), pooling="avg")
-    >>> save_model(model, "cnn.keras", class_names=["a", "b", "c"])  # doctest: +SKIP
-    'cnn.keras'
-    """
-    from . import _saving
-
-    path = os.fspath(path)
-    metadata = {
-        "format": _FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "versions": _versions(),
-    }
-    if isinstance(model, keras.Model):
-        if not path.endswith(".keras"):
-            raise ValueError(
-                f"A Keras model is saved to a .keras file. Received: path={path!r}"
-            )
-        if class_names is None:
-            raise ValueError(
-                "class_names is required to save a network (e.g. "
-                "bunch.target_names). Received: class_names=None"
-            )
-        metadata.update(
-            kind="keras",
-            class_names=_class_names(
-                class_names, int(model.output_shape[-1]), "The model"
-            ),
-            input_shape=[int(d) for d in model.input_shape[1:]],
-            info=get_info(model),
-        )
-        # Written whole to a temporary file first: a full disk or an
-        # interruption keeps an earlier model at ``path`` intact.
-        with atomic_write(path) as temporary:
-            model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:
-                archive.writestr("animecls.json", json.dumps(metadata, indent=2))
-        return path
-
-    from sklearn.pipeline import Pipeline
-
-    if not isinstance(model, Pipeline):
-        raise TypeError(
-            "save_model takes a keras.Model or a Pipeline from "
-            "make_embedding_svm. Received: model of type "
-            f"{type(model).__module__}.{type(model).__qualname__}"
-        )
-    if not path.endswith(".npz"):
-        raise ValueError(f"A pipeline is saved to a .npz file. Received: path={path!r}")
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        raise ValueError("Fit the pipeline before saving it. Received: unfitted model")
-    if class_names is None:
-        class_names = [str(c) for c in classes]
-    names = _class_names(class_names, len(classes), "The pipeline")
-    if image_size is None or len(tuple(image_size)) != 2:
-        raise ValueError(
-            "image_size (height, width) of the training pictures is required to "
-            f"save a pipeline. Received: image_size={image_size!r}"
-        )
-    metadata.update(
-        kind="sklearn",
-        class_names=names,
-        classes=[c.item() if hasattr(c, "item") else c for c in classes],
-        input_shape=[int(image_size[0]), int(image_size[1]), 3],
-        info=_pipeline_info(model),
-    )
-    try:
-        arrays = _saving.encode(model, metadata)
-    except TypeError as error:
-        raise TypeError(
-            f"Cannot save this pipeline without pickle: {error}. Use joblib at "
-            "your own risk (loading a pickle runs code from the file)."
-        ) from error
-    with (
-        atomic_write(path) as temporary,
-        zipfile.ZipFile(temporary, "w") as archive,
-    ):
-        # np.savez's layout, written here so that a failed write still closes
-        # the archive (numpy < 2.2 leaves it to the garbage collector, which
-        # then reports an error about a closed file).
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(
-                    member, np.asanyarray(array), allow_pickle=False
-                )
-    return path
-
-
-def _pipeline_info(model):
-    """Return the record of a pipeline to save, with its VGG16 weights if any."""
-    from .embeddings import VGG16Embedder
-
-    info = get_info(model)
-    embedder = dict(model.steps).get("embed")
-    if isinstance(embedder, VGG16Embedder) and "weights" not in info:
-        try:
-            info["weights"] = describe_weights(embedder.weights)
-        except (OSError, TypeError):
-            # A weights file gone since fitting, or an odd value the embedder
-            # took: the file is still worth saving without that entry.
-            pass
-    return info
-
-
-def _read_metadata(path):
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, IsADirectoryError):
-        raise ModelFileError(
-            f"{path!r} is not a model saved by animecls.models.save_model (not a "
-            "zip archive: .keras and .npz files are)."
-        ) from None
-    with archive:
-        names = archive.namelist()
-        if "animecls.json" in names:
-            try:
-                metadata = json.loads(archive.read("animecls.json"))
-            except ValueError:
-                metadata = {}
-        elif "animecls_metadata.npy" in names:
-            metadata = {"kind": "sklearn", "format": _FORMAT}
-        else:
-            hint = (
-                " It is a Keras file without animecls metadata: load it with "
-                "keras.saving.load_model and pass class_names to predict."
-                if "config.json" in names
-                else ""
-            )
-            raise ModelFileError(
-                f"{path!r} was not saved by animecls.models.save_model.{hint}"
-            )
-    if metadata.get("format") != _FORMAT:
-        raise ModelFileError(f"{path!r} has damaged animecls metadata.")
-    return metadata
-
-
-# Keras entries that hold Python code rather than naming a class to build.
-_CODE_ENTRIES = ("Lambda", "TFOpLambda", "__lambda__")
-# The Keras modules whose classes a network is made of. Other Keras modules
-# hold functions that fetch files or load models, which configs have used to
-# get around safe_mode.
-_LAYER_MODULES = frozenset(
-    {
-        "keras",
-        "keras.activations",
-        "keras.constraints",
-        "keras.initializers",
-        "keras.layers",
-        "keras.losses",
-        "keras.metrics",
-        "keras.optimizers",
-        "keras.optimizers.schedules",
-        "keras.regularizers",
-        "keras.src.models.functional",
-        "keras.src.models.model",
-        "keras.src.models.sequential",
-    }
-)
-
-
-def _code_in_config(path):
-    """Name the first entry of a ``.keras`` config that could run code, or None.
-
-    Keras' own ``safe_mode`` refuses Python lambdas, but configs naming other
-    modules or functions have got around it (CVE-2025-1550, fixed in Keras
-    3.9; CVE-2025-8747 and CVE-2025-9906, fixed in 3.11). Checked here,
-    before Keras reads the file, whatever Keras version is installed: only
-    classes of the Keras modules networks are built from, animecls classes,
-    classes registered in this Python session, and Keras' own activation
-    functions may be named.
-    """
-    with zipfile.ZipFile(path) as archive:
-        config = json.loads(archive.read("config.json"))
-    registered = keras.saving.get_custom_objects()
-    pending = [config]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, list):
-            pending.extend(value)
-            continue
-        if not isinstance(value, dict):
-            continue
-        pending.extend(value.values())
-        name = value.get("class_name")
-        module = value.get("module")
-        if name in _CODE_ENTRIES:
-            return f"a {name!r} entry"
-        # Keras looks a function up by its name (its config), a class by its
-        # registered name; either found among the registered objects is used
-        # instead of the module.
-        key = (
-            value.get("config") if name == "function" else value.get("registered_name")
-        )
-        if module is None or (isinstance(key, str) and key in registered):
-            continue
-        if not isinstance(module, str):
-            return f"a class with module {module!r}"
-        if name == "function" and module != "keras.activations":
-            return f"the function {value.get('config')!r} from the module {module!r}"
-        if module not in _LAYER_MODULES and not module.startswith("animecls."):
-            return f"the class {name!r} from the module {module!r}"
-    return None
-
-
-def load_model(path, *, safe_mode=True):
-    """Load a model written by :func:`save_model`, with its metadata.
-
-    Loading runs no code from the file by default. Keras networks are loaded
-    with Keras' ``safe_mode=True`` (no ``Lambda`` code is run), after a check
-    that the file names only Keras and animecls classes; pipelines are
-    rebuilt from arrays and JSON, with no pickle, whatever ``safe_mode`` is.
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.keras`` or ``.npz`` file from :func:`save_model`.
-    safe_mode : bool, default=True
-        Refuse a network whose file holds Python code (a ``Lambda`` layer, a
-        function) or names classes from other modules. Pass False only for a
-        file you made yourself or whose author you trust: loading it can
-        then run any code, as running a script from that author would.
-
-    Returns
-    -------
-    model : keras.Model or sklearn.pipeline.Pipeline
-        The model. Its metadata (class names, input size, weights, recipe) is
-        returned by :func:`get_info` under ``"saved"``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at ``path``.
-    ModelFileError
-        If the file was not written by :func:`save_model`, is damaged, or
-        (with ``safe_mode=True``) holds code.
-
-    Examples
-    --------
-    >>> from animecls.models import load_model, predict
-    >>> model = load_model("cnn.keras")  # doctest: +SKIP
-    """
-    path = os.fspath(path)
-    if not isinstance(safe_mode, bool):
-        raise ValueError(
-            f"safe_mode must be True or False. Received: safe_mode={safe_mode!r}"
-        )
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path!r}. Received: path={path!r}")
-    metadata = _read_metadata(path)
-    if metadata.get("kind") == "keras":
-        refused = None
-        if safe_mode:
-            try:
-                refused = _code_in_config(path)
-            except (KeyError, ValueError, zipfile.BadZipFile) as error:
-                raise ModelFileError(
-                    f"{path!r} could not be loaded: damaged config ({error})"
-                ) from None
-        if refused is None:
-            try:
-                model = keras.saving.load_model(path, safe_mode=safe_mode)
-            except Exception as error:  # Keras raises many types for a bad file
-                if "safe_mode" not in str(error):
-                    raise ModelFileError(
-                        f"{path!r} could not be loaded: {error}"
-                    ) from error
-                refused = "a Python function (Keras refused it)"
-        if refused is not None:
-            raise ModelFileError(
-                f"{path!r} holds code that loading would run ({refused}), so it "
-                "was not loaded. Models built by animecls hold none. If you made "
-                "the file yourself or trust its author, load it with "
-                "load_model(path, safe_mode=False). Received: safe_mode=True"
-            )
-        set_info(model, **metadata.get("info", {}))
-        set_info(model, saved=metadata)
-        return model
-
-    from . import _saving
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            model, metadata = _saving.decode(archive)
-    except (ValueError, KeyError, OSError) as error:
-        raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
-    set_info(model, **metadata.get("info", {}))
-    set_info(model, saved=metadata)
-    # The old place of a pipeline's record, which cli.py still reads to tell
-    # a pipeline from a network. To go when it reads get_info like the rest.
-    model.animecls_info_ = {"saved": metadata}
-    return model
-
-
-def _image_files(item):
-    if os.path.isdir(item):
-        # Hidden files are skipped as the folder loader skips them (macOS
-        # leaves "._name.jpg" copies that are not pictures); anything else
-        # named like a picture is read, so a broken one is an error that
-        # names it rather than a picture silently left out.
-        files = sorted(
-            os.path.join(item, name)
-            for name in os.listdir(item)
-            if name.lower().endswith(_IMAGE_EXTENSIONS)
-            and not name.startswith(".")
-            and not os.path.isdir(os.path.join(item, name))
-        )
-        if not files:
-            raise ValueError(
-                f"The folder {item!r} holds no pictures "
-                f"({', '.join(_IMAGE_EXTENSIONS)}): an empty batch. "
-                f"Received: {item!r}"
-            )
-        return files
-    if not os.path.lexists(item):
-        raise FileNotFoundError(f"No picture at {item!r}. Received: {item!r}")
-    # A broken link or an unreadable file is named by the decoder's reason.
-    return [item]
-
-
-def _read_pictures(paths, size):
-    """Read picture files as RGB, resized to ``size`` like the folder loader."""
-    from ._images import UnreadableImageError, read_image
-
-    pictures = np.empty((len(paths), size[0], size[1], 3), dtype=np.uint8)
-    for index, path in enumerate(paths):
-        try:
-            # The loader's own decoder: EXIF orientation, any colour mode to
-            # RGB, the same resize, so a picture is seen as in training.
-            read_image(path, image_size=tuple(size), out=pictures[index])
-        except UnreadableImageError as error:
-            raise ValueError(
-                f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
-            ) from None
-    return pictures
-
-
-def _saved_metadata(model):
-    return get_info(model).get("saved", {})
-
-
-def predict(model, images, *, class_names=None, batch_size=32):
-    """Name the character in each picture, with the class probabilities.
-
-    Parameters
-    ----------
-    model : path-like, keras.Model or sklearn.pipeline.Pipeline
-        A file from :func:`save_model`, or a trained model.
-    images : path-like, list of path-like, or array
-        A picture file, a folder of pictures (not recursive; hidden files
-        are left out), a list of
-        either, or an array of pictures ``(n_images, height, width, 3)`` (or
-        one picture ``(height, width, 3)``) of the model's input size.
-        Files are decoded as :func:`animecls.datasets.load_image_folder`
-        does (RGB, EXIF orientation, stretched to the model's input size).
-    class_names : list of str or None, default=None
-        Names of the classes; by default the ones saved with the model.
-    batch_size : int, default=32
-        Pictures per batch for a network.
-
-    Returns
-    -------
-    result : sklearn.utils.Bunch
-        ``labels`` (predicted name per picture), ``probabilities`` (array
-        ``(n_images, n_classes)``, or None for a pipeline built without
-        ``probability=True``), ``class_names`` and ``filenames`` (None for
-        an array).
-
-    Raises
-    ------
-    ValueError
-        For an empty batch, pictures of the wrong size or channel count, or
-        class names that do not match the model's outputs.
-    ModelFileError
-        If ``model`` is a file not written by :func:`save_model`.
-
-    Examples
-    --------
-    >>> from animecls.models import predict
-    >>> result = predict("cnn.keras", "new_pictures/")  # doctest: +SKIP
-    >>> result.labels[0], result.probabilities[0].max()  # doctest: +SKIP
-    ('Marin Kitagawa', 0.93)
-    """
-    from sklearn.utils import Bunch
-
-    if isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
-    metadata = _saved_metadata(model)
-    if isinstance(model, keras.Model):
-        input_shape = tuple(int(d) for d in model.input_shape[1:])
-        n_outputs = int(model.output_shape[-1])
-    else:
-        shape = metadata.get("input_shape")
-        input_shape = tuple(shape) if shape else None
-        classes = getattr(model, "classes_", None)
-        if classes is None:
-            raise ValueError("Fit the pipeline first. Received: an unfitted pipeline")
-        n_outputs = len(classes)
-    if class_names is None:
-        class_names = metadata.get("class_names")
-    if class_names is None:
-        classes = getattr(model, "classes_", range(n_outputs))
-        class_names = [str(c) for c in classes]
-    class_names = _class_names(class_names, n_outputs, "The model")
-
-    filenames = None
-    if isinstance(images, (str, os.PathLike)) or (
-        isinstance(images, (list, tuple))
-        and images
-        and all(isinstance(i, (str, os.PathLike)) for i in images)
-    ):
-        items = [images] if isinstance(images, (str, os.PathLike)) else images
-        filenames = [f for item in items for f in _image_files(os.fspath(item))]
-        if input_shape is None:
-            raise ValueError(
-                "This pipeline was not saved with an image size; pass an array "
-                "of pictures. Received: picture files"
-            )
-        pictures = _read_pictures(filenames, input_shape[:2])
-    else:
-        try:
-            pictures = np.asarray(images)
-        except ValueError:
-            raise ValueError(
-                "images must be pictures of one size; resize them first (as "
-                "load_image_folder does) or pass their files. Received: a "
-                f"{type(images).__name__} of pictures of different shapes"
-            ) from None
-        if pictures.dtype.kind not in "uif":
-            raise ValueError(
-                "images must hold numbers from 0 to 255. Received: images with "
-                f"dtype {pictures.dtype}"
-            )
-        if pictures.dtype.kind == "f" and not np.isfinite(pictures).all():
-            raise ValueError(
-                "images holds NaN or infinite values; pictures hold numbers "
-                f"from 0 to 255. Received: images with dtype {pictures.dtype}"
-            )
-        if pictures.ndim == 3 and pictures.shape[-1] in (1, 3, 4):
-            pictures = pictures[None]
-        if pictures.ndim == 4 and pictures.shape[0] == 0:
-            raise ValueError(
-                "images is an empty batch. Received: images with shape "
-                f"{pictures.shape}"
-            )
-        if pictures.ndim != 4 or pictures.shape[-1] != 3:
-            raise ValueError(
-                "images must be RGB pictures (n_images, height, width, 3); grey "
-                "or RGBA pictures need converting. Received: images with shape "
-                f"{np.shape(images)}"
-            )
-        if input_shape is not None and tuple(pictures.shape[1:]) != input_shape:
-            raise ValueError(
-                f"The model takes pictures of {input_shape[0]}x{input_shape[1]}x3 "
-                "(height x width x channels); resize them, e.g. with "
-                f"load_image_folder(..., image_size={input_shape[:2]}). Received: "
-                f"images with shape {pictures.shape}"
-            )
-    if len(pictures) == 0:
-        raise ValueError("images is an empty batch. Received: no pictures")
-
-    if isinstance(model, keras.Model):
-        probabilities = model.predict(pictures, batch_size=batch_size, verbose=0)
-        indices = probabilities.argmax(axis=1)
-    else:
-        if hasattr(model, "predict_proba"):
-            probabilities = model.predict_proba(pictures)
-            indices = probabilities.argmax(axis=1)
-        else:
-            probabilities = None
-            predicted = model.predict(pictures)
-            lookup = {c: i for i, c in enumerate(model.classes_.tolist())}
-            indices = np.asarray([lookup[c] for c in predicted.tolist()])
-    return Bunch(
-        labels=[class_names[i] for i in indices],
-        probabilities=probabilities,
-        class_names=class_names,
-        filenames=filenames,
-    )

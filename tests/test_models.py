@@ -98,6 +98,12 @@ def test_preprocess_layer_matches_keras_preprocess_input():
     np.testing.assert_allclose(VGG16Preprocess()(x).numpy(), expected, rtol=1e-6)
 
 
+def test_preprocess_layer_keeps_the_name_saved_files_refer_to():
+    # Saved .keras files name the layer by this key, wherever the class lives.
+    registered = keras.saving.get_registered_name(VGG16Preprocess)
+    assert registered == "animecls>VGG16Preprocess"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -129,6 +129,24 @@ def test_pipeline_round_trip_without_pickle(tmp_path, probability):
         assert result.probabilities is None
 
 
+def test_a_loaded_pipeline_has_the_record_layout_of_a_network(tmp_path, cnn_file):
+    from animecls.embeddings import VGG16Embedder
+
+    x, y = _data(6)
+    embedder = VGG16Embedder(weights=None, image_size=(32, 32), verbose=0)
+    pipeline = make_embedding_svm(embedder).fit(x, y)
+    path = save_model(pipeline, tmp_path / "vgg.npz", class_names=NAMES, image_size=32)
+    info = get_info(load_model(path))
+    assert info["saved"]["kind"] == "sklearn"
+    assert info["saved"]["class_names"] == NAMES
+    assert info["weights"] == {"weights": "none"}
+    # A pipeline adds its own labels ("classes") to a network's entries.
+    assert set(get_info(load_model(cnn_file))["saved"]) < set(info["saved"])
+    # Saved again, the record is not doubled inside the estimator's state.
+    again = save_model(load_model(path), tmp_path / "again.npz", image_size=32)
+    assert get_info(load_model(again))["weights"] == {"weights": "none"}
+
+
 def test_pipeline_on_integer_labels_needs_names_and_size(tmp_path):
     x, y = _data(30, size=16)
     pipeline = make_embedding_svm(RawPixels(image_size=(4, 4))).fit(x, y)

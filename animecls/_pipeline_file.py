@@ -4,8 +4,9 @@
 untrusted source can take over the machine. Here a pipeline is written as an
 ``.npz`` archive: its NumPy arrays as ``.npy`` members (read with
 ``allow_pickle=False``) and the rest of its state as JSON. Loading rebuilds
-only the estimator classes named in :data:`ALLOWED`; anything else in a file
-is refused, so loading runs no code from the file.
+only the estimator classes of an allow-list (the steps animecls builds
+pipelines from); anything else in a file is refused, so loading runs no code
+from the file.
 """
 
 import json

@@ -1,0 +1,205 @@
+"""Naming the characters in pictures: :func:`predict` and its picture files.
+
+:func:`predict` takes a model file, a network or a pipeline, and pictures as
+files, folders or arrays; picture files are decoded as the folder loader
+decodes them. Re-exported by :mod:`animecls.models`.
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from ._info import get_info
+from ._model_files import check_class_names, load_model
+
+__all__ = ["predict"]
+
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def _image_files(item):
+    if os.path.isdir(item):
+        # Hidden files are skipped as the folder loader skips them (macOS
+        # leaves "._name.jpg" copies that are not pictures); anything else
+        # named like a picture is read, so a broken one is an error that
+        # names it rather than a picture silently left out.
+        files = sorted(
+            os.path.join(item, name)
+            for name in os.listdir(item)
+            if name.lower().endswith(_IMAGE_EXTENSIONS)
+            and not name.startswith(".")
+            and not os.path.isdir(os.path.join(item, name))
+        )
+        if not files:
+            raise ValueError(
+                f"The folder {item!r} holds no pictures "
+                f"({', '.join(_IMAGE_EXTENSIONS)}): an empty batch. "
+                f"Received: {item!r}"
+            )
+        return files
+    if not os.path.lexists(item):
+        raise FileNotFoundError(f"No picture at {item!r}. Received: {item!r}")
+    # A broken link or an unreadable file is named by the decoder's reason.
+    return [item]
+
+
+def _read_pictures(paths, size):
+    """Read picture files as RGB, resized to ``size`` like the folder loader."""
+    from ._images import UnreadableImageError, read_image
+
+    pictures = np.empty((len(paths), size[0], size[1], 3), dtype=np.uint8)
+    for index, path in enumerate(paths):
+        try:
+            # The loader's own decoder: EXIF orientation, any colour mode to
+            # RGB, the same resize, so a picture is seen as in training.
+            read_image(path, image_size=tuple(size), out=pictures[index])
+        except UnreadableImageError as error:
+            raise ValueError(
+                f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
+            ) from None
+    return pictures
+
+
+def _saved_metadata(model):
+    return get_info(model).get("saved", {})
+
+
+def predict(model, images, *, class_names=None, batch_size=32):
+    """Name the character in each picture, with the class probabilities.
+
+    Parameters
+    ----------
+    model : path-like, keras.Model or sklearn.pipeline.Pipeline
+        A file from :func:`~animecls.models.save_model`, or a trained model.
+    images : path-like, list of path-like, or array
+        A picture file, a folder of pictures (not recursive; hidden files
+        are left out), a list of
+        either, or an array of pictures ``(n_images, height, width, 3)`` (or
+        one picture ``(height, width, 3)``) of the model's input size.
+        Files are decoded as :func:`animecls.datasets.load_image_folder`
+        does (RGB, EXIF orientation, stretched to the model's input size).
+    class_names : list of str or None, default=None
+        Names of the classes; by default the ones saved with the model.
+    batch_size : int, default=32
+        Pictures per batch for a network.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``labels`` (predicted name per picture), ``probabilities`` (array
+        ``(n_images, n_classes)``, or None for a pipeline built without
+        ``probability=True``), ``class_names`` and ``filenames`` (None for
+        an array).
+
+    Raises
+    ------
+    ValueError
+        For an empty batch, pictures of the wrong size or channel count, or
+        class names that do not match the model's outputs.
+    ModelFileError
+        If ``model`` is a file not written by :func:`~animecls.models.save_model`.
+
+    Examples
+    --------
+    >>> from animecls.models import predict
+    >>> result = predict("cnn.keras", "new_pictures/")  # doctest: +SKIP
+    >>> result.labels[0], result.probabilities[0].max()  # doctest: +SKIP
+    ('Marin Kitagawa', 0.93)
+    """
+    from sklearn.utils import Bunch
+
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model)
+    metadata = _saved_metadata(model)
+    if isinstance(model, keras.Model):
+        input_shape = tuple(int(d) for d in model.input_shape[1:])
+        n_outputs = int(model.output_shape[-1])
+    else:
+        shape = metadata.get("input_shape")
+        input_shape = tuple(shape) if shape else None
+        classes = getattr(model, "classes_", None)
+        if classes is None:
+            raise ValueError("Fit the pipeline first. Received: an unfitted pipeline")
+        n_outputs = len(classes)
+    if class_names is None:
+        class_names = metadata.get("class_names")
+    if class_names is None:
+        classes = getattr(model, "classes_", range(n_outputs))
+        class_names = [str(c) for c in classes]
+    class_names = check_class_names(class_names, n_outputs, "The model")
+
+    filenames = None
+    if isinstance(images, (str, os.PathLike)) or (
+        isinstance(images, (list, tuple))
+        and images
+        and all(isinstance(i, (str, os.PathLike)) for i in images)
+    ):
+        items = [images] if isinstance(images, (str, os.PathLike)) else images
+        filenames = [f for item in items for f in _image_files(os.fspath(item))]
+        if input_shape is None:
+            raise ValueError(
+                "This pipeline was not saved with an image size; pass an array "
+                "of pictures. Received: picture files"
+            )
+        pictures = _read_pictures(filenames, input_shape[:2])
+    else:
+        try:
+            pictures = np.asarray(images)
+        except ValueError:
+            raise ValueError(
+                "images must be pictures of one size; resize them first (as "
+                "load_image_folder does) or pass their files. Received: a "
+                f"{type(images).__name__} of pictures of different shapes"
+            ) from None
+        if pictures.dtype.kind not in "uif":
+            raise ValueError(
+                "images must hold numbers from 0 to 255. Received: images with "
+                f"dtype {pictures.dtype}"
+            )
+        if pictures.dtype.kind == "f" and not np.isfinite(pictures).all():
+            raise ValueError(
+                "images holds NaN or infinite values; pictures hold numbers "
+                f"from 0 to 255. Received: images with dtype {pictures.dtype}"
+            )
+        if pictures.ndim == 3 and pictures.shape[-1] in (1, 3, 4):
+            pictures = pictures[None]
+        if pictures.ndim == 4 and pictures.shape[0] == 0:
+            raise ValueError(
+                "images is an empty batch. Received: images with shape "
+                f"{pictures.shape}"
+            )
+        if pictures.ndim != 4 or pictures.shape[-1] != 3:
+            raise ValueError(
+                "images must be RGB pictures (n_images, height, width, 3); grey "
+                "or RGBA pictures need converting. Received: images with shape "
+                f"{np.shape(images)}"
+            )
+        if input_shape is not None and tuple(pictures.shape[1:]) != input_shape:
+            raise ValueError(
+                f"The model takes pictures of {input_shape[0]}x{input_shape[1]}x3 "
+                "(height x width x channels); resize them, e.g. with "
+                f"load_image_folder(..., image_size={input_shape[:2]}). Received: "
+                f"images with shape {pictures.shape}"
+            )
+    if len(pictures) == 0:
+        raise ValueError("images is an empty batch. Received: no pictures")
+
+    if isinstance(model, keras.Model):
+        probabilities = model.predict(pictures, batch_size=batch_size, verbose=0)
+        indices = probabilities.argmax(axis=1)
+    else:
+        if hasattr(model, "predict_proba"):
+            probabilities = model.predict_proba(pictures)
+            indices = probabilities.argmax(axis=1)
+        else:
+            probabilities = None
+            predicted = model.predict(pictures)
+            lookup = {c: i for i, c in enumerate(model.classes_.tolist())}
+            indices = np.asarray([lookup[c] for c in predicted.tolist()])
+    return Bunch(
+        labels=[class_names[i] for i in indices],
+        probabilities=probabilities,
+        class_names=class_names,
+        filenames=filenames,
+    )
