@@ -417,7 +417,4 @@ def load_model(path, *, safe_mode=True):
         raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
     set_info(model, **metadata.get("info", {}))
     set_info(model, saved=metadata)
-    # The old place of a pipeline's record, which cli.py still reads to tell
-    # a pipeline from a network. To go when it reads get_info like the rest.
-    model.animecls_info_ = {"saved": metadata}
     return model
