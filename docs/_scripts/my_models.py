@@ -1,9 +1,9 @@
-"""Two models of a student's own, to put beside the built-in ones.
+r"""Two models of a student's own, to put beside the built-in ones.
 
 The comparison guide shows this file and runs it (``own_model_results.py``);
 from the shell, in this folder::
 
-    animecls compare --quick --models pixels_svm,two_layer_cnn \
+    animecls compare --image-size 96 --epochs 30 --models two_layer_cnn,pixels_svm \
         --model my_models:small_cnn --model my_models:thumbnail_logistic
 """
 

@@ -22,6 +22,7 @@ ROOT = HERE.parents[1]
 SLOW = [
     [ROOT / "benchmarks" / "calibrate_characters.py"],
     [HERE / "comparison_results.py"],
+    [HERE / "own_model_results.py"],
     [HERE / "example_figures.py"],
     [HERE / "experiments_results.py", "--faces-seeds", "2"],
     [HERE / "diagnostics_results.py"],
@@ -31,6 +32,7 @@ QUICK = [
     HERE / "characters_grid.py",
     HERE / "difficulty_grid.py",
     HERE / "calibration_table.py",
+    HERE / "registry_table.py",
     HERE / "cli_outputs.py",
     HERE / "models_guide.py",
     HERE / "evaluation_guide.py",
