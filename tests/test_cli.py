@@ -227,7 +227,7 @@ def test_splits_prints_one_row_per_model(tiny_folder, capsys):
     assert main(argv + ["--models", "pixels_svm,color_histogram_svm"]) == 0
     out = capsys.readouterr().out
     assert "| pixels_svm |" in out and "| color_histogram_svm |" in out
-    assert "4 runs at 32x32" in out
+    assert "4 runs at 64x64" in out  # the quick preset's size
 
 
 def test_remedies_runs_the_named_remedies(tiny_folder, capsys):
