@@ -96,9 +96,13 @@ def log(verbose, message):
 # ------------------------------------------------------------------ models
 
 
+def _is_estimator(item):
+    return all(hasattr(item, name) for name in ("fit", "predict", "get_params"))
+
+
 def _custom_spec(name, item):
     """Return the :class:`ModelSpec` of a caller's estimator or builder."""
-    if hasattr(item, "fit") and hasattr(item, "predict"):
+    if _is_estimator(item):
         kind = type(item)
         return ModelSpec(
             name=name,
@@ -123,21 +127,67 @@ def _custom_spec(name, item):
 
 
 def _default_name(item):
-    if hasattr(item, "fit") and hasattr(item, "predict"):
+    if _is_estimator(item):
         return type(item).__name__
     return getattr(item, "__name__", None) or type(item).__name__
+
+
+def _takes(function, n_arguments):
+    """Return True when ``function`` takes ``n_arguments`` positional ones."""
+    try:
+        inspect.signature(function).bind(*([None] * n_arguments))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read: let the call decide
+        return True
+    return True
+
+
+def _own_model(name, item):
+    """Check one model of the caller's; return the estimator or the builder."""
+    if inspect.isclass(item):
+        problem = "a class, not an instance (pass an instance, e.g. MyModel())"
+    elif _is_estimator(item):
+        return item
+    elif hasattr(item, "fit") and hasattr(item, "predict"):
+        # A keras.Model instance: every seed would train the same weights on.
+        problem = (
+            "a model instance without get_params (for a Keras network, pass "
+            "the function that builds it)"
+        )
+    elif callable(item) and _takes(item, 2):
+        return item
+    elif callable(item) and _takes(item, 0):
+        # A function that makes an estimator, as --model may name one.
+        made = item()
+        if _is_estimator(made):
+            return made
+        problem = f"a function that returned {type(made).__name__}, not an estimator"
+    else:
+        problem = "neither an estimator nor a function build(input_shape, num_classes)"
+    raise ValueError(
+        f"The model {name!r} is {problem}. A model of your own must be a "
+        "scikit-learn estimator instance (with fit, predict and get_params), a "
+        "function build(input_shape, num_classes) returning a Keras model, or a "
+        f"function of no arguments returning an estimator. Received: {name!r}: "
+        f"{item!r}"
+    )
 
 
 def resolve_models(models):
     """Turn ``compare_models(models=...)`` into ``[(spec, estimator or builder)]``.
 
-    Each item is a registry name, a scikit-learn estimator (anything with
-    ``fit`` and ``predict``) that takes picture arrays, a callable
-    ``build(input_shape, num_classes)`` that returns a Keras model, or a
-    ``(name, item)`` pair that names one of the last two.
+    Each item is a registry name, a scikit-learn estimator (with ``fit``,
+    ``predict`` and ``get_params``) that takes picture arrays, a function
+    ``build(input_shape, num_classes)`` that returns a Keras model, a
+    function of no arguments that returns an estimator, or a ``(name, item)``
+    pair that names one of those. Everything is checked before any training.
     """
-    items = list(DEFAULT_MODELS if models is None else models)
-    if isinstance(models, str) or not items:
+    if isinstance(models, str) or not (models is None or np.iterable(models)):
+        items = []
+    else:
+        items = list(DEFAULT_MODELS if models is None else models)
+    if not items:
         raise ValueError(
             "models must be a non-empty list of built-in names "
             f"{list(MODELS)}, scikit-learn estimators or Keras builders. "
@@ -158,19 +208,13 @@ def resolve_models(models):
             name, item = item
         else:
             name = _default_name(item)
-        is_estimator = hasattr(item, "fit") and hasattr(item, "predict")
-        if inspect.isclass(item) or not (is_estimator or callable(item)):
+        if not name.isidentifier() or name in MODELS:
             raise ValueError(
-                "A model of your own must be a scikit-learn estimator instance "
-                "(with fit and predict) or a function build(input_shape, "
-                "num_classes) returning a Keras model. Received: "
-                f"{name!r}: {item!r}"
+                "A model of your own needs a Python identifier for a name (it "
+                "names files of the run folder) that is not a built-in model's "
+                f"({list(MODELS)}). Received: name={name!r}"
             )
-        if not name.isidentifier():
-            raise ValueError(
-                "A model's name must be a Python identifier (it names files of "
-                f"the run folder). Received: {name!r}"
-            )
+        item = _own_model(name, item)
         entries.append((_custom_spec(name, item), item))
     names = [spec.name for spec, _ in entries]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -211,8 +255,11 @@ def learned_parameters(model):
 # -------------------------------------------------------------------- data
 
 
-def resolve_weights(weights, verbose=0):
-    """Return (VGG16 weights for the builders, label for tables)."""
+def resolve_weights(weights, verbose=0, *, stacklevel=4):
+    """Return (VGG16 weights for the builders, label for tables).
+
+    ``stacklevel`` points the fallback warning at the caller's caller.
+    """
     from ._weights import WeightsUnavailableError, imagenet_weights_path
 
     if weights != "auto":
@@ -229,7 +276,7 @@ def resolve_weights(weights, verbose=0):
             "nothing about transfer learning. To use ImageNet weights, connect "
             "once, or install a copied file with `animecls weights install FILE`.",
             ImageNetFallbackWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
         return None, "none (ImageNet unavailable)"
     return "imagenet", "imagenet"
@@ -272,7 +319,7 @@ def load_data(data, image_size, verbose=0):
         return data
     raise TypeError(
         "data must be None (the embedded default), a folder path, or a Bunch "
-        "with images, target and target_names. Received: "
+        "with images, target and target_names. Received: data of type "
         f"{type(data).__name__}"
     )
 
@@ -365,8 +412,12 @@ class Workspace:
 
     def vgg16_embeddings(self):
         """Average-pooled block5_pool maps: what :class:`VGG16Embedder` returns."""
+        import keras
+
         maps, _ = self.vgg16()
-        return maps.mean(axis=(1, 2))
+        # The op GlobalAveragePooling2D runs: the saved pipeline's embedder
+        # then gives the SVM exactly the numbers it was fitted on.
+        return keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2)))
 
 
 # ----------------------------------------------------------------- fitting
@@ -377,7 +428,7 @@ def _check_options(spec, options):
     if unknown:
         raise ValueError(
             f"{spec.name} has no option {unknown}; its options are "
-            f"{sorted(spec.knobs)}. Received: {options!r}"
+            f"{sorted(spec.knobs)}. Received: options={options!r}"
         )
 
 
@@ -446,7 +497,11 @@ def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
     from .models import build_vgg16_transfer, unfreeze_top
 
     options = dict(options)
-    finetune = bool(options.pop("finetune", False))
+    finetune = options.pop("finetune", False)
+    if not isinstance(finetune, bool):
+        raise ValueError(
+            f"finetune must be True or False. Received: finetune={finetune!r}"
+        )
     early_stopping = options.pop("early_stopping", None)
     maps, base = space.vgg16()
     keras.utils.set_random_seed(seed)

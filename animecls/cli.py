@@ -387,7 +387,7 @@ def _add_compare(commands):
     compare.add_argument(
         "--quick",
         action="store_true",
-        help="64x64 pictures and 5 epochs: the whole comparison in about a minute",
+        help="64x64 pictures and 5 epochs: the whole comparison in about half a minute",
     )
     compare.add_argument(
         "--no-save-models",
@@ -546,7 +546,7 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="tiny pictures and few epochs: checks that everything runs, in seconds",
+        help="64x64 pictures and 5 epochs: checks that everything runs, in minutes",
     )
     parser.add_argument(
         "--out",

@@ -32,7 +32,7 @@ from ._engine import (
     resolve_weights,
 )
 from ._files import RunFolder, write_rows
-from ._validation import check_count, check_fraction, check_test_size
+from ._validation import check_count, check_fraction, check_seed, check_test_size
 from .evaluation import mcnemar_test
 from .registry import MODELS
 
@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 #: The built-in models a comparison can train, in the order the table lists
-#: them (the names of :data:`animecls.registry.MODELS`).
+#: them: the names of :data:`animecls.registry.MODELS`, kept here for code
+#: written before the registry.
 MODEL_NAMES = tuple(MODELS)
 
 #: The columns of ``results.csv``: a fit-and-score row and the paired test.
@@ -238,7 +239,9 @@ def compare_models(
           softmax over ``num_classes``; it is trained with the report's
           from-scratch recipe (:func:`~animecls.training.fit_model`,
           ``recipe="two_layer_cnn"``, with ``epochs``);
-        - a ``(name, estimator or function)`` pair, to name the row.
+        - a function of no arguments that returns such an estimator (as
+          ``animecls compare --model module:function`` may name one);
+        - a ``(name, model)`` pair, to name the row (not a built-in name).
 
         Your own models get rows, intervals, McNemar tests and figures like
         the built-in ones.
@@ -256,9 +259,9 @@ def compare_models(
         row. ``"imagenet"`` raises
         :class:`~animecls.models.WeightsUnavailableError` when offline.
     quick : bool, default=False
-        Small pictures and few epochs (:data:`animecls._engine.QUICK`, the
-        one quick preset of every entry point): the whole comparison in
-        about half a minute on two CPU cores, for trying things out.
+        64x64 pictures and 5 epochs, the one quick preset of every entry
+        point: the whole comparison in about half a minute on two CPU cores,
+        for trying things out.
     test_size : float or int, default=0.3
         Fraction (or number) of the pictures kept for testing.
     validation_split : float, default=0.2
@@ -315,6 +318,7 @@ def compare_models(
     from .datasets import split_indices
 
     entries = resolve_models(models)
+    random_state = check_seed(random_state)
     validation_split = check_fraction(validation_split, "validation_split")
     test_size = check_test_size(test_size)
     needs_vgg16 = any(spec.vgg16_features for spec, _ in entries)
@@ -340,7 +344,7 @@ def compare_models(
         random_state=random_state,
     )
     vgg16_weights, weights_label = (
-        resolve_weights(weights, verbose) if needs_vgg16 else (None, "-")
+        resolve_weights(weights, verbose, stacklevel=3) if needs_vgg16 else (None, "-")
     )
     space = Workspace(
         bunch,

@@ -51,7 +51,7 @@ from ._engine import (
     resolve_weights,
 )
 from ._files import RunFolder, write_rows
-from ._validation import check_count, check_test_size
+from ._validation import check_count, check_seed, check_test_size
 from .registry import MODELS
 
 __all__ = [
@@ -299,6 +299,7 @@ def learning_curve(
     [(2, 1), (5, 1)]
     """
     start = time.perf_counter()
+    random_state = check_seed(random_state)
     n_seeds = check_count(n_seeds, "n_seeds")
     test_size = check_test_size(test_size)
     sizes = list(train_sizes)
@@ -435,6 +436,7 @@ def repeated_splits(
     2
     """
     start = time.perf_counter()
+    random_state = check_seed(random_state)
     n_splits = check_count(n_splits, "n_splits")
     test_size = check_test_size(test_size)
     entries, size, epochs, vgg16, label, bunch = _setup(
@@ -539,6 +541,7 @@ def measure_remedies(
     ['none', 'global_pooling']
     """
     start = time.perf_counter()
+    random_state = check_seed(random_state)
     n_seeds = check_count(n_seeds, "n_seeds")
     test_size = check_test_size(test_size)
     chosen = list(REMEDIES if remedies is None else remedies)
@@ -692,6 +695,7 @@ def shortcut_experiment(
     from ._characters import DEFAULT_CHARACTERS, make_shortcut_characters
 
     start = time.perf_counter()
+    random_state = check_seed(random_state)
     if nuisance not in ("background", "watermark"):
         raise ValueError(
             'nuisance must be "background" or "watermark". '

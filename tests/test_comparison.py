@@ -134,7 +134,7 @@ def test_bad_arguments(tiny, kwargs, error, message):
 
 
 def test_bad_data_type():
-    with pytest.raises(TypeError, match="Received: list"):
+    with pytest.raises(TypeError, match="Received: data of type list"):
         compare_models([1, 2, 3], verbose=0)
 
 
@@ -242,7 +242,8 @@ def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path):
     [
         (["pixels_svm", "pixels_svm"], r"\['pixels_svm'\] appear more than once"),
         ([_flat_logistic(), _flat_logistic()], "appear more than once"),
-        ([("my model", _flat_logistic())], "Received: 'my model'"),
+        ([("my model", _flat_logistic())], "Received: name='my model'"),
+        ([("pixels_svm", _flat_logistic())], "Received: name='pixels_svm'"),
         ([42], "Received: 'int': 42"),
         ("pixels_svm", "Received: models='pixels_svm'"),
     ],
@@ -298,3 +299,44 @@ def test_the_saved_vgg16_svm_predicts_pictures_as_in_the_table(tiny, tmp_path):
     split = split_indices(tiny, random_state=42)
     predicted = predict(out / "models" / "vgg16_svm.npz", tiny.images[split.test])
     assert predicted.labels == [names[i] for i in test.y_pred]
+
+
+def test_a_function_that_makes_an_estimator_is_called_once(tiny):
+    result = compare_models(tiny, models=[_flat_logistic], verbose=0)
+    assert [row["model"] for row in result.table] == ["_flat_logistic"]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (None, "neither an estimator nor a function"),
+        ("keras_model", "without get_params"),
+        ("a_class", "a class, not an instance"),
+        ("makes_a_list", "returned list, not an estimator"),
+    ],
+)
+def test_what_is_not_a_model_is_named_before_training(tiny, item, message):
+    from sklearn.svm import SVC
+
+    item = {
+        "keras_model": tiny_cnn((32, 32, 3), 3),
+        "a_class": SVC,
+        "makes_a_list": lambda: [],
+    }.get(item, item)
+    with pytest.raises(ValueError, match=message):
+        compare_models(tiny, models=[("mine", item)], verbose=0)
+
+
+def test_knobs_are_checked():
+    from animecls._engine import Workspace, fit_and_score, resolve_models
+
+    data = make_characters(6, image_size=(32, 32), random_state=0)
+    space = Workspace(
+        data, weights=None, weights_label="none", seed=0, epochs=1, cache_dir=None
+    )
+    (entry,) = resolve_models(["vgg16_transfer"])
+    index = np.arange(len(data.target))
+    with pytest.raises(ValueError, match="Received: finetune='no'"):
+        fit_and_score(entry, space, index, index, seed=0, options={"finetune": "no"})
+    with pytest.raises(ValueError, match=r"Received: options=\{'dropout': 0.1\}"):
+        fit_and_score(entry, space, index, index, seed=0, options={"dropout": 0.1})

@@ -13,7 +13,7 @@ pictures). Each table goes to
 
     python docs/_scripts/experiments_results.py [--weights imagenet] [--only default]
 
-``--quick`` runs the same at 32x32 and 2 epochs, to check the script;
+``--quick`` runs the same at 64x64 and 5 epochs, to check the script;
 ``--analyses`` and ``--only`` run a part (parts can run side by side), and
 ``--faces-seeds N`` uses N seeds (2N splits) on the real faces. The committed
 pages were made with ``--faces-seeds 2``.
@@ -83,7 +83,7 @@ def tour(workdir):
         from animecls.experiments import learning_curve, summary_markdown
         from animecls.plotting import plot_learning_curve
 
-        # quick=True: 32x32 pictures, 2 epochs; drop it for the real run
+        # quick=True: 64x64 pictures, 5 epochs; drop it for the real run
         result = learning_curve(
             train_sizes=(5, 10, None),
             n_seeds=2,
@@ -101,12 +101,12 @@ def tour(workdir):
 
 def parameters_note():
     """How over-parameterised the report's CNN stays at the experiments' size."""
-    from animecls.datasets import make_characters
-    from animecls.experiments import DEFAULT_IMAGE_SIZE, _report_split
+    from animecls.datasets import make_characters, split_indices
+    from animecls.experiments import DEFAULT_IMAGE_SIZE
     from animecls.models import build_two_layer_cnn
 
     data = make_characters()
-    fit, _, _ = _report_split(data.target, data.target_names, 0.3, 0)
+    fit = split_indices(data, test_size=0.3, random_state=0).train
     lines = []
     for size in (DEFAULT_IMAGE_SIZE, (250, 250)):
         n = build_two_layer_cnn((*size, 3), len(data.target_names)).count_params()
