@@ -1412,12 +1412,12 @@ def make_characters(
         images : ndarray of shape (n_images, height, width, 3), dtype uint8
             The pictures, grouped by class (all of target 0 first).
         target : ndarray of shape (n_images,), dtype int
-            Index of each picture's character in ``target_names``.
-        target_names : list of str
+            Index of each picture's character in ``class_names``.
+        class_names : list of str
             The character names, sorted alphabetically, so that the targets
             match those of the folder loader on the written set.
         designs : tuple of CharacterDesign
-            The design sheets, in the order of ``target_names``.
+            The design sheets, in the order of ``class_names``.
         filenames : list of str or None
             The written files when ``directory`` is given, else None.
         DESCR : str
@@ -1474,7 +1474,7 @@ def make_characters(
     >>> data = make_characters()
     >>> data.images.shape
     (185, 250, 250, 3)
-    >>> data.target_names
+    >>> data.class_names
     ['Marin Kitagawa', 'Micchon Shikimori', 'Yor Forger']
     >>> X, y = make_characters(4, image_size=(64, 64), return_X_y=True)
     >>> X.shape, y.tolist()
@@ -1519,7 +1519,7 @@ def make_characters(
     bunch = Bunch(
         images=drawn.images,
         target=target,
-        target_names=names,
+        class_names=names,
         designs=designs,
         filenames=None,
         DESCR=descr,
@@ -1654,8 +1654,8 @@ def make_shortcut_characters(
         images : ndarray of shape (n_images, height, width, 3), dtype uint8
             The pictures, grouped by class.
         target : ndarray of shape (n_images,), dtype int
-            Index of each picture's character in ``target_names``.
-        target_names : list of str
+            Index of each picture's character in ``class_names``.
+        class_names : list of str
             The character names, sorted alphabetically.
         nuisance : ndarray of shape (n_images,), dtype int
             Index of the class whose nuisance each picture carries.
@@ -1664,7 +1664,7 @@ def make_shortcut_characters(
         nuisance_kind : str
             ``"background"`` or ``"watermark"``.
         designs : tuple of CharacterDesign
-            The design sheets, in the order of ``target_names``.
+            The design sheets, in the order of ``class_names``.
         DESCR : str
             Description of the data set, with the measured agreement of
             nuisance and class in each part.
@@ -1745,7 +1745,7 @@ def make_shortcut_characters(
     bunch = Bunch(
         images=drawn.images,
         target=target,
-        target_names=names,
+        class_names=names,
         nuisance=planted,
         is_test=is_test,
         nuisance_kind=nuisance,

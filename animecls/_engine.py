@@ -307,7 +307,7 @@ def load_data(data, image_size, verbose=0):
     if isinstance(data, str | os.PathLike):
         log(verbose, f"Data: loading {os.fspath(data)!r}.")
         return load_image_folder(data, image_size=image_size)
-    if isinstance(data, dict) and {"images", "target", "target_names"} <= set(data):
+    if isinstance(data, dict) and {"images", "target", "class_names"} <= set(data):
         images = np.asarray(data["images"])
         if images.shape[1:3] != tuple(image_size):
             raise ValueError(
@@ -319,7 +319,7 @@ def load_data(data, image_size, verbose=0):
         return data
     raise TypeError(
         "data must be None (the embedded default), a folder path, or a Bunch "
-        "with images, target and target_names. Received: data of type "
+        "with images, target and class_names. Received: data of type "
         f"{type(data).__name__}"
     )
 
@@ -339,7 +339,7 @@ class Workspace:
     Parameters
     ----------
     data : Bunch
-        ``images``, ``target`` and ``target_names``.
+        ``images``, ``target`` and ``class_names``.
     weights : None or str
         VGG16 weights as :func:`resolve_weights` returns them.
     weights_label : str
@@ -356,7 +356,7 @@ class Workspace:
     def __init__(self, data, *, weights, weights_label, seed, epochs, cache_dir):
         self.images = np.asarray(data["images"])
         self.target = np.asarray(data["target"])
-        self.target_names = [str(name) for name in data["target_names"]]
+        self.class_names = [str(name) for name in data["class_names"]]
         self.weights = weights
         self.weights_label = weights_label
         self.seed = int(seed)
@@ -373,7 +373,7 @@ class Workspace:
     @property
     def n_classes(self):
         """Number of classes."""
-        return len(self.target_names)
+        return len(self.class_names)
 
     def vgg16(self):
         """Return ``(maps, base)``: every picture's block5_pool maps, and the base.
@@ -669,7 +669,7 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     fit_time = time.perf_counter() - start
     target = space.target
     evaluation = evaluate(
-        fitted.scorer, fitted.x[test], target[test], target_names=space.target_names
+        fitted.scorer, fitted.x[test], target[test], class_names=space.class_names
     )
     train_accuracy = _accuracy(fitted.scorer, fitted.x, target, fit)
     val_accuracy = (

@@ -31,7 +31,7 @@ def _check_folder_name(name):
         raise ValueError(
             "Every target name becomes a folder name, so it must be a "
             "non-empty str without '/', '\\' or a leading '.' (hidden "
-            f"folders are not loaded back). Received: target_names entry {name!r}"
+            f"folders are not loaded back). Received: class_names entry {name!r}"
         )
 
 
@@ -42,7 +42,7 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
     ----------
     bunch : Bunch or dict
         Holds ``images`` (``uint8``, shape ``(n_images, height, width, 3)``),
-        ``target`` (class numbers) and ``target_names`` (class names, which
+        ``target`` (class numbers) and ``class_names`` (class names, which
         become the folder names as they are: spaces and non-ASCII letters are
         kept), as :func:`make_characters` and :func:`load_image_folder`
         return.
@@ -91,11 +91,11 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
      ['Micchon Shikimori', '0000.png']]
     """
     try:
-        images, target, names = (bunch[k] for k in ("images", "target", "target_names"))
+        images, target, names = (bunch[k] for k in ("images", "target", "class_names"))
     except (KeyError, TypeError):
         raise ValueError(
             "bunch must be a Bunch or dict with 'images', 'target' and "
-            f"'target_names'. Received: bunch of type {type(bunch).__name__}"
+            f"'class_names'. Received: bunch of type {type(bunch).__name__}"
         ) from None
     image_format = check_choice(
         image_format.lower() if isinstance(image_format, str) else image_format,
@@ -117,16 +117,15 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
         or (len(target) and (target.min() < 0 or target.max() >= len(names)))
     ):
         raise ValueError(
-            "bunch.target must hold one class number in [0, len(target_names)) "
+            "bunch.target must hold one class number in [0, len(class_names)) "
             f"per picture. Received: target with shape {target.shape}, "
-            f"dtype {target.dtype}, for {len(names)} target_names"
+            f"dtype {target.dtype}, for {len(names)} class_names"
         )
     for name in names:
         _check_folder_name(name)
     if len(set(names)) != len(names):
         raise ValueError(
-            "target_names must be unique folder names. "
-            f"Received: target_names={names!r}"
+            f"class_names must be unique folder names. Received: class_names={names!r}"
         )
     directory = os.fspath(directory)
     if os.path.exists(directory) and not os.path.isdir(directory):

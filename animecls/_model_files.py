@@ -84,7 +84,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
     path : path-like
         Ends in ``.keras`` for a network, ``.npz`` for a pipeline.
     class_names : list of str or None, default=None
-        Name of each class, in label order (``bunch.target_names``). May be
+        Name of each class, in label order (``bunch.class_names``). May be
         omitted for a pipeline trained on names.
     image_size : tuple of int or None, default=None
         Pipelines only, and required for them: the (height, width) of the
@@ -133,7 +133,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
         if class_names is None:
             raise ValueError(
                 "class_names is required to save a network (e.g. "
-                "bunch.target_names). Received: class_names=None"
+                "bunch.class_names). Received: class_names=None"
             )
         metadata.update(
             kind="keras",

@@ -149,7 +149,7 @@ def _split_data(data):
     if isinstance(data, dict):
         images = data.get("images", data.get("data"))
         target = data.get("target")
-        names = data.get("target_names")
+        names = data.get("class_names")
     elif isinstance(data, tuple) and len(data) == 2:
         (images, target), names = data, None
     else:
@@ -584,7 +584,7 @@ def check_model(
     data : array, Bunch, dict, tuple or None, default=None
         The training pictures: an array ``(n_images, height, width,
         channels)``, a Bunch or dict with ``images`` and ``target`` (and
-        optionally ``target_names``), as
+        optionally ``class_names``), as
         :func:`~animecls.datasets.load_image_folder` returns, or a pair
         ``(images, target)``. Either may be None inside a Bunch. Without
         data only AC001 and AC002 can run.

@@ -179,7 +179,7 @@ def _data_make(args):
     )
     counts = ", ".join(
         f"{name}: {int((bunch.target == i).sum())}"
-        for i, name in enumerate(bunch.target_names)
+        for i, name in enumerate(bunch.class_names)
     )
     print(f"Wrote {len(bunch.target)} images to {args.directory} ({counts}).")
     return 0
@@ -799,7 +799,7 @@ def _leakage(args):
     pairs = result.pairs
     n_exact = int((pairs["kind"] == "exact").sum())
     print(
-        f"{len(data.target)} pictures in {len(data.target_names)} classes, "
+        f"{len(data.target)} pictures in {len(data.class_names)} classes, "
         f"compared at {args.image_size[0]}x{args.image_size[1]} with pHash "
         f"(threshold {result.threshold} of 64 bits"
         f"{', mirror images too' if args.flips else ''}): {len(pairs)} "
@@ -831,7 +831,7 @@ def _leakage(args):
             result,
             max_pairs=args.max_pairs,
             target=data.target,
-            target_names=data.target_names,
+            class_names=data.class_names,
         )
         figure.savefig(args.out, dpi=100, bbox_inches="tight")
         plt.close(figure)
@@ -918,7 +918,7 @@ def _check(args):
     print(f"Model: {args.model} ({_model_label(info)})")
     print(
         f"Data: the training part of {args.directory} ({len(data.target)} "
-        f"pictures at {height}x{width}, {len(data.target_names)} classes; "
+        f"pictures at {height}x{width}, {len(data.class_names)} classes; "
         f"test_size {args.test_size}, seed {args.seed}), validation_split "
         f"{validation:g}"
     )

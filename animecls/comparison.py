@@ -143,7 +143,7 @@ def _save_figures(run_dir, space, split, outcomes, table):
         plot_samples,
     )
 
-    names = space.target_names
+    names = space.class_names
     chance = 1 / len(names)
     test = split.test
     x_test, y_test = space.images[test], space.target[test]
@@ -163,7 +163,7 @@ def _save_figures(run_dir, space, split, outcomes, table):
             figure.suptitle(name)
             save(f"curves_{name}", figure)
         figure = plot_confusion_matrix(
-            y_test, outcome.evaluation.y_pred, target_names=names
+            y_test, outcome.evaluation.y_pred, class_names=names
         )
         figure.axes[0].set_title(f"Confusion matrix: {name}")
         save(f"confusion_{name}", figure)
@@ -223,7 +223,7 @@ def compare_models(
         None for the embedded default characters
         (:func:`~animecls.datasets.make_characters`), a folder of class
         folders (:func:`~animecls.datasets.load_image_folder`), or a Bunch
-        with ``images``, ``target`` and ``target_names``.
+        with ``images``, ``target`` and ``class_names``.
     models : list, default=None
         What to train, in table order; every built-in model of
         :data:`animecls.registry.MODELS` when None. Each item is one of:
@@ -296,7 +296,7 @@ def compare_models(
         :data:`COLUMNS`; see :func:`results_markdown`), ``markdown`` (the
         table as text), ``histories``, ``evaluations``
         (:func:`~animecls.evaluation.evaluate` results), ``models`` (the
-        trained models), ``split`` (sizes and settings), ``target_names``,
+        trained models), ``split`` (sizes and settings), ``class_names``,
         ``run_dir`` and ``figures`` (paths, when ``out_dir`` is given).
 
     Examples
@@ -427,7 +427,7 @@ def compare_models(
         evaluations={n: o.evaluation for n, o in outcomes.items()},
         models={n: o.model for n, o in outcomes.items()},
         split=meta,
-        target_names=list(space.target_names),
+        class_names=list(space.class_names),
         run_dir=None,
         figures={},
     )
@@ -459,7 +459,7 @@ def _write_run(run_dir, space, outcomes, table, meta, save_models, verbose):
             dict(
                 meta,
                 image_size=list(meta["image_size"]),
-                target_names=list(space.target_names),
+                class_names=list(space.class_names),
                 animecls=__version__,
             ),
             f,
@@ -474,7 +474,7 @@ def _write_run(run_dir, space, outcomes, table, meta, save_models, verbose):
             save_model(
                 outcome.model,
                 path,
-                class_names=list(space.target_names),
+                class_names=list(space.class_names),
                 image_size=None if spec.kind == "keras" else space.input_shape[:2],
             )
         except TypeError as error:

@@ -556,7 +556,7 @@ def _labels_of(data):
                 "data must hold a 'target' entry (class numbers) when it is a "
                 f"Bunch or dict. Received: data with keys {sorted(map(str, data))}"
             )
-        target, names, name = data["target"], data.get("target_names"), "data.target"
+        target, names, name = data["target"], data.get("class_names"), "data.target"
     else:
         target, names, name = data, None, "data"
     labels = np.asarray(target)
@@ -577,7 +577,7 @@ def _labels_of(data):
     if labels.min() < 0 or labels.max() >= len(names):
         raise ValueError(
             f"data.target must hold class numbers in [0, {len(names)}) for the "
-            f"{len(names)} target_names. Received: data.target="
+            f"{len(names)} class_names. Received: data.target="
             f"{_short_repr(target)}"
         )
     return labels.astype(np.int64, copy=False), names
@@ -596,7 +596,7 @@ def split_indices(data, *, test_size=0.3, validation_split=0.2, random_state=42)
     ----------
     data : Bunch or array-like of int
         A Bunch (or dict) with ``target`` (class numbers) and, optionally,
-        ``target_names``, as :func:`make_characters` and
+        ``class_names``, as :func:`make_characters` and
         :func:`load_image_folder` return; or a 1-D array of integer class
         labels.
     test_size : float or int, default=0.3
@@ -827,7 +827,7 @@ def load_image_folder(
             The pictures, RGB, 0-255.
         target : ndarray of shape (n_images,), dtype int64
             Class number of each picture.
-        target_names : list of str
+        class_names : list of str
             The class names, in class-number order.
         filenames : ndarray of shape (n_images,), dtype str
             The file of each picture.
@@ -910,7 +910,7 @@ def load_image_folder(
     >>> data = load_image_folder(folder, image_size=(32, 32))
     >>> data.images.shape, data.images.dtype
     ((30, 32, 32, 3), dtype('uint8'))
-    >>> data.target_names
+    >>> data.class_names
     ['Marin Kitagawa', 'Micchon Shikimori', 'Yor Forger']
     >>> X_train, y_train = load_image_folder(
     ...     folder, image_size=(32, 32), subset="train", return_X_y=True
@@ -974,7 +974,7 @@ def load_image_folder(
     return Bunch(
         images=images,
         target=target,
-        target_names=list(names),
+        class_names=list(names),
         filenames=scan.filenames[kept],
         skipped=skipped,
         DESCR=descr,

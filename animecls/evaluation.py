@@ -134,7 +134,7 @@ def _is_scikit_learn_estimator(model):
     return hasattr(model, "get_params") and hasattr(model, "fit")
 
 
-def evaluate(model, X, y, *, target_names=None, confidence=0.95):
+def evaluate(model, X, y, *, class_names=None, confidence=0.95):
     """Evaluate a Keras model or a scikit-learn classifier on a test set.
 
     Parameters
@@ -148,7 +148,7 @@ def evaluate(model, X, y, *, target_names=None, confidence=0.95):
         them).
     y : array-like of shape (n_samples,)
         True class numbers.
-    target_names : list of str, default=None
+    class_names : list of str, default=None
         Class names for the report; ``class 0``, ``class 1``... when None.
     confidence : float, default=0.95
         Confidence level of the accuracy interval.
@@ -189,13 +189,13 @@ def evaluate(model, X, y, *, target_names=None, confidence=0.95):
         if probabilities is not None
         else int(max(y.max(), y_pred.max())) + 1
     )
-    if target_names is None:
-        target_names = [f"class {k}" for k in range(n_classes)]
-    target_names = list(target_names)
-    if len(target_names) != n_classes:
+    if class_names is None:
+        class_names = [f"class {k}" for k in range(n_classes)]
+    class_names = list(class_names)
+    if len(class_names) != n_classes:
         raise ValueError(
-            f"target_names has {len(target_names)} names but the model "
-            f"predicts {n_classes} classes. Received: target_names={target_names}"
+            f"class_names has {len(class_names)} names but the model "
+            f"predicts {n_classes} classes. Received: class_names={class_names}"
         )
     labels = np.arange(n_classes)
     n_correct = int(np.sum(y_pred == y))
@@ -214,15 +214,15 @@ def evaluate(model, X, y, *, target_names=None, confidence=0.95):
             y,
             y_pred,
             labels=labels,
-            target_names=target_names,
+            target_names=class_names,
             output_dict=True,
             zero_division=0,
         ),
         report_text=classification_report(
-            y, y_pred, labels=labels, target_names=target_names, zero_division=0
+            y, y_pred, labels=labels, target_names=class_names, zero_division=0
         ),
         confusion_matrix=confusion_matrix(y, y_pred, labels=labels),
-        target_names=target_names,
+        class_names=class_names,
         y_true=y,
         y_pred=y_pred,
         probabilities=probabilities,

@@ -197,7 +197,7 @@ def _result(kind, runs, summary, lab_names, settings, start):
         kind=kind,
         runs=runs,
         summary=summary,
-        target_names=list(lab_names),
+        class_names=list(lab_names),
         n_classes=len(lab_names),
         chance=1 / len(lab_names),
         settings=settings,
@@ -375,7 +375,7 @@ def learning_curve(
         train_sizes=[s if s is None else int(s) for s in sizes],
         n_images=len(space.target),
     )
-    return _result("learning_curve", runs, summary, space.target_names, settings, start)
+    return _result("learning_curve", runs, summary, space.class_names, settings, start)
 
 
 def _is_positive_int(value):
@@ -475,9 +475,7 @@ def repeated_splits(
         )
     settings = _common_settings(data, names, size, epochs, label, quick, random_state)
     settings.update(n_splits=n_splits, test_size=test_size, n_images=len(space.target))
-    return _result(
-        "repeated_splits", runs, summary, space.target_names, settings, start
-    )
+    return _result("repeated_splits", runs, summary, space.class_names, settings, start)
 
 
 def measure_remedies(
@@ -616,7 +614,7 @@ def measure_remedies(
         remedies={r: REMEDIES[r] for r in chosen},
         n_images=len(space.target),
     )
-    return _result("remedies", runs, summary, space.target_names, settings, start)
+    return _result("remedies", runs, summary, space.class_names, settings, start)
 
 
 def _replace_backgrounds(images, silhouettes, rng):
@@ -746,7 +744,7 @@ def shortcut_experiment(
                     return_masks="background_replacement" in chosen,
                 )
             data = cached[correlation]
-            target_names = list(data["target_names"])
+            class_names = list(data["class_names"])
             images = np.asarray(data["images"])
             is_test = np.asarray(data["is_test"], dtype=bool)
             if condition == "background_replacement":
@@ -842,7 +840,7 @@ def shortcut_experiment(
             **{r: SHORTCUT_REMEDIES[r] for r in chosen},
         },
     )
-    return _result("shortcut", runs, summary, target_names, settings, start)
+    return _result("shortcut", runs, summary, class_names, settings, start)
 
 
 def _cell(value, digits=3):
@@ -1031,7 +1029,7 @@ def save_results(result, out_dir):
     (partial / "summary.md").write_text(summary_markdown(result), encoding="utf-8")
     with open(partial / "settings.json", "w", encoding="utf-8") as f:
         json.dump(
-            dict(result.settings, kind=kind, target_names=result.target_names),
+            dict(result.settings, kind=kind, class_names=result.class_names),
             f,
             indent=1,
         )

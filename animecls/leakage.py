@@ -664,7 +664,7 @@ def _pair_columns(pairs):
 
 
 def plot_duplicate_pairs(
-    images, pairs, *, max_pairs=8, axes=None, target_names=None, target=None
+    images, pairs, *, max_pairs=8, axes=None, class_names=None, target=None
 ):
     """Show duplicate pairs side by side, with their distance and kind.
 
@@ -681,7 +681,7 @@ def plot_duplicate_pairs(
     axes : array-like of matplotlib Axes, default=None
         At least ``2 * min(len(pairs), max_pairs)`` Axes, two per pair; a new
         figure with two pairs per row when None.
-    target_names : list of str, default=None
+    class_names : list of str, default=None
         Class names, shown in the titles with ``target``.
     target : array-like of int, or a (train, test) tuple, default=None
         Class of each picture, indexed like ``images``.
@@ -775,8 +775,8 @@ def plot_duplicate_pairs(
         for side in (0, 1):
             index = int(row[(first, second)[side]])
             title = f"{names[side]} {index}" if leaks else f"#{index}"
-            if labels[side] is not None and target_names is not None:
-                title += f"\n{target_names[int(labels[side][index])]}"
+            if labels[side] is not None and class_names is not None:
+                title += f"\n{class_names[int(labels[side][index])]}"
             if side == 1:
                 title += f"\n{row['kind']}, d={int(row['distance'])}"
             picture = sides[side][index]

@@ -151,7 +151,7 @@ def plot_history(history, *, metrics=("accuracy", "loss"), chance="auto", axes=N
 
 
 def plot_confusion_matrix(
-    y_true, y_pred, *, target_names=None, normalize=None, ax=None, cmap="Blues"
+    y_true, y_pred, *, class_names=None, normalize=None, ax=None, cmap="Blues"
 ):
     """Plot a confusion matrix with scikit-learn's ``ConfusionMatrixDisplay``.
 
@@ -159,7 +159,7 @@ def plot_confusion_matrix(
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted class numbers.
-    target_names : list of str, default=None
+    class_names : list of str, default=None
         Class names for the axes.
     normalize : {"true", "pred", "all"}, default=None
         Passed to :func:`sklearn.metrics.confusion_matrix`.
@@ -175,7 +175,7 @@ def plot_confusion_matrix(
         :func:`sklearn.metrics.confusion_matrix` of the same arguments, or
         the ``confusion_matrix`` of :func:`~animecls.evaluation.evaluate`.
     """
-    labels = None if target_names is None else np.arange(len(target_names))
+    labels = None if class_names is None else np.arange(len(class_names))
     if ax is None:
         # Room for long character names under and beside the matrix.
         _, ax = _pyplot().subplots(figsize=(5.5, 5), layout="constrained")
@@ -183,7 +183,7 @@ def plot_confusion_matrix(
         y_true,
         y_pred,
         labels=labels,
-        display_labels=target_names,
+        display_labels=class_names,
         normalize=normalize,
         cmap=cmap,
         ax=ax,
@@ -260,7 +260,7 @@ def _draw_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=No
 
 
 def plot_samples(
-    images, target, target_names, *, n_per_class=6, random_state=0, axes=None
+    images, target, class_names, *, n_per_class=6, random_state=0, axes=None
 ):
     """Show a few pictures of each class, one row per class.
 
@@ -270,7 +270,7 @@ def plot_samples(
         Pictures.
     target : array-like of shape (n,)
         Class numbers.
-    target_names : list of str
+    class_names : list of str
         Class names; each row is titled with its name.
     n_per_class : int, default=6
         Pictures per row (fewer when a class has fewer).
@@ -287,7 +287,7 @@ def plot_samples(
     """
     images, target = np.asarray(images), np.asarray(target)
     rng = np.random.default_rng(random_state)
-    n_classes = len(target_names)
+    n_classes = len(class_names)
     if axes is None:
         _, axes = _pyplot().subplots(
             n_classes,
@@ -303,7 +303,7 @@ def plot_samples(
             f"(n_classes * n_per_class). Received: {axes.size} Axes"
         )
     axes = axes.reshape(n_classes, n_per_class)
-    for row, name in enumerate(target_names):
+    for row, name in enumerate(class_names):
         members = np.flatnonzero(target == row)
         chosen = rng.choice(members, min(n_per_class, len(members)), replace=False)
         _draw_image_grid(images[np.sort(chosen)], axes=axes[row])
@@ -311,7 +311,7 @@ def plot_samples(
     return figure_of(axes)
 
 
-def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes=None):
+def plot_predictions(images, y_pred, class_names, *, y_true=None, ncols=6, axes=None):
     """Show pictures titled with the predicted name, as the report did.
 
     Each picture is titled ``Name: <predicted character>``. When ``y_true``
@@ -324,7 +324,7 @@ def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes
         Pictures.
     y_pred : array-like of shape (n,)
         Predicted class numbers.
-    target_names : list of str
+    class_names : list of str
         Class names.
     y_true : array-like of shape (n,), default=None
         True class numbers, for unlabeled pictures leave None.
@@ -339,7 +339,7 @@ def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes
         The figure drawn on.
     """
     y_pred = np.asarray(y_pred)
-    titles = [f"Name: {target_names[p]}" for p in y_pred]
+    titles = [f"Name: {class_names[p]}" for p in y_pred]
     colors = None
     if y_true is not None:
         y_true = np.asarray(y_true)
@@ -347,7 +347,7 @@ def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes
             _RIGHT if p == t else _WRONG for p, t in zip(y_pred, y_true, strict=True)
         ]
         titles = [
-            title if p == t else f"{title}\n(true: {target_names[t]})"
+            title if p == t else f"{title}\n(true: {class_names[t]})"
             for title, p, t in zip(titles, y_pred, y_true, strict=True)
         ]
     return plot_image_grid(
@@ -356,7 +356,7 @@ def plot_predictions(images, y_pred, target_names, *, y_true=None, ncols=6, axes
 
 
 def plot_confident_mistakes(
-    images, y_true, probabilities, target_names, *, n=6, axes=None
+    images, y_true, probabilities, class_names, *, n=6, axes=None
 ):
     """Show the wrong predictions the model was most sure of.
 
@@ -372,7 +372,7 @@ def plot_confident_mistakes(
         True class numbers.
     probabilities : array-like of shape (n_samples, n_classes)
         Predicted class probabilities.
-    target_names : list of str
+    class_names : list of str
         Class names.
     n : int, default=6
         How many mistakes to show at most.
@@ -404,8 +404,8 @@ def plot_confident_mistakes(
     confidence = probabilities[wrong, y_pred[wrong]]
     order = wrong[np.argsort(-confidence)][:n]
     titles = [
-        f"{target_names[y_pred[k]]} ({probabilities[k, y_pred[k]]:.0%})\n"
-        f"true: {target_names[y_true[k]]}"
+        f"{class_names[y_pred[k]]} ({probabilities[k, y_pred[k]]:.0%})\n"
+        f"true: {class_names[y_true[k]]}"
         for k in order
     ]
     return plot_image_grid(
@@ -478,7 +478,7 @@ def plot_comparison(results, *, chance=None, axes=None):
 
 
 def plot_embedding_projection(
-    features, target, target_names, *, method="pca", ax=None, random_state=0
+    features, target, class_names, *, method="pca", ax=None, random_state=0
 ):
     """Project features to 2-D and colour each picture by its class.
 
@@ -488,7 +488,7 @@ def plot_embedding_projection(
         Embeddings or other features.
     target : array-like of shape (n_samples,)
         Class numbers.
-    target_names : list of str
+    class_names : list of str
         Class names, for the legend.
     method : {"pca", "tsne"}, default="pca"
         :class:`~sklearn.decomposition.PCA`, or
@@ -521,7 +521,7 @@ def plot_embedding_projection(
         raise ValueError(f'method must be "pca" or "tsne". Received: method={method!r}')
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(5, 4.5), layout="constrained")
-    for k, name in enumerate(target_names):
+    for k, name in enumerate(class_names):
         chosen = target == k
         ax.scatter(points[chosen, 0], points[chosen, 1], s=18, label=name, alpha=0.8)
     ax.set_title(f"{method.upper() if method == 'pca' else 't-SNE'} of the features")

@@ -79,7 +79,7 @@ print(result.markdown)
 # curves below. The run folder holds every other figure.
 fig = plt.figure(figsize=(10, 7), layout="constrained")
 top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.1))
-chance = 1 / len(result.target_names)
+chance = 1 / len(result.class_names)
 plot_comparison(
     result.table,
     chance=chance,

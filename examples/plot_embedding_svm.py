@@ -49,7 +49,7 @@ if DATA:
     data = load_image_folder(DATA, image_size=(IMAGE_SIZE, IMAGE_SIZE))
 else:
     data = make_characters(image_size=(IMAGE_SIZE, IMAGE_SIZE))
-names = data.target_names
+names = data.class_names
 X_train, X_test, y_train, y_test = train_test_split(
     data.images, data.target, test_size=0.3, random_state=42, stratify=data.target
 )
@@ -130,9 +130,9 @@ for name, pipeline in baselines.items():
 # Test accuracy with 95% intervals, and McNemar's paired test of each baseline
 # against the VGG16 SVM on the same test pictures (a large p-value: the test
 # set cannot tell the two apart).
-results = {"vgg16_svm": evaluate(search, E_test, y_test, target_names=names)}
+results = {"vgg16_svm": evaluate(search, E_test, y_test, class_names=names)}
 for name, pipeline in baselines.items():
-    results[name] = evaluate(pipeline, X_test, y_test, target_names=names)
+    results[name] = evaluate(pipeline, X_test, y_test, class_names=names)
 rows = []
 for name, result in results.items():
     low, high = result.accuracy_interval

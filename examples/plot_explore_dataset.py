@@ -49,11 +49,11 @@ else:
     folder = os.path.join(workdir.name, "Anime Girls")
     drawn = make_characters(image_size=(IMAGE_SIZE, IMAGE_SIZE))
     files = save_image_folder(drawn, folder)
-    with open(os.path.join(folder, drawn.target_names[0], "notes.txt"), "w") as f:
+    with open(os.path.join(folder, drawn.class_names[0], "notes.txt"), "w") as f:
         f.write("where I found these pictures")
     with open(files[-1], "rb") as f:
         head = f.read(200)
-    with open(os.path.join(folder, drawn.target_names[-1], "broken.png"), "wb") as f:
+    with open(os.path.join(folder, drawn.class_names[-1], "broken.png"), "wb") as f:
         f.write(head)
 
 # %%
@@ -78,9 +78,9 @@ for path, reason in data.skipped:
 # ## Look at the data
 # Class balance first: with a 70/30 split, a class of 60 pictures is tested on
 # only 18, so one mistake moves its recall by more than five points.
-counts = np.bincount(data.target, minlength=len(data.target_names))
+counts = np.bincount(data.target, minlength=len(data.class_names))
 fig, ax = plt.subplots(figsize=(6, 2.5), layout="constrained")
-ax.barh(data.target_names, counts, color="C0")
+ax.barh(data.class_names, counts, color="C0")
 ax.bar_label(ax.containers[0])
 ax.invert_yaxis()  # first class on top, as in the folder
 ax.set_xlabel("pictures")
@@ -90,7 +90,7 @@ fig.savefig(os.path.join(OUT, "class_counts.png"), dpi=100)
 # %%
 # Then the pictures themselves, one row per class: what does a model have to
 # tell apart, and what do the classes share?
-fig = plot_samples(data.images, data.target, data.target_names, n_per_class=6)
+fig = plot_samples(data.images, data.target, data.class_names, n_per_class=6)
 fig.savefig(os.path.join(OUT, "samples.png"), dpi=100)
 
 # %%
@@ -116,7 +116,7 @@ fig, axes = plt.subplots(
 )
 for row, level in enumerate(levels):
     drawn = make_characters(2, image_size=(IMAGE_SIZE, IMAGE_SIZE), difficulty=level)
-    titles = [drawn.target_names[t].split()[0] for t in drawn.target]
+    titles = [drawn.class_names[t].split()[0] for t in drawn.target]
     plot_image_grid(drawn.images, titles=titles, axes=axes[row])
     axes[row, 0].text(
         -0.15,

@@ -44,7 +44,7 @@ if DATA:
     data = load_image_folder(DATA, image_size=(IMAGE_SIZE, IMAGE_SIZE))
 else:
     data = make_characters(image_size=(IMAGE_SIZE, IMAGE_SIZE))
-names = data.target_names
+names = data.class_names
 X_train, X_test, y_train, y_test = train_test_split(
     data.images, data.target, test_size=0.3, random_state=42, stratify=data.target
 )
@@ -86,7 +86,7 @@ print(f"{gap.verdict}: {gap.explanation} Best epoch: {gap.best_epoch}.")
 # ## Evaluate
 # On the test pictures, with a 95% interval: on a few dozen pictures one
 # mistake moves accuracy by two points or more, so the interval is wide.
-result = evaluate(model, X_test, y_test, target_names=names)
+result = evaluate(model, X_test, y_test, class_names=names)
 low, high = result.accuracy_interval
 print(
     f"Test accuracy {result.accuracy:.3f} ({result.n_correct}/{result.n_samples}, "
@@ -98,7 +98,7 @@ print(result.report_text)
 # Which characters get confused with which, and the report's prediction grid:
 # each picture titled "Name: <predicted character>", wrong ones in magenta
 # with the true name below.
-fig = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
+fig = plot_confusion_matrix(y_test, result.y_pred, class_names=names)
 fig.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
 fig = plot_predictions(X_test[:12], result.y_pred[:12], names, y_true=y_test[:12])
 fig.savefig(os.path.join(OUT, "predictions.png"), dpi=100)

@@ -50,7 +50,7 @@ if DATA:
     data = load_image_folder(DATA, image_size=(IMAGE_SIZE, IMAGE_SIZE))
 else:
     data = make_characters(image_size=(IMAGE_SIZE, IMAGE_SIZE))
-names = data.target_names
+names = data.class_names
 X_train, X_test, y_train, y_test = train_test_split(
     data.images, data.target, test_size=0.3, random_state=42, stratify=data.target
 )
@@ -78,7 +78,7 @@ cache = os.path.join(OUT, "feature-cache")
 head_history = fit_transfer_head(
     model, X_train, y_train, epochs=EPOCHS, cache_dir=cache, verbose=2
 )
-head_result = evaluate(model, X_test, y_test, target_names=names)
+head_result = evaluate(model, X_test, y_test, class_names=names)
 
 # %%
 # Phase 2, fine-tuning: unfreeze the last convolution block and train the whole
@@ -89,7 +89,7 @@ unfreeze_top(model, from_layer="block5_conv1")
 tune_history = fit_model(
     model, X_train, y_train, recipe="vgg16_finetune", epochs=EPOCHS, verbose=2
 )
-tune_result = evaluate(model, X_test, y_test, target_names=names)
+tune_result = evaluate(model, X_test, y_test, class_names=names)
 
 # %%
 # ## Evaluate
@@ -114,7 +114,7 @@ for phase, result in [("head", head_result), ("fine-tuned", tune_result)]:
     print(f"{phase}: test accuracy {result.accuracy:.3f} (95% CI {low:.2f}-{high:.2f})")
 paired = mcnemar_test(y_test, head_result.y_pred, tune_result.y_pred)
 print(f"McNemar p-value, head vs fine-tuned: {paired.pvalue:.3f}")
-fig = plot_confusion_matrix(y_test, tune_result.y_pred, target_names=names)
+fig = plot_confusion_matrix(y_test, tune_result.y_pred, class_names=names)
 fig.savefig(os.path.join(OUT, "confusion_matrix.png"), dpi=100)
 
 # %%

@@ -68,13 +68,13 @@ def test_default_set_mirrors_the_report(default_set):
     data = default_set
     assert data.images.shape == (185, 250, 250, 3)
     assert data.images.dtype == np.uint8
-    assert data.target_names == ["Marin Kitagawa", "Micchon Shikimori", "Yor Forger"]
+    assert data.class_names == ["Marin Kitagawa", "Micchon Shikimori", "Yor Forger"]
     assert np.bincount(data.target).tolist() == [62, 62, 61]
-    assert [d.name for d in data.designs] == data.target_names
+    assert [d.name for d in data.designs] == data.class_names
     assert data.filenames is None
     # grouped by class, as documented
     assert np.all(np.diff(data.target) >= 0)
-    for name in data.target_names:
+    for name in data.class_names:
         assert name in data.DESCR
 
 
@@ -123,7 +123,7 @@ def test_a_generator_is_consumed_so_successive_calls_differ():
 def test_n_per_class_int_and_sequence_follow_the_given_order():
     data = make_characters((2, 3, 4), image_size=SMALL)
     # DEFAULT_CHARACTERS is already in alphabetical order
-    assert [d.name for d in DEFAULT_CHARACTERS] == data.target_names
+    assert [d.name for d in DEFAULT_CHARACTERS] == data.class_names
     assert np.bincount(data.target).tolist() == [2, 3, 4]
     data = make_characters(5, image_size=SMALL)
     assert np.bincount(data.target).tolist() == [5, 5, 5]
@@ -132,7 +132,7 @@ def test_n_per_class_int_and_sequence_follow_the_given_order():
 def test_user_designs_are_sorted_by_name_with_their_counts():
     zed, ann = _design("Zed", hair_style="long"), _design("Ann")
     data = make_characters((2, 5), characters=[zed, ann], image_size=SMALL)
-    assert data.target_names == ["Ann", "Zed"]
+    assert data.class_names == ["Ann", "Zed"]
     assert data.designs == (ann, zed)
     assert np.bincount(data.target).tolist() == [5, 2]
 
@@ -209,7 +209,7 @@ def test_every_outfit_and_accessory_is_drawn(outfit):
 def test_directory_writes_one_folder_per_character(tmp_path):
     data = make_characters(2, image_size=SMALL, directory=tmp_path / "set")
     assert len(data.filenames) == 6
-    for name in data.target_names:
+    for name in data.class_names:
         files = sorted((tmp_path / "set" / name).iterdir())
         assert len(files) == 2
         with Image.open(files[0]) as img:
@@ -378,7 +378,7 @@ def shortcut_set():
 def test_shortcut_set_has_the_agreed_fields(shortcut_set):
     data = shortcut_set
     assert data.images.shape == (180, 32, 32, 3)
-    assert data.target_names == ["Marin Kitagawa", "Micchon Shikimori", "Yor Forger"]
+    assert data.class_names == ["Marin Kitagawa", "Micchon Shikimori", "Yor Forger"]
     assert data.nuisance.shape == data.is_test.shape == data.target.shape
     assert data.is_test.dtype == bool
     assert set(data.nuisance.tolist()) == {0, 1, 2}

@@ -239,12 +239,12 @@ def test_output_units_that_differ_from_the_classes_are_an_error():
     assert "num_classes=4" in report[0].message
 
 
-def test_target_names_and_one_hot_targets_give_the_class_count():
+def test_class_names_and_one_hot_targets_give_the_class_count():
     images = _pictures(60)
     one_hot = np.eye(3)[_shuffled_target(60)]
     assert check_model(_small_cnn(), (images, one_hot)) == []
     names_only_two = Bunch(
-        images=images, target=_shuffled_target(60), target_names=["a", "b"]
+        images=images, target=_shuffled_target(60), class_names=["a", "b"]
     )
     assert _codes(check_model(_small_cnn(), names_only_two)) == ["AC005"]
 

@@ -295,7 +295,7 @@ def test_the_saved_vgg16_svm_predicts_pictures_as_in_the_table(tiny, tmp_path):
         tiny, models=["vgg16_svm"], weights=None, out_dir=out, verbose=0
     )
     test = result.evaluations["vgg16_svm"]
-    names = result.target_names
+    names = result.class_names
     split = split_indices(tiny, random_state=42)
     predicted = predict(out / "models" / "vgg16_svm.npz", tiny.images[split.test])
     assert predicted.labels == [names[i] for i in test.y_pred]

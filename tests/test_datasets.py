@@ -84,7 +84,7 @@ def test_loads_shapes_dtypes_and_sorted_class_names(folder):
     data = load_image_folder(root, image_size=SIZE)
     assert data.images.shape == (27, 8, 8, 3) and data.images.dtype == np.uint8
     assert data.target.dtype == np.int64
-    assert data.target_names == NAMES
+    assert data.class_names == NAMES
     assert data.target.tolist() == [0] * 9 + [1] * 8 + [2] * 10
     assert data.skipped == [] and "Micchon Shikimori" in data.DESCR
     for path, image, label in zip(
@@ -113,7 +113,7 @@ def test_class_names_choose_and_order_classes(folder):
     data = load_image_folder(
         root, image_size=SIZE, class_names=["Yor Forger", NAMES[0]]
     )
-    assert data.target_names == ["Yor Forger", NAMES[0]]
+    assert data.class_names == ["Yor Forger", NAMES[0]]
     assert data.target.tolist() == [0] * 10 + [1] * 9
 
 
@@ -143,7 +143,7 @@ def test_split_is_stratified_disjoint_complete_and_seeded(tmp_path):
     assert set(other.filenames) != set(test.filenames)
     for part in (train, test):
         for path, label in zip(part.filenames, part.target, strict=True):
-            assert os.path.basename(os.path.dirname(path)) == part.target_names[label]
+            assert os.path.basename(os.path.dirname(path)) == part.class_names[label]
 
 
 def test_only_the_requested_subset_is_decoded(folder, monkeypatch):
@@ -222,7 +222,7 @@ def test_loose_files_hidden_and_nested_folders_are_listed(folder):
     assert "not inside a class folder" in message
     assert ".ipynb_checkpoints: hidden folder; not a class" in message
     assert "not searched" in message
-    assert data.target_names == NAMES
+    assert data.class_names == NAMES
 
 
 def test_bomb_in_a_folder_is_skipped_without_pillows_warning(folder):
@@ -450,7 +450,7 @@ def test_split_indices_take_any_integer_labels():
     shifted = split_indices(labels * 7 - 3)
     plain = split_indices(labels)
     assert shifted.test.tolist() == plain.test.tolist()
-    bunch = split_indices({"target": labels, "target_names": ["a", "b", "c"]})
+    bunch = split_indices({"target": labels, "class_names": ["a", "b", "c"]})
     assert bunch.train.tolist() == plain.train.tolist()
 
 
@@ -489,12 +489,12 @@ def test_split_indices_take_any_integer_labels():
         ("0101", {}, r"Received: data='0101'$"),
         ({"images": np.zeros(3)}, {}, r"'target' entry.*Received: data with keys"),
         (
-            {"target": np.array([0, 1, 2]), "target_names": ["a", "b"]},
+            {"target": np.array([0, 1, 2]), "class_names": ["a", "b"]},
             {},
-            r"\[0, 2\) for the 2 target_names\. Received: data\.target=array",
+            r"\[0, 2\) for the 2 class_names\. Received: data\.target=array",
         ),
         (
-            {"target": np.array([0, 0, 0, 1, 1, 1, 2]), "target_names": list("abc")},
+            {"target": np.array([0, 0, 0, 1, 1, 1, 2]), "class_names": list("abc")},
             {},
             r"Class 'c' has 1 picture and is too few.*leave the class out\. "
             r"Received: test_size=0\.3$",
@@ -580,7 +580,7 @@ def test_save_then_load_round_trip_is_lossless(tmp_path):
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, (7, 6, 5, 3), dtype=np.uint8)
     target = np.array([2, 0, 1, 2, 0, 2, 1])
-    bunch = {"images": images, "target": target, "target_names": NAMES}
+    bunch = {"images": images, "target": target, "class_names": NAMES}
     paths = save_image_folder(bunch, tmp_path / "out")
     assert all(isinstance(p, str) for p in paths)
     assert [os.path.relpath(p, tmp_path / "out") for p in paths[:2]] == [
@@ -588,7 +588,7 @@ def test_save_then_load_round_trip_is_lossless(tmp_path):
         os.path.join(NAMES[0], "0000.png"),
     ]
     data = load_image_folder(tmp_path / "out", image_size=(6, 5))
-    assert data.target_names == NAMES
+    assert data.class_names == NAMES
     order = [paths.index(p) for p in data.filenames]
     np.testing.assert_array_equal(data.images, images[order])
     np.testing.assert_array_equal(data.target, target[order])
@@ -600,7 +600,7 @@ def test_save_other_formats(tmp_path, image_format, ext):
     bunch = {
         "images": images,
         "target": np.array([0, 1, 0, 1]),
-        "target_names": ["a", "b"],
+        "class_names": ["a", "b"],
     }
     paths = save_image_folder(bunch, tmp_path, image_format=image_format)
     assert all(p.endswith(ext) for p in paths)
@@ -612,7 +612,7 @@ def test_save_refuses_to_overwrite(tmp_path):
     bunch = {
         "images": np.zeros((2, 4, 4, 3), np.uint8),
         "target": np.array([0, 1]),
-        "target_names": ["a", "b"],
+        "class_names": ["a", "b"],
     }
     paths = save_image_folder(bunch, tmp_path)
     before = snapshot(tmp_path)
@@ -634,7 +634,7 @@ def test_save_rejects_names_that_are_not_folder_names(tmp_path, name):
     bunch = {
         "images": np.zeros((2, 4, 4, 3), np.uint8),
         "target": np.array([0, 1]),
-        "target_names": ["ok", name],
+        "class_names": ["ok", name],
     }
     with pytest.raises(ValueError, match="becomes a folder name.*Received"):
         save_image_folder(bunch, tmp_path)
@@ -650,7 +650,7 @@ def test_save_rejects_names_that_are_not_folder_names(tmp_path, name):
             "images must be a uint8 array",
         ),
         ({"target": np.array([0, 5])}, "target must hold one class number"),
-        ({"target_names": ["a", "a"]}, "unique folder names"),
+        ({"class_names": ["a", "a"]}, "unique folder names"),
         ({"image_format": "gif"}, "image_format must be one of"),
     ],
 )
@@ -658,7 +658,7 @@ def test_save_rejects_malformed_bunches(tmp_path, change, match):
     bunch = {
         "images": np.zeros((2, 4, 4, 3), np.uint8),
         "target": np.array([0, 1]),
-        "target_names": ["a", "b"],
+        "class_names": ["a", "b"],
     }
     image_format = change.pop("image_format", "png")
     bunch.update(change)
@@ -667,7 +667,7 @@ def test_save_rejects_malformed_bunches(tmp_path, change, match):
 
 
 def test_save_needs_the_keys(tmp_path):
-    with pytest.raises(ValueError, match="'images', 'target' and 'target_names'"):
+    with pytest.raises(ValueError, match="'images', 'target' and 'class_names'"):
         save_image_folder({"images": np.zeros((1, 2, 2, 3), np.uint8)}, tmp_path)
 
 
@@ -778,7 +778,7 @@ def test_streaming_equals_eager_loading(folder, subset):
     assert images.dtype == np.uint8 and labels.dtype == np.int64
     np.testing.assert_array_equal(images, eager.images)
     np.testing.assert_array_equal(labels, eager.target)
-    assert stream.class_names == eager.target_names
+    assert stream.class_names == eager.class_names
     assert stream.file_paths == eager.filenames.tolist()
 
 

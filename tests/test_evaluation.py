@@ -91,7 +91,7 @@ def _blobs(n=60, seed=0):
 def test_evaluate_scikit_learn_classifier():
     X, y = _blobs()
     model = LogisticRegression().fit(X, y)
-    result = evaluate(model, X, y, target_names=["a", "b", "c"])
+    result = evaluate(model, X, y, class_names=["a", "b", "c"])
     assert result.accuracy == pytest.approx(np.mean(model.predict(X) == y))
     assert result.accuracy_interval[0] <= result.accuracy <= result.accuracy_interval[1]
     assert result.confusion_matrix.shape == (3, 3)
@@ -106,7 +106,7 @@ def test_evaluate_without_probabilities_has_no_loss():
     X, y = _blobs()
     result = evaluate(LinearSVC().fit(X, y), X, y)
     assert result.loss is None and result.probabilities is None
-    assert result.target_names == ["class 0", "class 1", "class 2"]
+    assert result.class_names == ["class 0", "class 1", "class 2"]
 
 
 class _ProbabilityModel:
@@ -135,8 +135,8 @@ def test_evaluate_rejects_bad_input():
         evaluate(model, X, y[:-1])
     with pytest.raises(ValueError, match="non-empty"):
         evaluate(model, X[:0], y[:0])
-    with pytest.raises(ValueError, match="target_names has 2 names"):
-        evaluate(model, X, y, target_names=["a", "b"])
+    with pytest.raises(ValueError, match="class_names has 2 names"):
+        evaluate(model, X, y, class_names=["a", "b"])
 
 
 def _history(train, val, loss, val_loss):

@@ -248,12 +248,12 @@ def test_plot_duplicate_pairs_draws_two_panels_per_pair(drawn):
         result,
         max_pairs=3,
         target=np.r_[drawn.target[:6], drawn.target[:5]],
-        target_names=drawn.target_names,
+        class_names=drawn.class_names,
     )
     assert _visible(figure) == 6
     axes = figure.axes
     assert "exact, d=0" in axes[1].get_title()
-    assert drawn.target_names[drawn.target[0]] in axes[0].get_title()
+    assert drawn.class_names[drawn.target[0]] in axes[0].get_title()
     assert _visible(plot_duplicate_pairs(images, result.pairs)) == 10
 
 

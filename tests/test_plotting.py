@@ -188,7 +188,7 @@ def test_history_draws_into_given_axes_and_rejects_missing_metric():
 
 
 def test_confusion_matrix_draws_the_counts_with_names():
-    figure = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], target_names=NAMES)
+    figure = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], class_names=NAMES)
     (ax,) = figure.axes
     assert ax.get_title() == "Confusion matrix"
     assert ax.images[0].get_array().tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]

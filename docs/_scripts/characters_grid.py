@@ -24,14 +24,14 @@ N_COLUMNS = 6
 
 def main(output=OUTPUT):
     data = make_characters()
-    n_rows = len(data.target_names)
+    n_rows = len(data.class_names)
     fig, axes = plt.subplots(
         n_rows,
         N_COLUMNS,
         figsize=(9, 1.62 * n_rows + 0.2),
         gridspec_kw={"wspace": 0.04, "hspace": 0.2},
     )
-    for row, name in enumerate(data.target_names):
+    for row, name in enumerate(data.class_names):
         images = data.images[data.target == row][:N_COLUMNS]
         for col, image in enumerate(images):
             ax = axes[row, col]

@@ -18,7 +18,7 @@ from animecls.datasets import make_characters
 
 characters = make_characters(random_state=0)
 print(characters.images.shape, characters.images.dtype)
-print(characters.target_names)
+print(characters.class_names)
 # --8<-- [end:make]
 assert characters.images.shape == (185, 250, 250, 3)
 
@@ -27,7 +27,7 @@ from animecls.datasets import load_image_folder, save_image_folder
 
 save_image_folder(characters, "Anime Girls")
 everything = load_image_folder("Anime Girls")
-print(len(everything.filenames), "pictures of", everything.target_names)
+print(len(everything.filenames), "pictures of", everything.class_names)
 # --8<-- [end:folder]
 assert (everything.images == characters.images).all()
 

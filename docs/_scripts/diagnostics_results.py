@@ -244,7 +244,7 @@ if FACES.is_dir():
         leaks,
         max_pairs=4,
         target=(y[train], y[test]),
-        target_names=faces.target_names,
+        class_names=faces.class_names,
     )
     # --8<-- [end:leakage-plot]
     save(figure, "leakage-faces", dpi=70)
@@ -273,7 +273,7 @@ if FACES.is_dir():
     n_grouped = int(sum(np.bincount(groups) > 1))
     write(
         "leakage-faces.md",
-        f"{len(y)} pictures of {len(faces.target_names)} characters "
+        f"{len(y)} pictures of {len(faces.class_names)} characters "
         f"(`{FACES.name}`, read at 128x128): {len(duplicates.pairs)} near-duplicate "
         f"pairs (pHash, threshold {duplicates.threshold} of 64 bits) in "
         f"{n_grouped} groups of copies.\n\n"
@@ -380,7 +380,7 @@ write(
 from animecls.interpretation import plot_grad_cam
 
 shown = np.arange(6)
-names = [n.split()[0] for n in data.target_names]
+names = [n.split()[0] for n in data.class_names]
 figure, axes = plt.subplots(2, 6, figsize=(10, 4), layout="constrained")
 for ax_row, (name, model) in zip(axes, models.items(), strict=True):
     predicted = model.predict(X_test[shown], verbose=0).argmax(axis=1)

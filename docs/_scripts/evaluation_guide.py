@@ -130,7 +130,7 @@ from animecls.training import fit_model
 
 # The report's CNN and split, on the drawn characters at 64x64 for speed.
 data = make_characters(image_size=(64, 64), random_state=0)
-names = data.target_names
+names = data.class_names
 X_train, X_test, y_train, y_test = train_test_split(
     data.images, data.target, test_size=0.3, random_state=42, stratify=data.target
 )
@@ -145,7 +145,7 @@ record.start("evaluate")
 # --8<-- [start:evaluate]
 from animecls.evaluation import evaluate
 
-result = evaluate(model, X_test, y_test, target_names=names)
+result = evaluate(model, X_test, y_test, class_names=names)
 low, high = result.accuracy_interval
 print(
     f"test accuracy {result.accuracy:.3f} ({result.n_correct} of "
@@ -175,7 +175,7 @@ save(figure, "history")
 # --8<-- [start:plot-confusion]
 from animecls.plotting import plot_confusion_matrix
 
-figure = plot_confusion_matrix(y_test, result.y_pred, target_names=names)
+figure = plot_confusion_matrix(y_test, result.y_pred, class_names=names)
 # --8<-- [end:plot-confusion]
 figure.set_size_inches(5, 4.5)
 save(figure, "confusion")
@@ -199,7 +199,7 @@ record.start("paired")
 from animecls.embeddings import make_baseline
 
 pixels = make_baseline("pixels").fit(X_train, y_train)
-baseline = evaluate(pixels, X_test, y_test, target_names=names)
+baseline = evaluate(pixels, X_test, y_test, class_names=names)
 test = mcnemar_test(y_test, result.y_pred, baseline.y_pred)
 print(f"CNN {result.accuracy:.3f}, raw-pixel SVM {baseline.accuracy:.3f}")
 print(

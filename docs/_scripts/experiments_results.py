@@ -109,7 +109,7 @@ def parameters_note():
     fit = split_indices(data, test_size=0.3, random_state=0).train
     lines = []
     for size in (DEFAULT_IMAGE_SIZE, (250, 250)):
-        n = build_two_layer_cnn((*size, 3), len(data.target_names)).count_params()
+        n = build_two_layer_cnn((*size, 3), len(data.class_names)).count_params()
         lines.append(f"| {size[0]}x{size[1]} | {n:,} | {n / len(fit):,.0f} |")
     (GENERATED / "experiments-parameters.md").write_text(
         "| pictures | parameters of the report's CNN | per training picture "

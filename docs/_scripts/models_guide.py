@@ -192,13 +192,13 @@ from animecls.models import load_model, predict, save_model
 keras.utils.set_random_seed(0)
 cnn = build_two_layer_cnn((64, 64, 3))
 fit_model(cnn, X_train, y_train, epochs=10, verbose=0)
-save_model(cnn, "cnn.keras", class_names=data.target_names)
+save_model(cnn, "cnn.keras", class_names=data.class_names)
 
 again = load_model("cnn.keras")
 result = predict(again, X_test[:4])
 for label, row in zip(result.labels, result.probabilities, strict=True):
     print(f"{label:<18} {row.round(2)}")
-print("true:", [data.target_names[k] for k in y_test[:4]])
+print("true:", [data.class_names[k] for k in y_test[:4]])
 # --8<-- [end:save-predict]
 record.stop()
 
@@ -217,7 +217,7 @@ record.stop()
 record.start("save-pipeline")
 # --8<-- [start:save-pipeline]
 save_model(
-    pixels_svm, "pixels-svm.npz", class_names=data.target_names, image_size=(64, 64)
+    pixels_svm, "pixels-svm.npz", class_names=data.class_names, image_size=(64, 64)
 )
 loaded = load_model("pixels-svm.npz")  # rebuilt from arrays and JSON: no pickle
 print(predict(loaded, X_test[:4]).labels)

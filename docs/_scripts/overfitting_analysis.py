@@ -285,7 +285,7 @@ def measure(*, quick, weights, cache_dir, log):
         images, target = np.asarray(bunch.images), np.asarray(bunch.target)
         fit, val, test = report_split(target, 42)
         entry = {
-            "target_names": list(bunch.target_names),
+            "class_names": list(bunch.class_names),
             "n_pictures": len(target),
             "n_fit": len(fit),
             "n_val": len(val),
@@ -543,7 +543,7 @@ def render_svm(measurements):
     header = ["data", "train acc", "val acc", "test accuracy (95% CI)"]
     details = "; ".join(
         f"{data[n]['vgg16_svm']['true']['n_fit']} training pictures and "
-        f"chance {1 / len(data[n]['target_names']):.2f} for the {DATA_LABELS[n]}"
+        f"chance {1 / len(data[n]['class_names']):.2f} for the {DATA_LABELS[n]}"
         for n in data
     )
     features = data["default"]["vgg16_svm"]["true"]["features"]
@@ -635,7 +635,7 @@ def figure_curves(data, name, images):
     figure, axes = plt.subplots(2, 1, figsize=(5, 5.8), layout="constrained")
     plot_history(
         entry["cnn"]["flatten"][0]["history"],
-        chance=1 / len(entry["target_names"]),
+        chance=1 / len(entry["class_names"]),
         axes=axes,
     )
     figure.suptitle(f"The report's CNN on the {DATA_LABELS[name]}")
@@ -680,7 +680,7 @@ def figure_pooling(data, names, images):
                     lw=2,
                 )
         ax.axhline(
-            1 / len(data[name]["target_names"]),
+            1 / len(data[name]["class_names"]),
             color="0.3",
             ls=":",
             lw=1,
