@@ -38,7 +38,8 @@ def atomic_write(path):
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
-    extension = os.path.splitext(name)[1][:16]
+    # Every suffix, not only the last: Keras insists on ".weights.h5".
+    extension = "".join(Path(name).suffixes)[-24:]
     temporary = os.path.join(folder, f".animecls-{secrets.token_hex(6)}.tmp{extension}")
     # Created here, exclusively, so the name cannot be someone else's file;
     # mode 0o666 lets the umask decide the permissions, as for open(path, "w").
