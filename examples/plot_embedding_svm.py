@@ -32,7 +32,12 @@ from animecls.embeddings import RawPixels, VGG16Embedder, make_baseline
 from animecls.evaluation import evaluate, mcnemar_test
 from animecls.plotting import plot_comparison, plot_embedding_projection
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ANIMECLS_DATA", "")
+# The first argument is the folder when this file runs as a script. In a
+# Jupyter kernel (a notebook, Colab, an editor's cells) sys.argv holds the
+# kernel's own arguments (-f CONNECTION_FILE) instead, so there only
+# ANIMECLS_DATA counts.
+ARGS = [] if "ipykernel" in sys.modules else sys.argv[1:]
+DATA = ARGS[0] if ARGS else os.environ.get("ANIMECLS_DATA", "")
 IMAGE_SIZE = int(os.environ.get("ANIMECLS_IMAGE_SIZE") or 250)
 WEIGHTS = os.environ.get("ANIMECLS_WEIGHTS") or "imagenet"
 WEIGHTS = None if WEIGHTS == "none" else WEIGHTS

@@ -30,7 +30,12 @@ from animecls.datasets import (
 )
 from animecls.plotting import plot_image_grid, plot_samples
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ANIMECLS_DATA", "")
+# The first argument is the folder when this file runs as a script. In a
+# Jupyter kernel (a notebook, Colab, an editor's cells) sys.argv holds the
+# kernel's own arguments (-f CONNECTION_FILE) instead, so there only
+# ANIMECLS_DATA counts.
+ARGS = [] if "ipykernel" in sys.modules else sys.argv[1:]
+DATA = ARGS[0] if ARGS else os.environ.get("ANIMECLS_DATA", "")
 IMAGE_SIZE = int(os.environ.get("ANIMECLS_IMAGE_SIZE", "250"))
 OUT = os.environ.get("ANIMECLS_OUT") or os.path.join(
     "example-output", "plot_explore_dataset"

@@ -27,7 +27,12 @@ from animecls.plotting import (
 )
 from animecls.training import fit_model
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ANIMECLS_DATA", "")
+# The first argument is the folder when this file runs as a script. In a
+# Jupyter kernel (a notebook, Colab, an editor's cells) sys.argv holds the
+# kernel's own arguments (-f CONNECTION_FILE) instead, so there only
+# ANIMECLS_DATA counts.
+ARGS = [] if "ipykernel" in sys.modules else sys.argv[1:]
+DATA = ARGS[0] if ARGS else os.environ.get("ANIMECLS_DATA", "")
 EPOCHS = int(os.environ.get("ANIMECLS_EPOCHS") or 15)
 IMAGE_SIZE = int(os.environ.get("ANIMECLS_IMAGE_SIZE") or 250)
 OUT = os.environ.get("ANIMECLS_OUT") or os.path.join(

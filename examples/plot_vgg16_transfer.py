@@ -30,7 +30,12 @@ from animecls.models import build_vgg16_transfer, unfreeze_top
 from animecls.plotting import plot_confusion_matrix, plot_history
 from animecls.training import fit_model, fit_transfer_head
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ANIMECLS_DATA", "")
+# The first argument is the folder when this file runs as a script. In a
+# Jupyter kernel (a notebook, Colab, an editor's cells) sys.argv holds the
+# kernel's own arguments (-f CONNECTION_FILE) instead, so there only
+# ANIMECLS_DATA counts.
+ARGS = [] if "ipykernel" in sys.modules else sys.argv[1:]
+DATA = ARGS[0] if ARGS else os.environ.get("ANIMECLS_DATA", "")
 EPOCHS = (
     int(os.environ["ANIMECLS_EPOCHS"]) if os.environ.get("ANIMECLS_EPOCHS") else None
 )
