@@ -42,6 +42,12 @@ FIGURES = {
         "run-*/figures/samples.png",
     ],
 }
+# Tiny, offline settings (tests/test_notebooks.py runs the notebooks with them).
+SETTINGS = {
+    "ANIMECLS_EPOCHS": "1",
+    "ANIMECLS_IMAGE_SIZE": "32",
+    "ANIMECLS_WEIGHTS": "none",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +67,8 @@ def test_example_runs(script, tiny_folder, tmp_path):
     out = tmp_path / "out"
     env = dict(
         os.environ,
+        **SETTINGS,
         ANIMECLS_DATA=str(tiny_folder),
-        ANIMECLS_EPOCHS="1",
-        ANIMECLS_IMAGE_SIZE="32",
-        ANIMECLS_WEIGHTS="none",
         ANIMECLS_OUT=str(out),
         MPLBACKEND="Agg",
         TF_CPP_MIN_LOG_LEVEL="2",
