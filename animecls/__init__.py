@@ -15,6 +15,11 @@ models
 training
     The report's training recipes, seeded, and fast training of a frozen
     base's head on features computed once (imports TensorFlow).
+pretraining
+    Pretrain the drawn backbone animecls ships on identities it draws
+    itself: transfer learning with no download (imports TensorFlow).
+registry
+    Every model animecls can train and compare, in one place.
 embeddings
     VGG16 embeddings and classical features as scikit-learn transformers,
     and SVM pipelines on them (imports TensorFlow).

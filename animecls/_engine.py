@@ -43,11 +43,13 @@ __all__ = [
     "ROW_COLUMNS",
     "ImageNetFallbackWarning",
     "Workspace",
+    "check_drawn_weights",
     "describe_data",
     "fit_and_score",
     "learned_parameters",
     "load_data",
     "log",
+    "model_label",
     "resolve_image_size",
     "resolve_models",
     "resolve_weights",
@@ -282,6 +284,18 @@ def resolve_weights(weights, verbose=0, *, stacklevel=4):
     return "imagenet", "imagenet"
 
 
+def check_drawn_weights(weights):
+    """Check the drawn backbone's weights before any training; return them.
+
+    ``"drawn"`` (the shipped file, checked against its record), None, or a
+    ``.weights.h5`` file, returned as a str.
+    """
+    from ._backbone import resolve_drawn_weights
+
+    path = resolve_drawn_weights(weights)
+    return weights if weights is None or weights == "drawn" else path
+
+
 def resolve_image_size(data, image_size, quick, *, default, needs_vgg16=True):
     """Return the picture size of a run: asked for, the Bunch's own, or a preset."""
     if image_size is not None:
@@ -353,17 +367,30 @@ class Workspace:
         Keep the VGG16 features on disk.
     """
 
-    def __init__(self, data, *, weights, weights_label, seed, epochs, cache_dir):
+    def __init__(
+        self,
+        data,
+        *,
+        weights,
+        weights_label,
+        seed,
+        epochs,
+        cache_dir,
+        drawn_weights="drawn",
+    ):
         self.images = np.asarray(data["images"])
         self.target = np.asarray(data["target"])
         self.class_names = [str(name) for name in data["class_names"]]
         self.weights = weights
         self.weights_label = weights_label
+        self.drawn_weights = drawn_weights
+        self.drawn_label = "none" if drawn_weights is None else os.fspath(drawn_weights)
         self.seed = int(seed)
         self.epochs = epochs
         self.cache_dir = cache_dir
-        self._vgg16 = None
-        self.feature_time_s = 0.0
+        self._features = {}
+        #: Seconds spent computing each backbone's features, once.
+        self.feature_times = {}
 
     @property
     def input_shape(self):
@@ -375,40 +402,55 @@ class Workspace:
         """Number of classes."""
         return len(self.class_names)
 
-    def vgg16(self):
-        """Return ``(maps, base)``: every picture's block5_pool maps, and the base.
+    def weights_label_of(self, backbone):
+        """How tables name the weights of ``backbone`` ("-" for none)."""
+        return {"vgg16": self.weights_label, "drawn": self.drawn_label}.get(
+            backbone, "-"
+        )
 
-        Computed on first use and kept: the frozen base gives a picture the
-        same maps for every model, seed and split.
+    def features(self, backbone):
+        """Return ``(features, base)`` of every picture for ``backbone``.
+
+        ``"vgg16"``: VGG16's block5_pool maps; ``"drawn"``: the drawn
+        backbone's pooled features. Computed on first use and kept: a frozen
+        base gives a picture the same features for every model, seed and
+        split.
         """
-        if self._vgg16 is None:
+        if backbone not in self._features:
             import keras
 
-            from ._vgg16 import (
-                VGG16Preprocess,
-                base_features,
-                build_vgg16_base,
-                seeded_init,
-            )
+            from ._vgg16 import base_features
 
             start = time.perf_counter()
-            base = build_vgg16_base(self.input_shape, self.weights)
-            if self.weights is None:
-                seeded_init(base, self.seed)
-            base.trainable = False
-            inputs = keras.Input(shape=self.input_shape, name="image")
-            x = VGG16Preprocess(name="preprocess")(inputs)
-            extractor = keras.Model(inputs, base(x, training=False), name="vgg16")
-            maps = base_features(
+            if backbone == "vgg16":
+                from ._vgg16 import VGG16Preprocess, build_vgg16_base, seeded_init
+
+                base = build_vgg16_base(self.input_shape, self.weights)
+                if self.weights is None:
+                    seeded_init(base, self.seed)
+                base.trainable = False
+                inputs = keras.Input(shape=self.input_shape, name="image")
+                x = VGG16Preprocess(name="preprocess")(inputs)
+                extractor = keras.Model(inputs, base(x, training=False), name="vgg16")
+            else:
+                from ._backbone import drawn_features_model, load_drawn_backbone
+
+                base = load_drawn_backbone(self.drawn_weights, random_state=self.seed)
+                extractor = drawn_features_model(self.input_shape, base)
+            features = base_features(
                 extractor,
                 self.images,
                 cache_dir=self.cache_dir,
                 batch_size=32,
                 verbose=0,
             )
-            self._vgg16 = (maps, base)
-            self.feature_time_s = time.perf_counter() - start
-        return self._vgg16
+            self._features[backbone] = (features, base)
+            self.feature_times[backbone] = time.perf_counter() - start
+        return self._features[backbone]
+
+    def vgg16(self):
+        """Return ``(maps, base)``: every picture's VGG16 block5_pool maps."""
+        return self.features("vgg16")
 
     def vgg16_embeddings(self):
         """Average-pooled block5_pool maps: what :class:`VGG16Embedder` returns."""
@@ -418,6 +460,19 @@ class Workspace:
         # The op GlobalAveragePooling2D runs: the saved pipeline's embedder
         # then gives the SVM exactly the numbers it was fitted on.
         return keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2)))
+
+
+def model_label(row):
+    """Return a row's model name, saying "(random weights)" where it had them.
+
+    A VGG16 or drawn-backbone model run from random weights is not the model
+    its name suggests; the table says so in the model's own cell, so no
+    number of it can be quoted without its weights.
+    """
+    weights = str(row.get("weights", "-"))
+    if weights == "none" or weights.startswith("none "):
+        return f"{row['model']} (random weights)"
+    return row["model"]
 
 
 # ----------------------------------------------------------------- fitting
@@ -488,13 +543,51 @@ def _network(spec, item, space, fit, val, seed, options, verbose):
     return Bunch(model=model, scorer=model, x=space.images, history=history)
 
 
-def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
+def _head_of(model, base_name):
+    """Return the layers after ``base_name`` as a model on the base's output.
+
+    Training it trains ``model`` itself: the layers are the same objects.
+    """
+    import keras
+
+    base = model.get_layer(base_name)
+    names = [layer.name for layer in model.layers]
+    features = keras.Input(shape=base.output.shape[1:], name="features")
+    h = features
+    for layer in model.layers[names.index(base_name) + 1 :]:
+        h = layer(h)
+    return keras.Model(features, h, name="head")
+
+
+def _transfer_model(backbone, space):
+    """Build the entry's transfer model around the run's shared base."""
+    from ._info import set_info
+
+    features, base = space.features(backbone)
+    if backbone == "vgg16":
+        from ._weights import describe_weights
+        from .models import build_vgg16_transfer
+
+        # Built with random weights, then given the run's shared base: the
+        # weights file is read once per run, not once per model.
+        model = build_vgg16_transfer(space.input_shape, space.n_classes, weights=None)
+        model.get_layer("vgg16").set_weights(base.get_weights())
+        set_info(model, weights=describe_weights(space.weights))
+        return model, "vgg16", features, ("vgg16_transfer", "vgg16_finetune")
+    from ._backbone import describe_drawn_weights
+    from .models import build_drawn_transfer
+
+    model = build_drawn_transfer(space.input_shape, space.n_classes, weights=None)
+    model.get_layer("drawn_backbone").set_weights(base.get_weights())
+    set_info(model, weights=describe_drawn_weights(space.drawn_weights))
+    return model, "drawn_backbone", features, ("drawn_transfer", "drawn_finetune")
+
+
+def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
     import keras
 
     from ._info import get_info, set_info
-    from ._vgg16 import split_transfer_model
-    from ._weights import describe_weights
-    from .models import build_vgg16_transfer, unfreeze_top
+    from .models import unfreeze_top
 
     options = dict(options)
     finetune = options.pop("finetune", False)
@@ -503,23 +596,21 @@ def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
             f"finetune must be True or False. Received: finetune={finetune!r}"
         )
     early_stopping = options.pop("early_stopping", None)
-    maps, base = space.vgg16()
+    space.features(spec.backbone)
     keras.utils.set_random_seed(seed)
-    # Built with random weights, then given the run's shared base: the
-    # weights file is read once per run, not once per model.
-    model = build_vgg16_transfer(space.input_shape, space.n_classes, weights=None)
-    model.get_layer("vgg16").set_weights(base.get_weights())
-    set_info(model, weights=describe_weights(space.weights))
-    _, head = split_transfer_model(model)
+    model, base_name, features, (recipe, finetune_recipe) = _transfer_model(
+        spec.backbone, space
+    )
+    head = _head_of(model, base_name)
     history = _fit_network(
         head,
-        maps,
+        features,
         space.target,
         fit,
         val,
         space,
         seed,
-        "vgg16_transfer",
+        recipe,
         early_stopping,
         verbose,
     )
@@ -532,11 +623,12 @@ def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
         metrics=["accuracy"],
     )
     set_info(
-        model, training=dict(get_info(head).get("training", {}), mode="VGG16 maps")
+        model,
+        training=dict(get_info(head).get("training", {}), mode="frozen features"),
     )
     if not finetune:
-        return Bunch(model=model, scorer=head, x=maps, history=history)
-    unfreeze_top(model, from_layer="block5_conv1")
+        return Bunch(model=model, scorer=head, x=features, history=history)
+    unfreeze_top(model)
     second = _fit_network(
         model,
         space.images,
@@ -545,7 +637,7 @@ def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
         val,
         space,
         seed,
-        "vgg16_finetune",
+        finetune_recipe,
         early_stopping,
         verbose,
     )
@@ -553,26 +645,32 @@ def _vgg16_head(spec, item, space, fit, val, seed, options, verbose):
     return Bunch(model=model, scorer=model, x=space.images, history=joined)
 
 
-def _vgg16_svm(spec, item, space, fit, val, seed, options, verbose):
+def _features_svm(spec, item, space, fit, val, seed, options, verbose):
     from sklearn.pipeline import Pipeline
 
-    from .embeddings import VGG16Embedder, make_embedding_svm
+    from .embeddings import DrawnEmbedder, VGG16Embedder, make_embedding_svm
 
-    embeddings = space.vgg16_embeddings()
-    # The embedder is stateless: scaling and SVM fitted on the embeddings
+    if spec.backbone == "vgg16":
+        features = space.vgg16_embeddings()
+        embedder = VGG16Embedder(
+            weights=space.weights,
+            image_size=space.input_shape[:2],
+            cache_dir=space.cache_dir,
+            random_state=space.seed,
+            verbose=0,
+        )
+    else:
+        features, _ = space.features("drawn")
+        embedder = DrawnEmbedder(
+            weights=space.drawn_weights, random_state=space.seed, verbose=0
+        )
+    # The embedder is stateless: scaling and SVM fitted on the features
     # computed once, behind an embedder of the same base, is the pipeline
-    # make_baseline("vgg16") would fit on the pictures.
+    # make_baseline would fit on the pictures.
     scorer = make_embedding_svm("passthrough", random_state=seed)
-    scorer.fit(embeddings[fit], space.target[fit])
-    embedder = VGG16Embedder(
-        weights=space.weights,
-        image_size=space.input_shape[:2],
-        cache_dir=space.cache_dir,
-        random_state=space.seed,
-        verbose=0,
-    )
+    scorer.fit(features[fit], space.target[fit])
     model = Pipeline([("embed", embedder), *scorer.steps[1:]])
-    return Bunch(model=model, scorer=scorer, x=embeddings, history=None)
+    return Bunch(model=model, scorer=scorer, x=features, history=None)
 
 
 def _pipeline(spec, item, space, fit, val, seed, options, verbose):
@@ -593,8 +691,10 @@ def _pipeline(spec, item, space, fit, val, seed, options, verbose):
 _STRATEGIES = {
     "network": _network,
     "custom_keras": _network,
-    "vgg16_head": _vgg16_head,
-    "vgg16_svm": _vgg16_svm,
+    "vgg16_head": _frozen_head,
+    "vgg16_svm": _features_svm,
+    "drawn_head": _frozen_head,
+    "drawn_svm": _features_svm,
     "pipeline": _pipeline,
     "custom_sklearn": _pipeline,
 }
@@ -694,7 +794,7 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
         "epochs_run": None if history is None else len(history["loss"]),
         "parameters": learned_parameters(fitted.model),
         "fit_time_s": fit_time,
-        "weights": space.weights_label if spec.vgg16_features else "-",
+        "weights": space.weights_label_of(spec.backbone),
     }
     return Bunch(
         row=row,

@@ -29,7 +29,7 @@ def _allowed():
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from .embeddings import ColorHistogram, RawPixels, VGG16Embedder
+    from .embeddings import ColorHistogram, DrawnEmbedder, RawPixels, VGG16Embedder
 
     classes = [
         Pipeline,
@@ -41,6 +41,7 @@ def _allowed():
         RawPixels,
         ColorHistogram,
         VGG16Embedder,
+        DrawnEmbedder,
     ]
     return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
 

@@ -23,10 +23,12 @@ from ._engine import (
     ROW_COLUMNS,
     ImageNetFallbackWarning,
     Workspace,
+    check_drawn_weights,
     describe_data,
     fit_and_score,
     load_data,
     log,
+    model_label,
     resolve_image_size,
     resolve_models,
     resolve_weights,
@@ -63,6 +65,8 @@ def _format(value, column):
         return f"{value:.3f}"
     return str(value)
 
+
+_BACKBONES = {"vgg16": "VGG16", "drawn": "Drawn-backbone"}
 
 # The Markdown table's columns after the model and its accuracy interval.
 _SHOWN = (
@@ -103,7 +107,7 @@ def results_markdown(table):
             f"{row['test_accuracy']:.3f} ({row['accuracy_low']:.2f}-"
             f"{row['accuracy_high']:.2f})"
         )
-        cells = [row["model"], accuracy] + [_format(row[c], c) for _, c in _SHOWN]
+        cells = [model_label(row), accuracy] + [_format(row[c], c) for _, c in _SHOWN]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -200,6 +204,7 @@ def compare_models(
     image_size=None,
     epochs=None,
     weights="auto",
+    drawn_weights="drawn",
     quick=False,
     test_size=0.3,
     validation_split=0.2,
@@ -258,6 +263,11 @@ def compare_models(
         :class:`ImageNetFallbackWarning`; the choice is recorded in every
         row. ``"imagenet"`` raises
         :class:`~animecls.models.WeightsUnavailableError` when offline.
+    drawn_weights : "drawn", None or path-like, default="drawn"
+        Weights of the drawn backbone (``drawn_transfer``, ``drawn_svm``):
+        the ones pretrained by animecls and shipped with it, None for random
+        weights (the same network without pretraining: what pretraining
+        buys), or a ``.weights.h5`` file from ``animecls pretrain``.
     quick : bool, default=False
         64x64 pictures and 5 epochs, the one quick preset of every entry
         point: the whole comparison in about half a minute on two CPU cores,
@@ -325,6 +335,9 @@ def compare_models(
     size = resolve_image_size(
         data, image_size, quick, default=FULL_IMAGE_SIZE, needs_vgg16=needs_vgg16
     )
+    if any(spec.backbone == "drawn" for spec, _ in entries):
+        # Checked before any training: a mistyped file fails now.
+        drawn_weights = check_drawn_weights(drawn_weights)
     if epochs is None and quick:
         epochs = QUICK["epochs"]
     if epochs is not None:
@@ -353,6 +366,7 @@ def compare_models(
         seed=random_state,
         epochs=epochs,
         cache_dir=cache_dir,
+        drawn_weights=drawn_weights,
     )
     log(
         verbose,
@@ -364,12 +378,14 @@ def compare_models(
     for step, entry in enumerate(entries, start=1):
         spec = entry[0]
         log(verbose, f"[{step}/{len(entries)}] {spec.name}: {spec.description}")
-        if spec.vgg16_features and space.feature_time_s == 0.0:
-            space.vgg16()
+        if spec.backbone and spec.backbone not in space.feature_times:
+            space.features(spec.backbone)
             log(
                 verbose,
-                f"    VGG16 features of all {len(bunch['target'])} pictures in "
-                f"{space.feature_time_s:.1f} s, shared by every VGG16 model",
+                f"    {_BACKBONES[spec.backbone]} features of all "
+                f"{len(space.target)} pictures in "
+                f"{space.feature_times[spec.backbone]:.1f} s, shared by every "
+                "model that reads them",
             )
         outcome = fit_and_score(
             entry,
@@ -417,7 +433,8 @@ def compare_models(
         "epochs": "recipe" if epochs is None else epochs,
         "quick": bool(quick),
         "weights": weights_label,
-        "vgg16_features_s": round(space.feature_time_s, 3),
+        "feature_times_s": {k: round(v, 3) for k, v in space.feature_times.items()},
+        "drawn_weights": space.drawn_label,
         "models": {n: o.spec.description for n, o in outcomes.items()},
     }
     result = Bunch(

@@ -16,6 +16,7 @@ from ._characters import (
     make_characters,
     make_shortcut_characters,
 )
+from ._designs import random_designs
 from ._folders import save_image_folder
 from ._images import (
     DEFAULT_MAX_PIXELS,
@@ -43,6 +44,7 @@ __all__ = [
     "load_image_folder",
     "make_characters",
     "make_shortcut_characters",
+    "random_designs",
     "save_image_folder",
     "scan_image_folder",
     "split_indices",

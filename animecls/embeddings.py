@@ -1,16 +1,18 @@
 """Feature extractors for scikit-learn pipelines, and the SVM baselines built on them.
 
-Three ways to turn pictures into a table a scikit-learn classifier can use:
+Four ways to turn pictures into a table a scikit-learn classifier can use:
 
 - :class:`VGG16Embedder`: activations of a VGG16 network pretrained on
   ImageNet (the design's feature-extraction baseline);
+- :class:`DrawnEmbedder`: features of the drawn backbone animecls pretrained
+  on drawn identities and ships, so they need no download;
 - :class:`RawPixels`: the pictures shrunk to a few pixels (what any model
   must beat);
 - :class:`ColorHistogram`: how much of each colour a picture holds, ignoring
   where it is. Hair and eye colours are what tell anime characters apart, so
   this shows how far colour alone goes.
 
-All three are scikit-learn transformers that take a batch of RGB pictures
+All four are scikit-learn transformers that take a batch of RGB pictures
 (an array ``(n_images, height, width, 3)``, 0-255, as
 :func:`animecls.datasets.load_image_folder` returns) and return a 2-D float
 array; :func:`make_embedding_svm` and :func:`make_baseline` put one in front
@@ -33,14 +35,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from . import _cache
+from ._backbone import FEATURES, drawn_features_model, load_drawn_backbone
 from ._batches import check_batch, chunks, predict_in_batches, stream
 from ._cache import CacheWarning
-from ._validation import VGG16_MIN_SIZE, check_count, check_image_size
+from ._validation import VGG16_MIN_SIZE, check_count, check_image_size, check_seed
 from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
 
 __all__ = [
     "CacheWarning",
     "ColorHistogram",
+    "DrawnEmbedder",
     "RawPixels",
     "VGG16Embedder",
     "make_baseline",
@@ -574,10 +578,124 @@ def make_embedding_svm(
     return Pipeline([("embed", embedder), ("scale", StandardScaler()), ("svm", svm)])
 
 
+class DrawnEmbedder(TransformerMixin, BaseEstimator):
+    """Map pictures to the drawn backbone's features: a scikit-learn transformer.
+
+    The backbone (:func:`~animecls.models.build_drawn_transfer` has the same
+    one) was pretrained by animecls on hundreds of drawn identities and ships
+    with the package, so these features need no download. Pictures of any
+    size, 0-255, are resized to 64x64 inside the network; each becomes 192
+    numbers (global average pooling of the last block).
+
+    Parameters
+    ----------
+    weights : "drawn", None or path-like, default="drawn"
+        The shipped weights, random weights (seeded by ``random_state``: the
+        same network without pretraining), or a ``.weights.h5`` file from
+        ``animecls pretrain``.
+    batch_size : int, default=32
+        Pictures per batch.
+    random_state : int, default=0
+        Seed of the random weights when ``weights=None``.
+    verbose : "auto", 0 or 1, default="auto"
+        Progress bar during extraction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.embeddings import DrawnEmbedder
+    >>> images = np.random.default_rng(0).integers(0, 256, (4, 80, 80, 3))
+    >>> DrawnEmbedder(verbose=0).fit_transform(images).shape
+    (4, 192)
+    """
+
+    def __init__(
+        self, weights="drawn", *, batch_size=32, random_state=0, verbose="auto"
+    ):
+        self.weights = weights
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def __getstate__(self):
+        # Keras models do not pickle; they are rebuilt on demand.
+        state = super().__getstate__().copy()
+        state.pop("_extractors", None)
+        return state
+
+    def _extractor(self, shape):
+        check_count(self.batch_size, "batch_size")
+        check_seed(self.random_state)
+        extractors = self.__dict__.setdefault("_extractors", {})
+        key = (shape, str(self.weights), self.random_state)
+        if key not in extractors:
+            extractors.clear()
+            backbone = load_drawn_backbone(self.weights, random_state=self.random_state)
+            extractors[key] = drawn_features_model(shape, backbone)
+        return extractors[key]
+
+    def fit(self, X, y=None):
+        """Check the settings and build the network; nothing is learned.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DrawnEmbedder
+        """
+        X = check_batch(X, name="X")
+        self._extractor(tuple(X.shape[1:]))
+        self.n_features_out_ = FEATURES
+        return self
+
+    def transform(self, X):
+        """Return the backbone's features of the pictures.
+
+        Parameters
+        ----------
+        X : array of shape (n_images, height, width, 3)
+            Pictures, 0-255.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, 192), float32
+        """
+        X = check_batch(X, name="X")
+        model = self._extractor(tuple(X.shape[1:]))
+        return predict_in_batches(
+            model, X, batch_size=self.batch_size, verbose=self.verbose
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``drawn<i>`` for each feature.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is pictures, not named columns).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        return np.asarray([f"drawn{i}" for i in range(FEATURES)], dtype=object)
+
+
 _BASELINES = {
     "pixels": RawPixels,
     "color_histogram": ColorHistogram,
     "vgg16": VGG16Embedder,
+    "drawn": DrawnEmbedder,
 }
 
 
@@ -588,8 +706,9 @@ def make_baseline(
 
     Parameters
     ----------
-    name : {"pixels", "color_histogram", "vgg16"}
-        :class:`RawPixels`, :class:`ColorHistogram` or :class:`VGG16Embedder`.
+    name : {"pixels", "color_histogram", "vgg16", "drawn"}
+        :class:`RawPixels`, :class:`ColorHistogram`, :class:`VGG16Embedder` or
+        :class:`DrawnEmbedder`.
     C : float, default=1.0
         SVM regularisation.
     kernel : {"linear", "rbf"}, default="linear"

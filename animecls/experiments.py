@@ -42,10 +42,12 @@ from . import __version__
 from ._engine import (
     QUICK,
     Workspace,
+    check_drawn_weights,
     describe_data,
     fit_and_score,
     load_data,
     log,
+    model_label,
     resolve_image_size,
     resolve_models,
     resolve_weights,
@@ -90,6 +92,11 @@ REMEDIES = {
     "its features",
     "transfer_finetune": "Model 2, then VGG16 from block5_conv1 unfrozen and "
     "fine-tuned (unfreeze_top, recipe vgg16_finetune)",
+    "drawn_frozen": "the drawn backbone animecls pretrained and ships, frozen, "
+    "the head trained on its features (drawn_transfer): transfer learning "
+    "offline, against the CNN from scratch",
+    "drawn_finetune": "drawn_transfer, then the backbone's last block unfrozen "
+    "and fine-tuned (recipe drawn_finetune)",
 }
 
 # Each remedy: the registry model it changes, and the knobs it turns.
@@ -103,9 +110,17 @@ _REMEDY_OPTIONS = {
     "small_head": ("two_layer_cnn", {"dense_units": 32}),
     "transfer_frozen": ("vgg16_transfer", {}),
     "transfer_finetune": ("vgg16_transfer", {"finetune": True}),
+    "drawn_frozen": ("drawn_transfer", {}),
+    "drawn_finetune": ("drawn_transfer", {"finetune": True}),
 }
 # Which run each remedy is compared with.
-_BASELINES = {"transfer_finetune": "transfer_frozen", "transfer_frozen": None}
+# The VGG16 remedies are compared among themselves (random weights offline);
+# the drawn backbone against the CNN from scratch: that is its lesson.
+_BASELINES = {
+    "transfer_finetune": "transfer_frozen",
+    "transfer_frozen": None,
+    "drawn_finetune": "drawn_frozen",
+}
 
 #: The conditions and remedies :func:`shortcut_experiment` knows.
 SHORTCUT_REMEDIES = {
@@ -131,6 +146,8 @@ def _setup(data, models, image_size, epochs, weights, quick, verbose):
     if epochs is not None:
         epochs = check_count(epochs, "epochs")
     weights, label = resolve_weights(weights, verbose) if needs_vgg16 else (None, "-")
+    if any(spec.backbone == "drawn" for spec, _ in entries):
+        check_drawn_weights("drawn")
     bunch = None if data is False else load_data(data, size, verbose)
     return entries, size, epochs, weights, label, bunch
 
@@ -211,6 +228,7 @@ def _common_settings(data, models, size, epochs, weights_label, quick, random_st
         "image_size": list(size),
         "epochs": epochs if epochs is not None else "recipe",
         "weights": weights_label,
+        "drawn_weights": "drawn",
         "quick": bool(quick),
         "random_state": int(random_state),
         "interval": "95% t-interval of the mean over seeds; each run's Wilson "
@@ -873,6 +891,17 @@ def _check_result(result):
     return kind
 
 
+def _model_cell(row, result):
+    """Return the model's name, with "(random weights)" where its backbone had them."""
+    spec = MODELS.get(row["model"])
+    backbone = None if spec is None else spec.backbone
+    weights = {
+        "vgg16": result.settings.get("weights", "-"),
+        "drawn": result.settings.get("drawn_weights", "drawn"),
+    }.get(backbone, "-")
+    return model_label({"model": row["model"], "weights": weights})
+
+
 def summary_markdown(result):
     """Return an experiment's summary as a Markdown table with a caption.
 
@@ -909,7 +938,7 @@ def summary_markdown(result):
         ]
         rows = [
             [
-                r["model"],
+                _model_cell(r, result),
                 str(r["train_size"]),
                 _mean_interval(r),
                 _cell(r["std"]),
@@ -929,7 +958,7 @@ def summary_markdown(result):
         ]
         rows = [
             [
-                r["model"],
+                _model_cell(r, result),
                 _mean_interval(r),
                 _cell(r["std"]),
                 _cell(r["min"]),
@@ -952,7 +981,7 @@ def summary_markdown(result):
         rows = [
             [
                 r["remedy"],
-                r["model"],
+                _model_cell(r, result),
                 _mean_interval(r),
                 _cell(r["std"]),
                 "-" if r["change"] is None else f"{r['change']:+.3f}",
@@ -973,7 +1002,7 @@ def summary_markdown(result):
         rows = [
             [
                 r["condition"],
-                r["model"],
+                _model_cell(r, result),
                 _mean_interval(r),
                 _mean_interval(r, "agree_"),
                 _mean_interval(r, "disagree_"),

@@ -12,6 +12,11 @@ prediction time.
 import keras
 from keras import layers
 
+from ._backbone import (
+    PRETRAINING_SIZE,
+    describe_drawn_weights,
+    load_drawn_backbone,
+)
 from ._info import get_info, set_info
 from ._model_files import ModelFileError, load_model, save_model
 from ._predict import predict
@@ -32,6 +37,7 @@ __all__ = [
     "ModelFileError",
     "VGG16Preprocess",
     "WeightsUnavailableError",
+    "build_drawn_transfer",
     "build_two_layer_cnn",
     "build_vgg16_transfer",
     "get_info",
@@ -448,24 +454,112 @@ def build_vgg16_transfer(
     return model
 
 
-def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
-    """Unfreeze the top of the VGG16 base for fine-tuning, and recompile.
+def build_drawn_transfer(
+    input_shape=(64, 64, 3),
+    num_classes=3,
+    *,
+    weights="drawn",
+    dense_units=128,
+    dropout=0.2,
+    random_state=0,
+    name="drawn_transfer",
+):
+    """Build a transfer model on the drawn backbone: frozen features, a small head.
+
+    ``image -> [Resizing to 64x64] -> drawn backbone (frozen, called with
+    training=False) -> Dense(128, relu) -> Dropout -> Dense(num_classes,
+    softmax)``. The backbone (see :mod:`animecls.pretraining`) was pretrained
+    by animecls to tell hundreds of drawn identities apart, none of them the
+    default set's characters, and ships with the package: transfer learning
+    that works with no network. Like Keras' transfer-learning guide, train the
+    head first, then optionally :func:`unfreeze_top` and fine-tune.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(64, 64, 3)
+        Pictures of any size, 0-255; other sizes than 64x64 are resized to
+        it inside the model.
+    num_classes : int, default=3
+        Number of characters to tell apart.
+    weights : "drawn", None or path-like, default="drawn"
+        The shipped weights, random ones (the same architecture without
+        pretraining: what pretraining buys), or a ``.weights.h5`` file from
+        ``animecls pretrain``. Recorded by :func:`get_info`.
+    dense_units : int, default=128
+        Width of the hidden dense layer.
+    dropout : float, default=0.2
+        Dropout rate before the output layer.
+    random_state : int, default=0
+        Seed of the backbone's random weights when ``weights=None``.
+    name : str, default="drawn_transfer"
+        Name of the returned model.
+
+    Returns
+    -------
+    model : keras.Model
+        An uncompiled model with layers ``image``, [``resize``,]
+        ``drawn_backbone`` (frozen), ``dense``, ``dropout``, ``predictions``.
+        It holds only built-in Keras layers, so ``keras.saving.load_model``
+        reads a saved one without animecls.
+
+    Examples
+    --------
+    >>> from animecls.models import build_drawn_transfer
+    >>> model = build_drawn_transfer((96, 96, 3), weights=None)
+    >>> model.get_layer("drawn_backbone").trainable, model.output_shape
+    (False, (None, 3))
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or int(input_shape[-1]) != 3:
+        raise ValueError(
+            "input_shape must be (height, width, 3). "
+            f"Received: input_shape={input_shape}"
+        )
+    num_classes = check_count(num_classes, "num_classes", minimum=2)
+    dropout = check_factor(dropout, "dropout", 1.0)
+    backbone = load_drawn_backbone(weights, random_state=random_state)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if tuple(input_shape[:2]) != PRETRAINING_SIZE:
+        x = layers.Resizing(*PRETRAINING_SIZE, interpolation="area", name="resize")(x)
+    x = backbone(x, training=False)
+    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    set_info(
+        model,
+        builder="build_drawn_transfer",
+        weights=describe_drawn_weights(weights),
+        preprocessing="Resizing to 64x64 and Rescaling(1/255) inside the model; "
+        "takes 0-255 RGB pictures",
+    )
+    return model
+
+
+def unfreeze_top(model, *, from_layer=None, learning_rate=1e-5):
+    """Unfreeze the top of a transfer model's base for fine-tuning, and recompile.
 
     The second phase of Keras' transfer-learning guide: once the head has
     been trained on the frozen base, make the base layers from ``from_layer``
     on trainable and train again with a learning rate low enough not to
-    destroy the ImageNet features. The base stays called with
+    destroy the pretrained features. The base stays called with
     ``training=False``. The model is recompiled here, because a change of
     ``trainable`` only takes effect at ``compile``.
 
     Parameters
     ----------
     model : keras.Model
-        A model from :func:`build_vgg16_transfer`.
-    from_layer : str, default="block5_conv1"
-        First VGG16 layer to unfreeze; it and every layer after it train.
+        A model from :func:`build_vgg16_transfer` or
+        :func:`build_drawn_transfer`.
+    from_layer : str, default=None
+        First base layer to unfreeze; it and every layer after it train.
+        None is the last block: ``"block5_conv1"`` of VGG16,
+        ``"block4_conv1"`` of the drawn backbone. Batch normalisation layers
+        stay frozen, so they keep their pretraining statistics.
     learning_rate : float, default=1e-5
-        Learning rate of the ``RMSprop`` optimizer (the report's optimizer).
+        Learning rate of the ``RMSprop`` optimizer this compiles with;
+        :func:`~animecls.training.fit_model` recompiles with its recipe's.
 
     Returns
     -------
@@ -475,7 +569,8 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
 
     See Also
     --------
-    animecls.training.fit_model : ``recipe="vgg16_finetune"`` trains it.
+    animecls.training.fit_model : ``recipe="vgg16_finetune"`` (or
+        ``"drawn_finetune"``) trains it.
 
     Examples
     --------
@@ -484,12 +579,18 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
     >>> [layer.name for layer in model.get_layer("vgg16").layers if layer.trainable]
     ['block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool']
     """
-    base = get_vgg16_base(model)
+    layer_names = [layer.name for layer in model.layers]
+    if "drawn_backbone" in layer_names:
+        base = model.get_layer("drawn_backbone")
+        from_layer = "block4_conv1" if from_layer is None else from_layer
+    else:
+        base = get_vgg16_base(model)
+        from_layer = "block5_conv1" if from_layer is None else from_layer
     names = [layer.name for layer in base.layers]
     if from_layer not in names:
         raise ValueError(
-            f"from_layer must be a VGG16 layer name, one of {names[1:]}. "
-            f"Received: from_layer={from_layer!r}"
+            f"from_layer must be a layer name of the {base.name} base, one of "
+            f"{names[1:]}. Received: from_layer={from_layer!r}"
         )
     if not learning_rate > 0:
         raise ValueError(
@@ -498,7 +599,11 @@ def unfreeze_top(model, *, from_layer="block5_conv1", learning_rate=1e-5):
     start = names.index(from_layer)
     base.trainable = True
     for index, layer in enumerate(base.layers):
-        layer.trainable = index >= start
+        # Batch normalisation stays frozen: a trainable one would run on the
+        # batch's statistics in fit (Keras overrides the training=False the
+        # base was called with) and overwrite the pretraining ones.
+        frozen = isinstance(layer, layers.BatchNormalization)
+        layer.trainable = index >= start and not frozen
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
         loss="categorical_crossentropy",

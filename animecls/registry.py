@@ -55,10 +55,11 @@ class ModelSpec:
         SVM.
     strategy : str
         Which fitting code of the engine trains it.
-    vgg16_features : bool
-        It reads VGG16's ``block5_pool`` maps of the pictures. Within one
-        run these are computed once per set of pictures, size and weights,
-        and shared by every entry that reads them.
+    backbone : {"vgg16", "drawn"} or None
+        The frozen network whose features it reads: VGG16's ``block5_pool``
+        maps, or the drawn backbone's pooled features. Within one run these
+        are computed once per set of pictures, size and weights, and shared
+        by every entry that reads them.
     knobs : dict of str to str
         The options an experiment may change (remedies), each with what it
         does.
@@ -71,8 +72,13 @@ class ModelSpec:
     fit: str
     parameters: str
     strategy: str
-    vgg16_features: bool = False
+    backbone: str | None = None
     knobs: dict = field(default_factory=dict)
+
+    @property
+    def vgg16_features(self):
+        """True when the model reads VGG16's features (and its weights apply)."""
+        return self.backbone == "vgg16"
 
     @property
     def file_suffix(self):
@@ -118,7 +124,7 @@ MODELS = {
             "(RMSprop 2e-5, 10 epochs)",
             parameters=_NETWORK_PARAMETERS + " (the head; block5 too once fine-tuned)",
             strategy="vgg16_head",
-            vgg16_features=True,
+            backbone="vgg16",
             knobs={
                 "finetune": "then unfreeze VGG16 from block5_conv1 and fine-tune "
                 "on the pictures (unfreeze_top, recipe vgg16_finetune)",
@@ -135,7 +141,36 @@ MODELS = {
             "computed once",
             parameters=_SVM_PARAMETERS,
             strategy="vgg16_svm",
-            vgg16_features=True,
+            backbone="vgg16",
+        ),
+        ModelSpec(
+            name="drawn_transfer",
+            description="the drawn backbone (pretrained by animecls on drawn "
+            "identities, shipped), frozen, + Dense(128) head",
+            kind="keras",
+            builder="animecls.models:build_drawn_transfer",
+            fit="the head on the backbone's features computed once, recipe "
+            "drawn_transfer (Adam 1e-3, 60 epochs)",
+            parameters=_NETWORK_PARAMETERS + " (the head; block4 too once fine-tuned)",
+            strategy="drawn_head",
+            backbone="drawn",
+            knobs={
+                "finetune": "then unfreeze the backbone's last block and "
+                "fine-tune on the pictures (unfreeze_top, recipe drawn_finetune)",
+                "early_stopping": "patience in epochs on the validation loss, "
+                "best weights kept",
+            },
+        ),
+        ModelSpec(
+            name="drawn_svm",
+            description="drawn-backbone features (192 per picture) + linear SVM",
+            kind="sklearn",
+            builder="animecls.embeddings:make_baseline",
+            fit="StandardScaler and SVC(kernel='linear') on the backbone's "
+            "features computed once",
+            parameters=_SVM_PARAMETERS,
+            strategy="drawn_svm",
+            backbone="drawn",
         ),
         ModelSpec(
             name="pixels_svm",

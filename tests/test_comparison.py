@@ -277,7 +277,7 @@ def test_both_vgg16_models_read_one_shared_base(tiny, monkeypatch):
     )
     # once, for every picture of the run
     assert calls == [36]
-    assert result.split["vgg16_features_s"] > 0
+    assert result.split["feature_times_s"]["vgg16"] > 0
     # the frozen base learns nothing: only the head's weights are counted
     head = result.models["vgg16_transfer"].get_layer("dense")
     assert result.table[0]["parameters"] == sum(
@@ -340,3 +340,11 @@ def test_knobs_are_checked():
         fit_and_score(entry, space, index, index, seed=0, options={"finetune": "no"})
     with pytest.raises(ValueError, match=r"Received: options=\{'dropout': 0.1\}"):
         fit_and_score(entry, space, index, index, seed=0, options={"dropout": 0.1})
+
+
+def test_a_row_with_random_weights_says_so_in_its_model_cell(run):
+    result, _ = run
+    lines = {line.split(" | ")[0][2:]: line for line in result.markdown.splitlines()}
+    assert "vgg16_svm (random weights)" in lines
+    assert "vgg16_transfer (random weights)" in lines
+    assert "two_layer_cnn" in lines and "pixels_svm" in lines

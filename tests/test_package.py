@@ -112,10 +112,15 @@ def test_built_wheel_and_sdist(tmp_path):
         metadata = Parser().parsestr(
             archive.read(f"animecls-{version}.dist-info/METADATA").decode()
         )
-    # The package's modules and its metadata, nothing else: no tests, docs
-    # figures, caches or compiled files.
+    # The package's modules, the drawn backbone's weights and record, and its
+    # metadata, nothing else: no tests, docs figures, caches or compiled files.
     package = [name for name in names if not name.startswith(f"animecls-{version}.")]
-    assert package and all(re.fullmatch(r"animecls/\w+\.py", n) for n in package)
+    shipped = {
+        "animecls/_data/drawn_backbone.weights.h5",
+        "animecls/_data/drawn_backbone.json",
+    }
+    assert shipped <= set(package)
+    assert all(re.fullmatch(r"animecls/\w+\.py", n) or n in shipped for n in package)
     assert metadata["Version"] == version
     assert metadata["Requires-Python"] == PROJECT["requires-python"]
     required = [r for r in metadata.get_all("Requires-Dist") if "extra ==" not in r]

@@ -14,6 +14,8 @@ def test_every_entry_says_what_it_is_and_how_it_is_fitted():
         "two_layer_cnn",
         "vgg16_transfer",
         "vgg16_svm",
+        "drawn_transfer",
+        "drawn_svm",
         "pixels_svm",
         "color_histogram_svm",
     ]
@@ -30,6 +32,10 @@ def test_every_entry_says_what_it_is_and_how_it_is_fitted():
     assert {n for n, s in MODELS.items() if s.vgg16_features} == {
         "vgg16_transfer",
         "vgg16_svm",
+    }
+    assert {n for n, s in MODELS.items() if s.backbone == "drawn"} == {
+        "drawn_transfer",
+        "drawn_svm",
     }
 
 

@@ -20,6 +20,7 @@ GENERATED = pathlib.Path(__file__).resolve().parents[1] / "_generated"
 HELP_PAGES = [
     ["data", "make"],
     ["compare"],
+    ["pretrain"],
     ["learning-curve"],
     ["splits"],
     ["remedies"],
