@@ -37,6 +37,7 @@ __all__ = [
     "drawn_record",
     "file_sha256",
     "load_drawn_backbone",
+    "resized_for_backbone",
     "resolve_drawn_weights",
 ]
 
@@ -136,11 +137,22 @@ def drawn_features_model(input_shape, backbone, *, name="drawn_features"):
     first (area averaging), as the embedders resize for VGG16.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x = inputs
-    if tuple(input_shape[:2]) != PRETRAINING_SIZE:
-        x = layers.Resizing(*PRETRAINING_SIZE, interpolation="area", name="resize")(x)
-    outputs = backbone(x, training=False)
+    outputs = backbone(resized_for_backbone(inputs), training=False)
     return keras.Model(inputs, outputs, name=name)
+
+
+def resized_for_backbone(pictures):
+    """Resize a Keras tensor of pictures to :data:`PRETRAINING_SIZE` if needed.
+
+    Bilinear with antialiasing (an area average when shrinking), which has a
+    gradient: Grad-CAM differentiates through it.
+    """
+    if tuple(pictures.shape[1:3]) == PRETRAINING_SIZE:
+        return pictures
+    resize = layers.Resizing(
+        *PRETRAINING_SIZE, interpolation="bilinear", antialias=True, name="resize"
+    )
+    return resize(pictures)
 
 
 def file_sha256(path):

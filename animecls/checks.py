@@ -261,13 +261,16 @@ def _check_output(model, n_classes):
 
 def _find_vgg16(model):
     """Return (index of the VGG16 base in model.layers, nested?) or None."""
+    # block5_conv3 is VGG16's own: the drawn backbone also names its first
+    # convolution block1_conv1, and takes 0-255 pictures as they are.
+    names = {layer.name for layer in model.layers}
     for index, layer in enumerate(model.layers):
-        if layer.name == "block1_conv1":
+        if layer.name == "block1_conv1" and "block5_conv3" in names:
             return index, False
         sublayers = getattr(layer, "layers", None)
         if sublayers is not None and (
             "vgg16" in layer.name.lower()
-            or any(sub.name == "block1_conv1" for sub in sublayers)
+            or any(sub.name == "block5_conv3" for sub in sublayers)
         ):
             return index, True
     return None

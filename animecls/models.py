@@ -13,9 +13,9 @@ import keras
 from keras import layers
 
 from ._backbone import (
-    PRETRAINING_SIZE,
     describe_drawn_weights,
     load_drawn_backbone,
+    resized_for_backbone,
 )
 from ._info import get_info, set_info
 from ._model_files import ModelFileError, load_model, save_model
@@ -519,10 +519,7 @@ def build_drawn_transfer(
     dropout = check_factor(dropout, "dropout", 1.0)
     backbone = load_drawn_backbone(weights, random_state=random_state)
     inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    if tuple(input_shape[:2]) != PRETRAINING_SIZE:
-        x = layers.Resizing(*PRETRAINING_SIZE, interpolation="area", name="resize")(x)
-    x = backbone(x, training=False)
+    x = backbone(resized_for_backbone(inputs), training=False)
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)

@@ -231,3 +231,35 @@ def test_fine_tuning_keeps_the_backbones_batch_statistics():
     )
     after = np.asarray(backbone.get_layer("block4_bn1").moving_mean)
     np.testing.assert_array_equal(before, after)
+
+
+def test_grad_cam_and_check_model_work_on_the_drawn_transfer_model():
+    from animecls.checks import check_model
+    from animecls.interpretation import grad_cam
+    from animecls.models import build_drawn_transfer
+
+    data = make_characters(3, image_size=(80, 80), random_state=4)
+    model = build_drawn_transfer((80, 80, 3))
+    heatmaps = grad_cam(model, data.images[:2])
+    assert heatmaps.shape == (2, 80, 80) and float(heatmaps.max()) == 1.0
+    # Not mistaken for a VGG16 without its preprocessing (AC002).
+    assert not [f for f in check_model(model, data) if f.code == "AC002"]
+
+
+def test_a_saved_drawn_transfer_loads_with_plain_keras(tmp_path):
+    import subprocess
+    import sys
+
+    from animecls.models import build_drawn_transfer, save_model
+
+    model = build_drawn_transfer((64, 64, 3))
+    path = save_model(model, tmp_path / "drawn.keras", class_names=["a", "b", "c"])
+    code = (
+        "import keras, sys; m = keras.saving.load_model(sys.argv[1]); "
+        "assert 'animecls' not in sys.modules; print(m.output_shape)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "(None, 3)" in out.stdout
