@@ -49,7 +49,6 @@ __all__ = [
     "learned_parameters",
     "load_data",
     "log",
-    "model_label",
     "resolve_image_size",
     "resolve_models",
     "resolve_weights",
@@ -460,19 +459,6 @@ class Workspace:
         # The op GlobalAveragePooling2D runs: the saved pipeline's embedder
         # then gives the SVM exactly the numbers it was fitted on.
         return keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2)))
-
-
-def model_label(row):
-    """Return a row's model name, saying "(random weights)" where it had them.
-
-    A VGG16 or drawn-backbone model run from random weights is not the model
-    its name suggests; the table says so in the model's own cell, so no
-    number of it can be quoted without its weights.
-    """
-    weights = str(row.get("weights", "-"))
-    if weights == "none" or weights.startswith("none "):
-        return f"{row['model']} (random weights)"
-    return row["model"]
 
 
 # ----------------------------------------------------------------- fitting

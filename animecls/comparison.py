@@ -28,7 +28,6 @@ from ._engine import (
     fit_and_score,
     load_data,
     log,
-    model_label,
     resolve_image_size,
     resolve_models,
     resolve_weights,
@@ -36,7 +35,7 @@ from ._engine import (
 from ._files import RunFolder, write_rows
 from ._validation import check_count, check_fraction, check_seed, check_test_size
 from .evaluation import mcnemar_test
-from .registry import MODELS
+from .registry import MODELS, model_label
 
 __all__ = [
     "MODEL_NAMES",

@@ -47,14 +47,13 @@ from ._engine import (
     fit_and_score,
     load_data,
     log,
-    model_label,
     resolve_image_size,
     resolve_models,
     resolve_weights,
 )
 from ._files import RunFolder, write_rows
 from ._validation import check_count, check_seed, check_test_size
-from .registry import MODELS
+from .registry import MODELS, model_label
 
 __all__ = [
     "DEFAULT_IMAGE_SIZE",

@@ -42,6 +42,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from ._figures import figure_of
 from ._history import history_dict as _history_dict
+from .registry import model_label
 
 __all__ = [
     "plot_comparison",
@@ -440,7 +441,7 @@ def plot_comparison(results, *, chance=None, axes=None):
     results = list(results)
     if not results:
         raise ValueError("results is empty. Received: []")
-    names = [r["model"] for r in results]
+    names = [model_label(r) for r in results]
     accuracy = np.array([r["test_accuracy"] for r in results])
     low = np.array([r["accuracy_low"] for r in results])
     high = np.array([r["accuracy_high"] for r in results])

@@ -28,6 +28,7 @@ __all__ = [
     "MODELS",
     "ModelSpec",
     "get_model_spec",
+    "model_label",
     "models_markdown",
 ]
 
@@ -239,3 +240,16 @@ def models_markdown():
             f"| `{spec.name}` | {spec.description} | {spec.fit} | {spec.parameters} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def model_label(row):
+    """Return a row's model name, saying "(random weights)" where it had them.
+
+    A VGG16 or drawn-backbone model run from random weights is not the model
+    its name suggests; the table says so in the model's own cell, so no
+    number of it can be quoted without its weights.
+    """
+    weights = str(row.get("weights", "-"))
+    if weights == "none" or weights.startswith("none "):
+        return f"{row['model']} (random weights)"
+    return row["model"]
