@@ -52,7 +52,26 @@ __all__ = [
 ]
 
 
-class VGG16Embedder(TransformerMixin, BaseEstimator):
+class _Stateless(TransformerMixin, BaseEstimator):
+    """A transformer that learns nothing from the data: transform needs no fit."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+class _NetworkTransformer(_Stateless):
+    """A stateless transformer that runs a Keras network, built on demand."""
+
+    def __getstate__(self):
+        # Keras models do not pickle; they are rebuilt on demand.
+        state = super().__getstate__().copy()
+        state.pop("_extractors", None)
+        return state
+
+
+class VGG16Embedder(_NetworkTransformer):
     """Map pictures to VGG16 embeddings: a scikit-learn transformer.
 
     Each picture is resized to ``image_size``, preprocessed with
@@ -133,18 +152,6 @@ class VGG16Embedder(TransformerMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.random_state = random_state
         self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Nothing is learned from the data: transform works without fit.
-        tags.requires_fit = False
-        return tags
-
-    def __getstate__(self):
-        # Keras models do not pickle; they are rebuilt on demand.
-        state = super().__getstate__().copy()
-        state.pop("_extractors", None)
-        return state
 
     def _validate(self):
         if self.layer not in VGG16_LAYERS:
@@ -309,7 +316,7 @@ def _resize(images, size, chunk=256):
     return np.concatenate(out)
 
 
-class RawPixels(TransformerMixin, BaseEstimator):
+class RawPixels(_Stateless):
     """Shrink pictures to a few pixels and use them as features.
 
     The simplest baseline: a 32x32 thumbnail (3,072 numbers in 0-1) keeps the
@@ -336,11 +343,6 @@ class RawPixels(TransformerMixin, BaseEstimator):
 
     def __init__(self, image_size=(32, 32)):
         self.image_size = image_size
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
 
     def fit(self, X, y=None):
         """Check the settings; nothing is learned.
@@ -394,7 +396,7 @@ def _rgb_to_hsv(rgb):
     return np.stack([hue, saturation, maximum], axis=-1)
 
 
-class ColorHistogram(TransformerMixin, BaseEstimator):
+class ColorHistogram(_Stateless):
     """How much of each colour a picture holds, wherever it is.
 
     A joint 3-D histogram over the colour channels, normalised to sum to one
@@ -426,11 +428,6 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
     def __init__(self, bins=8, color_space="hsv"):
         self.bins = bins
         self.color_space = color_space
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
 
     def _bins(self):
         bins = (self.bins,) * 3 if np.ndim(self.bins) == 0 else tuple(self.bins)
@@ -578,7 +575,7 @@ def make_embedding_svm(
     return Pipeline([("embed", embedder), ("scale", StandardScaler()), ("svm", svm)])
 
 
-class DrawnEmbedder(TransformerMixin, BaseEstimator):
+class DrawnEmbedder(_NetworkTransformer):
     """Map pictures to the drawn backbone's features: a scikit-learn transformer.
 
     The backbone (:func:`~animecls.models.build_drawn_transfer` has the same
@@ -616,17 +613,6 @@ class DrawnEmbedder(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.random_state = random_state
         self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
-    def __getstate__(self):
-        # Keras models do not pickle; they are rebuilt on demand.
-        state = super().__getstate__().copy()
-        state.pop("_extractors", None)
-        return state
 
     def _extractor(self, shape):
         check_count(self.batch_size, "batch_size")
