@@ -529,22 +529,6 @@ def _network(spec, item, space, fit, val, seed, options, verbose):
     return Bunch(model=model, scorer=model, x=space.images, history=history)
 
 
-def _head_of(model, base_name):
-    """Return the layers after ``base_name`` as a model on the base's output.
-
-    Training it trains ``model`` itself: the layers are the same objects.
-    """
-    import keras
-
-    base = model.get_layer(base_name)
-    names = [layer.name for layer in model.layers]
-    features = keras.Input(shape=base.output.shape[1:], name="features")
-    h = features
-    for layer in model.layers[names.index(base_name) + 1 :]:
-        h = layer(h)
-    return keras.Model(features, h, name="head")
-
-
 def _transfer_model(backbone, space):
     """Build the entry's transfer model around the run's shared base."""
     from ._info import set_info
@@ -573,6 +557,7 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
     import keras
 
     from ._info import get_info, set_info
+    from ._vgg16 import split_transfer_model
     from .models import unfreeze_top
 
     options = dict(options)
@@ -587,7 +572,7 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
     model, base_name, features, (recipe, finetune_recipe) = _transfer_model(
         spec.backbone, space
     )
-    head = _head_of(model, base_name)
+    _, head = split_transfer_model(model, base_name)
     history = _fit_network(
         head,
         features,

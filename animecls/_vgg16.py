@@ -184,17 +184,21 @@ def get_vgg16_base(model):
         ) from None
 
 
-def split_transfer_model(model):
+def split_transfer_model(model, base_name="vgg16"):
     """Return (extractor, head) models that share the layers of ``model``.
 
-    The extractor runs the preprocessing and the VGG16 base; the head is the
+    The extractor runs the preprocessing and the frozen base; the head is the
     layers after the base, applied to the base's output. Training the head
     trains ``model`` itself: the layers are the same objects.
 
     Parameters
     ----------
     model : keras.Model
-        A model from :func:`animecls.models.build_vgg16_transfer`.
+        A model from :func:`animecls.models.build_vgg16_transfer`, or from
+        :func:`animecls.models.build_drawn_transfer` with
+        ``base_name="drawn_backbone"``.
+    base_name : str, default="vgg16"
+        The name of the base layer.
 
     Returns
     -------
@@ -203,7 +207,7 @@ def split_transfer_model(model):
     head : keras.Model
         Feature maps to the model's outputs.
     """
-    base = get_vgg16_base(model)
+    base = get_vgg16_base(model) if base_name == "vgg16" else model.get_layer(base_name)
     names = [layer.name for layer in model.layers]
     position = names.index(base.name)
     before = model.layers[1:position]
@@ -213,7 +217,7 @@ def split_transfer_model(model):
     for layer in before:
         x = layer(x)
     x = base(x, training=False)
-    extractor = keras.Model(inputs, x, name="vgg16_features")
+    extractor = keras.Model(inputs, x, name=f"{base_name}_features")
     features = keras.Input(shape=base.output_shape[1:], name="features")
     h = features
     for layer in after:

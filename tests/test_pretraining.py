@@ -263,3 +263,21 @@ def test_a_saved_drawn_transfer_loads_with_plain_keras(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "(None, 3)" in out.stdout
+
+
+def test_saved_drawn_models_predict_what_the_table_scored(tmp_path):
+    from animecls.comparison import compare_models
+    from animecls.datasets import split_indices
+    from animecls.models import predict
+
+    data = make_characters(12, image_size=(48, 48), random_state=1)
+    out = tmp_path / "run"
+    result = compare_models(
+        data, models=["drawn_transfer", "drawn_svm"], epochs=2, out_dir=out, verbose=0
+    )
+    test = split_indices(data).test
+    for name, suffix in (("drawn_transfer", ".keras"), ("drawn_svm", ".npz")):
+        predicted = predict(out / "models" / f"{name}{suffix}", data.images[test])
+        expected = [data.class_names[i] for i in result.evaluations[name].y_pred]
+        assert predicted.labels == expected
+    assert {row["weights"] for row in result.table} == {"drawn"}
