@@ -891,13 +891,10 @@ def _check_result(result):
 
 
 def _model_cell(row, result):
-    """Return the model's name, with "(random weights)" where its backbone had them."""
-    spec = MODELS.get(row["model"])
-    backbone = None if spec is None else spec.backbone
-    weights = {
-        "vgg16": result.settings.get("weights", "-"),
-        "drawn": result.settings.get("drawn_weights", "drawn"),
-    }.get(backbone, "-")
+    """Return the model's name, with "(random weights)" where its runs had them."""
+    weights = next(
+        (run["weights"] for run in result.runs if run["model"] == row["model"]), "-"
+    )
     return model_label({"model": row["model"], "weights": weights})
 
 

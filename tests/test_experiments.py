@@ -329,3 +329,9 @@ def test_bad_shortcut_arguments_are_refused(kwargs, message):
 def test_summary_markdown_refuses_other_objects():
     with pytest.raises(ValueError, match="Received: kind=None"):
         summary_markdown({"table": []})
+
+
+def test_summary_names_random_weight_models_as_such(curve):
+    text = summary_markdown(curve)
+    assert "| vgg16_svm (random weights) |" in text
+    assert "| pixels_svm |" in text
