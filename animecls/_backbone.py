@@ -169,12 +169,12 @@ def drawn_record():
     return json.loads(DRAWN_RECORD.read_text(encoding="utf-8"))
 
 
-def resolve_drawn_weights(weights):
+def resolve_drawn_weights(weights, *, name="weights"):
     """Return the weights file for ``weights`` ("drawn", a path), or None.
 
     ``"drawn"`` is the file shipped in the package, checked against the
     sha256 of its record, so a damaged install is an error, not silently
-    different features.
+    different features. ``name`` is the argument the errors name.
     """
     if weights is None:
         return None
@@ -184,14 +184,14 @@ def resolve_drawn_weights(weights):
                 f"The shipped drawn-backbone weights are missing from "
                 f"{os.fspath(DRAWN_WEIGHTS)!r}: reinstall animecls, or pretrain "
                 "your own with `animecls pretrain --out FILE`. Received: "
-                "weights='drawn'"
+                f"{name}='drawn'"
             )
         expected = drawn_record()["sha256"]
         if file_sha256(DRAWN_WEIGHTS) != expected:
             raise ValueError(
                 f"{os.fspath(DRAWN_WEIGHTS)!r} does not match its record "
                 f"(sha256 {expected[:12]}...): the install is damaged; reinstall "
-                "animecls. Received: weights='drawn'"
+                f"animecls. Received: {name}='drawn'"
             )
         return os.fspath(DRAWN_WEIGHTS)
     try:
@@ -204,8 +204,8 @@ def resolve_drawn_weights(weights):
         or not (os.path.isfile(path))
     ):
         raise ValueError(
-            'weights must be "drawn", None, or a .weights.h5 file written by '
-            f"`animecls pretrain`. Received: weights={weights!r}"
+            f'{name} must be "drawn", None, or a .weights.h5 file written by '
+            f"`animecls pretrain`. Received: {name}={weights!r}"
         )
     return path
 

@@ -44,6 +44,7 @@ __all__ = [
     "ImageNetFallbackWarning",
     "Workspace",
     "check_drawn_weights",
+    "drawn_weights_label",
     "describe_data",
     "fit_and_score",
     "learned_parameters",
@@ -291,8 +292,13 @@ def check_drawn_weights(weights):
     """
     from ._backbone import resolve_drawn_weights
 
-    path = resolve_drawn_weights(weights)
+    path = resolve_drawn_weights(weights, name="drawn_weights")
     return weights if weights is None or weights == "drawn" else path
+
+
+def drawn_weights_label(weights):
+    """Return what the rows' weights column says of the drawn backbone's weights."""
+    return "none" if weights is None else os.fspath(weights)
 
 
 def resolve_image_size(data, image_size, quick, *, default, needs_vgg16=True):
@@ -383,7 +389,7 @@ class Workspace:
         self.weights = weights
         self.weights_label = weights_label
         self.drawn_weights = drawn_weights
-        self.drawn_label = "none" if drawn_weights is None else os.fspath(drawn_weights)
+        self.drawn_label = drawn_weights_label(drawn_weights)
         self.seed = int(seed)
         self.epochs = epochs
         self.cache_dir = cache_dir

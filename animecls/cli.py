@@ -431,14 +431,7 @@ def _add_compare(commands):
         help="VGG16 weights: imagenet, none, a file, or auto (default: auto = "
         "imagenet when available, else none with a warning)",
     )
-    compare.add_argument(
-        "--drawn-weights",
-        type=_weights_argument,
-        default="drawn",
-        help="weights of the drawn backbone: drawn (pretrained by animecls, "
-        "shipped), none (random: what pretraining buys), or a .weights.h5 file "
-        "from animecls pretrain (default: drawn)",
-    )
+    _add_drawn_weights_option(compare)
     compare.add_argument(
         "--models",
         type=_names,
@@ -565,6 +558,17 @@ def _custom_model(spec):
 _NO_MODELS = object()
 
 
+def _add_drawn_weights_option(parser):
+    parser.add_argument(
+        "--drawn-weights",
+        type=_weights_argument,
+        default="drawn",
+        help="weights of the drawn backbone: drawn (pretrained by animecls, "
+        "shipped), none (random: what pretraining buys), or a .weights.h5 file "
+        "from animecls pretrain (default: drawn)",
+    )
+
+
 def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
     """Add the options the four experiment commands share.
 
@@ -622,6 +626,7 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
         help="VGG16 weights: imagenet, none, a file, or auto (default: auto = "
         "imagenet when available, else none with a warning)",
     )
+    _add_drawn_weights_option(parser)
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -651,6 +656,7 @@ def _experiment_options(args):
         "image_size": args.image_size,
         "epochs": args.epochs,
         "weights": args.weights,
+        "drawn_weights": args.drawn_weights,
         "quick": args.quick,
         "cache_dir": args.cache_dir,
         "random_state": args.seed,

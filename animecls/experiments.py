@@ -44,6 +44,7 @@ from ._engine import (
     Workspace,
     check_drawn_weights,
     describe_data,
+    drawn_weights_label,
     fit_and_score,
     load_data,
     log,
@@ -133,8 +134,12 @@ SHORTCUT_REMEDIES = {
 }
 
 
-def _setup(data, models, image_size, epochs, weights, quick, verbose):
-    """Resolve the models, the size and the weights; load the pictures once."""
+def _setup(data, models, image_size, epochs, weights, drawn_weights, quick, verbose):
+    """Resolve the models, the size and both backbones' weights; load the pictures.
+
+    Returns the entries, the size, the epochs, the keyword arguments of
+    :class:`Workspace` that name the weights, and the pictures.
+    """
     entries = resolve_models(models)
     needs_vgg16 = any(spec.vgg16_features for spec, _ in entries)
     size = resolve_image_size(
@@ -144,22 +149,21 @@ def _setup(data, models, image_size, epochs, weights, quick, verbose):
         epochs = QUICK["epochs"]
     if epochs is not None:
         epochs = check_count(epochs, "epochs")
+    # Checked even when no model uses it, and before VGG16's weights (which
+    # may try the network): a typo should not wait for the model that needs it.
+    drawn_weights = check_drawn_weights(drawn_weights)
     weights, label = resolve_weights(weights, verbose) if needs_vgg16 else (None, "-")
-    if any(spec.backbone == "drawn" for spec, _ in entries):
-        check_drawn_weights("drawn")
+    backbones = {
+        "weights": weights,
+        "weights_label": label,
+        "drawn_weights": drawn_weights,
+    }
     bunch = None if data is False else load_data(data, size, verbose)
-    return entries, size, epochs, weights, label, bunch
+    return entries, size, epochs, backbones, bunch
 
 
-def _workspace(bunch, weights, label, seed, epochs, cache_dir):
-    return Workspace(
-        bunch,
-        weights=weights,
-        weights_label=label,
-        seed=seed,
-        epochs=epochs,
-        cache_dir=cache_dir,
-    )
+def _workspace(bunch, backbones, seed, epochs, cache_dir):
+    return Workspace(bunch, **backbones, seed=seed, epochs=epochs, cache_dir=cache_dir)
 
 
 def _report_split(target, test_size, seed):
@@ -220,14 +224,14 @@ def _result(kind, runs, summary, lab_names, settings, start):
     )
 
 
-def _common_settings(data, models, size, epochs, weights_label, quick, random_state):
+def _common_settings(data, models, size, epochs, backbones, quick, random_state):
     return {
         "data": describe_data(data),
         "models": list(models),
         "image_size": list(size),
         "epochs": epochs if epochs is not None else "recipe",
-        "weights": weights_label,
-        "drawn_weights": "drawn",
+        "weights": backbones["weights_label"],
+        "drawn_weights": drawn_weights_label(backbones["drawn_weights"]),
         "quick": bool(quick),
         "random_state": int(random_state),
         "interval": "95% t-interval of the mean over seeds; each run's Wilson "
@@ -245,6 +249,7 @@ def learning_curve(
     image_size=None,
     epochs=None,
     weights="auto",
+    drawn_weights="drawn",
     quick=False,
     cache_dir=None,
     random_state=0,
@@ -284,6 +289,10 @@ def learning_curve(
     weights : "auto", "imagenet", None or path-like, default="auto"
         VGG16 weights, as in :func:`~animecls.comparison.compare_models`;
         the weights used are recorded in every run and in ``settings``.
+    drawn_weights : "drawn", None or path-like, default="drawn"
+        Weights of the drawn backbone, as in
+        :func:`~animecls.comparison.compare_models`: None measures the same
+        network without pretraining, on the same splits.
     quick : bool, default=False
         64x64 pictures and 5 epochs, the quick preset of
         :func:`~animecls.comparison.compare_models`: minutes instead of tens
@@ -325,17 +334,18 @@ def learning_curve(
             "train_sizes must be a non-empty list of positive integers or None. "
             f"Received: train_sizes={train_sizes!r}"
         )
-    entries, size, epochs, vgg16, label, bunch = _setup(
+    entries, size, epochs, backbones, bunch = _setup(
         data,
         models,
         image_size,
         epochs,
         weights,
+        drawn_weights,
         quick,
         verbose,
     )
     names = [spec.name for spec, _ in entries]
-    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
+    space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_seeds):
         seed = int(random_state) + k
@@ -385,7 +395,9 @@ def learning_curve(
                 ),
             }
         )
-    settings = _common_settings(data, names, size, epochs, label, quick, random_state)
+    settings = _common_settings(
+        data, names, size, epochs, backbones, quick, random_state
+    )
     settings.update(
         n_seeds=n_seeds,
         test_size=test_size,
@@ -412,6 +424,7 @@ def repeated_splits(
     image_size=None,
     epochs=None,
     weights="auto",
+    drawn_weights="drawn",
     quick=False,
     cache_dir=None,
     random_state=0,
@@ -432,7 +445,9 @@ def repeated_splits(
         Number of splits (seeds).
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
-    models, image_size, epochs, weights, quick, cache_dir, random_state, verbose
+    models, image_size, epochs, weights, drawn_weights, quick, cache_dir
+        As in :func:`learning_curve`.
+    random_state, verbose
         As in :func:`learning_curve`.
 
     Returns
@@ -456,17 +471,18 @@ def repeated_splits(
     random_state = check_seed(random_state)
     n_splits = check_count(n_splits, "n_splits")
     test_size = check_test_size(test_size)
-    entries, size, epochs, vgg16, label, bunch = _setup(
+    entries, size, epochs, backbones, bunch = _setup(
         data,
         models,
         image_size,
         epochs,
         weights,
+        drawn_weights,
         quick,
         verbose,
     )
     names = [spec.name for spec, _ in entries]
-    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
+    space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_splits):
         seed = int(random_state) + k
@@ -490,7 +506,9 @@ def repeated_splits(
                 "gap_mean": float(np.mean([r["gap"] for r in groups[(name,)]])),
             }
         )
-    settings = _common_settings(data, names, size, epochs, label, quick, random_state)
+    settings = _common_settings(
+        data, names, size, epochs, backbones, quick, random_state
+    )
     settings.update(n_splits=n_splits, test_size=test_size, n_images=len(space.target))
     return _result("repeated_splits", runs, summary, space.class_names, settings, start)
 
@@ -504,6 +522,7 @@ def measure_remedies(
     image_size=None,
     epochs=None,
     weights="auto",
+    drawn_weights="drawn",
     quick=False,
     cache_dir=None,
     random_state=0,
@@ -531,9 +550,11 @@ def measure_remedies(
         Splits (and model seeds) per remedy.
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
-    image_size, epochs, weights, quick, cache_dir, random_state, verbose
+    image_size, epochs, weights, drawn_weights, quick, cache_dir
         As in :func:`learning_curve`; ``epochs``, when given, also sets
         the fine-tuning phase (else 5 epochs, the ``vgg16_finetune`` recipe).
+    random_state, verbose
+        As in :func:`learning_curve`.
 
     Returns
     -------
@@ -573,17 +594,18 @@ def measure_remedies(
     # Dictionary order: baselines first, then the remedies in REMEDIES' order.
     chosen = [r for r in REMEDIES if r in chosen]
     names = [n for n in MODELS if any(_REMEDY_OPTIONS[r][0] == n for r in chosen)]
-    entries, size, epochs, vgg16, label, bunch = _setup(
+    entries, size, epochs, backbones, bunch = _setup(
         data,
         names,
         image_size,
         epochs,
         weights,
+        drawn_weights,
         quick,
         verbose,
     )
     entry_of = {spec.name: (spec, item) for spec, item in entries}
-    space = _workspace(bunch, vgg16, label, random_state, epochs, cache_dir)
+    space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
     runs = []
     for k in range(n_seeds):
         seed = int(random_state) + k
@@ -624,7 +646,9 @@ def measure_remedies(
                 "epochs_mean": float(np.mean([r["epochs_run"] for r in group])),
             }
         )
-    settings = _common_settings(data, names, size, epochs, label, quick, random_state)
+    settings = _common_settings(
+        data, names, size, epochs, backbones, quick, random_state
+    )
     settings.update(
         n_seeds=n_seeds,
         test_size=test_size,
@@ -654,6 +678,7 @@ def shortcut_experiment(
     image_size=None,
     epochs=None,
     weights="auto",
+    drawn_weights="drawn",
     quick=False,
     cache_dir=None,
     random_state=0,
@@ -694,7 +719,9 @@ def shortcut_experiment(
         Which of :data:`animecls.registry.MODELS` to train: the
         report's CNN, and an SVM on colour histograms, which sees colours
         only (a background colour included) and no shapes.
-    image_size, epochs, weights, quick, cache_dir, random_state, verbose
+    image_size, epochs, weights, drawn_weights, quick, cache_dir
+        As in :func:`learning_curve`.
+    random_state, verbose
         As in :func:`learning_curve`.
 
     Returns
@@ -729,12 +756,13 @@ def shortcut_experiment(
         )
     n_seeds = check_count(n_seeds, "n_seeds")
     test_size = check_test_size(test_size)
-    entries, size, epochs, vgg16, label, _ = _setup(
+    entries, size, epochs, backbones, _ = _setup(
         False,
         models,
         image_size,
         epochs,
         weights,
+        drawn_weights,
         quick,
         verbose,
     )
@@ -774,8 +802,7 @@ def shortcut_experiment(
                 )
             space = _workspace(
                 {**data, "images": images},
-                vgg16,
-                label,
+                backbones,
                 random_state,
                 epochs,
                 cache_dir,
@@ -842,7 +869,7 @@ def shortcut_experiment(
         names,
         size,
         epochs,
-        label,
+        backbones,
         quick,
         random_state,
     )

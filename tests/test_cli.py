@@ -260,6 +260,12 @@ def test_experiment_bad_names_are_clean_errors(tiny_folder, capsys):
     assert "Traceback" not in err
     assert main(["splits", str(tiny_folder), "--models", "resnet"]) == 1
     assert "Received: models=['resnet']" in capsys.readouterr().err
+    for command in ("compare", "splits", "remedies", "learning-curve"):
+        argv = [command, str(tiny_folder), "--drawn-weights", "old.h5"]
+        assert main(argv) == 1, command
+        err = capsys.readouterr().err
+        assert "Received: drawn_weights='old.h5'" in err, command
+        assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(

@@ -302,6 +302,16 @@ def test_auto_weights_fall_back_loudly_and_are_recorded(tiny, monkeypatch):
         (repeated_splits, {"epochs": 0}, "Received: epochs=0"),
         (measure_remedies, {"remedies": ["magic"]}, r"Received: remedies=\['magic'\]"),
         (measure_remedies, {"n_seeds": 1.5}, "Received: n_seeds=1.5"),
+        (
+            repeated_splits,
+            {"drawn_weights": "missing.weights.h5"},
+            "Received: drawn_weights='missing.weights.h5'",
+        ),
+        (
+            measure_remedies,
+            {"drawn_weights": "drawn.h5"},
+            "Received: drawn_weights='drawn.h5'",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(tiny, function, kwargs, message):
@@ -335,3 +345,17 @@ def test_summary_names_random_weight_models_as_such(curve):
     text = summary_markdown(curve)
     assert "| vgg16_svm (random weights) |" in text
     assert "| pixels_svm |" in text
+
+
+def test_experiments_measure_the_drawn_backbone_without_pretraining(tiny):
+    # What pretraining buys, on the same splits: the rows, the settings and
+    # the summary all say the backbone had random weights.
+    result = repeated_splits(
+        tiny, n_splits=1, models=["drawn_svm"], quick=True, drawn_weights=None
+    )
+    assert result.runs[0]["weights"] == "none"
+    assert result.settings["drawn_weights"] == "none"
+    assert "| drawn_svm (random weights) |" in summary_markdown(result)
+    shipped = repeated_splits(tiny, n_splits=1, models=["drawn_svm"], quick=True)
+    assert shipped.settings["drawn_weights"] == "drawn"
+    assert "| drawn_svm |" in summary_markdown(shipped)
