@@ -35,7 +35,6 @@ import math
 import time
 
 import numpy as np
-from scipy import stats
 from sklearn.utils import Bunch
 
 from . import __version__
@@ -54,6 +53,7 @@ from ._engine import (
 )
 from ._files import RunFolder, write_rows
 from ._validation import check_count, check_seed, check_test_size
+from .evaluation import mean_interval
 from .registry import MODELS, model_label
 
 __all__ = [
@@ -181,22 +181,7 @@ def _report_split(target, test_size, seed):
 
 def _interval(values, *, bounds=(0.0, 1.0)):
     """Mean, standard deviation and 95% t-interval of the mean of ``values``."""
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    n = len(values)
-    if n == 0:
-        return {"n_runs": 0, "mean": None, "std": None, "low": None, "high": None}
-    mean = float(values.mean())
-    if n < 2:
-        return {"n_runs": 1, "mean": mean, "std": None, "low": None, "high": None}
-    std = float(values.std(ddof=1))
-    half = float(stats.t.ppf((1 + _CONFIDENCE) / 2, n - 1)) * std / math.sqrt(n)
-    return {
-        "n_runs": n,
-        "mean": mean,
-        "std": std,
-        "low": max(bounds[0], mean - half),
-        "high": min(bounds[1], mean + half),
-    }
+    return dict(mean_interval(values, confidence=_CONFIDENCE, bounds=bounds))
 
 
 def _prefixed(prefix, summary):

@@ -11,8 +11,9 @@ the same two with random weights (``drawn_weights=None``: what pretraining
 buys; rows ``*_random``), and the raw-pixel SVM on the report's split with
 seeds 0..4, the same splits for every model.
 It prints and records each model's mean test accuracy with its 95%
-t-interval, and the paired difference of each drawn row against the CNN and
-against the pixel SVM on the same splits (mean and 95% t-interval of the
+t-interval, and the paired difference of each row against the CNN, the pixel
+SVM and its own twin without pretraining, on the same splits
+(``animecls.evaluation.paired_difference``: mean and 95% t-interval of the
 per-seed differences).
 
 Targets (issue 12), on the embedded default set: both drawn rows at least
@@ -22,28 +23,20 @@ Targets (issue 12), on the embedded default set: both drawn rows at least
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402
+from animecls.evaluation import mean_interval, paired_difference  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "drawn.json"
 BASELINES = ("two_layer_cnn", "pixels_svm")
 
 
-def _interval(values):
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return {"mean": mean, "low": None, "high": None}
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1)
-    half /= math.sqrt(len(values))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
+def _summary(result):
+    return {k: result[k] for k in ("mean", "low", "high")}
 
 
 def measure(name, data, *, image_size, n_splits, epochs):
@@ -64,7 +57,6 @@ def measure(name, data, *, image_size, n_splits, epochs):
         epochs=epochs,
         verbose=1,
     )
-    seconds = time.perf_counter() - start
     # The same two models without pretraining, on the same splits.
     random = repeated_splits(
         data,
@@ -75,6 +67,7 @@ def measure(name, data, *, image_size, n_splits, epochs):
         drawn_weights=None,
         verbose=1,
     )
+    seconds = time.perf_counter() - start
     for run in random.runs:
         run["model"] += "_random"
     runs = result.runs + random.runs
@@ -85,20 +78,23 @@ def measure(name, data, *, image_size, n_splits, epochs):
     rows = {}
     for model, accuracy in by_model.items():
         values = [accuracy[s] for s in seeds]
-        row = {"per_seed": values, **_interval(values)}
-        for baseline in BASELINES:
-            if model != baseline:
-                diffs = [accuracy[s] - by_model[baseline][s] for s in seeds]
-                row[f"minus_{baseline}"] = _interval(diffs)
+        row = {"per_seed": values, **_summary(mean_interval(values, bounds=(0, 1)))}
+        # Paired, on the same splits: against the baselines, and against the
+        # same network without pretraining (what pretraining buys).
+        twin = f"{model}_random"
+        for other in (*BASELINES, twin):
+            if other != model and other in by_model:
+                others = [by_model[other][s] for s in seeds]
+                row[f"minus_{other}"] = _summary(paired_difference(values, others))
         rows[model] = row
         print(
-            f"{name:12s} {model:18s} {row['mean']:.3f} "
+            f"{name:12s} {model:22s} {row['mean']:.3f} "
             f"({row['low']:.3f} to {row['high']:.3f})"
             + "".join(
-                f"  vs {b}: {row[f'minus_{b}']['mean']:+.3f} "
-                f"({row[f'minus_{b}']['low']:+.3f} to {row[f'minus_{b}']['high']:+.3f})"
-                for b in BASELINES
-                if f"minus_{b}" in row
+                f"  {key}: {diff['mean']:+.3f} ({diff['low']:+.3f} to "
+                f"{diff['high']:+.3f})"
+                for key, diff in row.items()
+                if key.startswith("minus_")
             ),
             flush=True,
         )

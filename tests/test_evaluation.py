@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -9,6 +10,8 @@ from animecls.evaluation import (
     evaluate,
     generalization_gap,
     mcnemar_test,
+    mean_interval,
+    paired_difference,
 )
 
 
@@ -181,3 +184,46 @@ def test_gap_accepts_keras_history_object_and_rejects_bad_input():
         generalization_gap({"accuracy": [0.5], "loss": [1.0]})
     with pytest.raises(TypeError, match="Received: list"):
         generalization_gap([0.5, 0.6])
+
+
+def test_mean_interval_is_students_t_interval():
+    values = [0.91, 0.93, 0.89, 0.95, 0.93]
+    result = mean_interval(values)
+    low, high = stats.t.interval(
+        0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values)
+    )
+    assert result.n_runs == 5
+    assert result.low == pytest.approx(low) and result.high == pytest.approx(high)
+    assert mean_interval(values, bounds=(0, 0.94)).high == 0.94
+
+
+def test_mean_interval_of_few_runs_says_it_has_no_interval():
+    assert mean_interval([]).mean is None
+    one = mean_interval([0.8, None])
+    assert (one.n_runs, one.mean, one.low, one.high) == (1, 0.8, None, None)
+
+
+def test_paired_difference_is_tighter_than_either_interval():
+    # Each split's luck is shared: b is a a little worse on every split.
+    a = np.array([0.95, 0.80, 0.88, 0.70, 0.91])
+    b = a - np.array([0.05, 0.04, 0.06, 0.05, 0.05])
+    result = paired_difference(a, b)
+    assert result.mean == pytest.approx(0.05)
+    assert 0 < result.low < 0.05 < result.high
+    assert result.high - result.low < mean_interval(a).high - mean_interval(a).low
+    expected = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert (result.low, result.high) == pytest.approx((expected.low, expected.high))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: paired_difference([0.9, 0.8], [0.7]), "Received: 2 and 1 numbers"),
+        (lambda: mean_interval([0.9, float("nan")]), r"Received: values=\[0.9, nan\]"),
+        (lambda: mean_interval([[0.9], [0.8]]), "flat list"),
+        (lambda: mean_interval([0.9, 0.8], confidence=95), "Received: confidence=95"),
+    ],
+)
+def test_interval_helpers_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
