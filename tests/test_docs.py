@@ -37,6 +37,31 @@ def test_cli_pages_are_up_to_date():
         )
 
 
+def test_drawn_backbone_pages_show_the_shipped_weights_measurements():
+    from animecls._backbone import drawn_record
+
+    record = _load(DOCS / "_scripts" / "drawn_backbone_record.py")
+    committed = (DOCS / "_generated" / "drawn-backbone-record.md").read_text()
+    assert committed == record.table(), (
+        "docs/_generated/drawn-backbone-record.md is stale: run "
+        "python docs/_scripts/drawn_backbone_record.py"
+    )
+    results = _load(DOCS / "_scripts" / "drawn_results.py")
+    measured = json.loads(results.RESULTS.read_text(encoding="utf-8"))
+    # Numbers measured with other weights than those shipped describe a
+    # backbone no student has: new weights mean rerunning the benchmark.
+    assert measured["backbone_sha256"] == drawn_record()["sha256"], (
+        "benchmarks/results/drawn.json was measured with other drawn weights: "
+        "rerun python benchmarks/bench_drawn.py --faces ../shared/datasets/"
+        "anime-faces-6, then python docs/_scripts/drawn_results.py"
+    )
+    for name in results.SETS:
+        page = DOCS / "_generated" / f"drawn-measured-{name}.md"
+        assert page.read_text(encoding="utf-8") == results.table(
+            measured[name], name
+        ), f"{page.name} is stale: run python docs/_scripts/drawn_results.py"
+
+
 def test_calibration_table_is_up_to_date():
     script = _load(DOCS / "_scripts" / "calibration_table.py")
     expected = script.render(json.loads(script.RESULTS.read_text()))
