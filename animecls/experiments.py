@@ -572,10 +572,14 @@ def measure_remedies(
             f"remedies must be a non-empty list of names from {list(REMEDIES)}. "
             f"Received: remedies={remedies!r}"
         )
-    for remedy in list(chosen):
-        baseline = _BASELINES.get(remedy, "none")
+    # Baselines have baselines (drawn_finetune -> drawn_frozen -> none): add
+    # until every remedy's is there.
+    pending = list(chosen)
+    while pending:
+        baseline = _BASELINES.get(pending.pop(), "none")
         if baseline is not None and baseline not in chosen:
-            chosen.insert(0, baseline)
+            chosen.append(baseline)
+            pending.append(baseline)
     # Dictionary order: baselines first, then the remedies in REMEDIES' order.
     chosen = [r for r in REMEDIES if r in chosen]
     names = [n for n in MODELS if any(_REMEDY_OPTIONS[r][0] == n for r in chosen)]

@@ -359,3 +359,16 @@ def test_experiments_measure_the_drawn_backbone_without_pretraining(tiny):
     shipped = repeated_splits(tiny, n_splits=1, models=["drawn_svm"], quick=True)
     assert shipped.settings["drawn_weights"] == "drawn"
     assert "| drawn_svm |" in summary_markdown(shipped)
+
+
+def test_remedies_add_the_baselines_of_their_baselines(tiny):
+    # drawn_finetune is judged against drawn_frozen, and drawn_frozen against
+    # the CNN from scratch: asking for one brings in all three.
+    result = measure_remedies(
+        tiny, remedies=["drawn_finetune"], n_seeds=1, quick=True, epochs=1
+    )
+    assert [row["remedy"] for row in result.summary] == [
+        "none",
+        "drawn_frozen",
+        "drawn_finetune",
+    ]
