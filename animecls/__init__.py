@@ -1,7 +1,7 @@
 """Image classification on tiny data sets, taught through anime characters.
 
 ``import animecls`` is light on purpose: it does not import TensorFlow. The
-modules that need Keras (:mod:`animecls.models`, :mod:`animecls.embeddings`)
+modules that need Keras ([`animecls.models`][], [`animecls.embeddings`][])
 import it themselves when you import them.
 
 Modules

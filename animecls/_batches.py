@@ -1,7 +1,7 @@
 """Batches of pictures for Keras: checked, chunked and streamed through ``tf.data``.
 
-Shared by the feature extractors (:mod:`animecls.embeddings`) and the
-transfer-learning code (:mod:`animecls._vgg16`), which run a network over
+Shared by the feature extractors ([`animecls.embeddings`][]) and the
+transfer-learning code (``animecls._vgg16``), which run a network over
 more pictures than fit in memory at once.
 """
 
@@ -144,7 +144,7 @@ def predict_in_batches(model, images, *, batch_size=32, verbose="auto"):
     model : keras.Model
         Takes a batch of pictures.
     images : array, iterable of arrays or tf.data.Dataset
-        See :meth:`animecls.embeddings.VGG16Embedder.transform`.
+        See [`animecls.embeddings.VGG16Embedder.transform`][].
     batch_size : int, default=32
         Pictures per batch.
     verbose : "auto", 0 or 1, default="auto"

@@ -71,8 +71,8 @@ def load(cache_dir, key, shape):
 
     ``shape`` is the expected shape of the features. An entry that cannot be
     read, or holds an array of another shape or a non-float type, is reported
-    with a :class:`CacheWarning` and ignored; the caller recomputes the
-    features and overwrites it.
+    with a [`CacheWarning`][animecls.embeddings.CacheWarning] and ignored; the
+    caller recomputes the features and overwrites it.
     """
     shape = tuple(shape)
     path = cache_path(cache_dir, key)

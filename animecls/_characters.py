@@ -1,8 +1,10 @@
 """Draw the embedded default data set: anime-style character portraits.
 
 The report's pictures are not ours to ship and no network is reachable at run
-time, so :func:`make_characters` draws its own characters with Pillow from a
-design sheet (:class:`CharacterDesign`), deterministically from a seed.
+time, so [`make_characters`][animecls.datasets.make_characters] draws its own
+characters with Pillow from a design sheet
+([`CharacterDesign`][animecls.datasets.CharacterDesign]), deterministically
+from a seed.
 """
 
 import colorsys
@@ -46,9 +48,14 @@ ACCESSORIES = (
     "hair_flower",
     "choker",
 )
-# What tells the designs apart, as masks can mark it; the rest of the figure
-# (skin, face, brows, nose, mouth) looks the same on every character.
 TRAITS = ("hair", "eyes", "accessories", "outfit")
+"""The parts of a drawing that tell the characters apart, as masks can mark them.
+
+The rest of the figure (skin, face, brows, nose, mouth) looks the same on
+every character. ``make_characters(..., return_masks=True)`` marks where
+each picture shows them, which [`animecls.interpretation.trait_attention`][]
+compares with where a model looks.
+"""
 NUISANCES = ("background", "watermark")
 
 
@@ -255,11 +262,11 @@ DEFAULT_CHARACTERS = (
 """The three default designs, named after the report's characters.
 
 Alphabetical, so that their class numbers are the ones
-:func:`~animecls.datasets.load_image_folder` gives the folders
-:func:`~animecls.datasets.save_image_folder` writes: Marin Kitagawa (long
-blonde hair with pink tips, earrings, white shirt and red tie), Micchon
-Shikimori (pink bob with blunt bangs, hair clips, navy blazer) and Yor Forger
-(long black hair, gold hairband and earrings, black dress).
+[`load_image_folder`][animecls.datasets.load_image_folder] gives the folders
+[`save_image_folder`][animecls.datasets.save_image_folder] writes: Marin
+Kitagawa (long blonde hair with pink tips, earrings, white shirt and red tie),
+Micchon Shikimori (pink bob with blunt bangs, hair clips, navy blazer) and Yor
+Forger (long black hair, gold hairband and earrings, black dress).
 """
 
 
@@ -1360,8 +1367,9 @@ def make_characters(
 
     The embedded default data set of animecls: the report's pictures cannot be
     shipped and no network is needed, so the characters are drawn with Pillow
-    from design sheets (:class:`CharacterDesign`). The same arguments always
-    give byte-identical pictures.
+    from design sheets
+    ([`CharacterDesign`][animecls.datasets.CharacterDesign]). The same
+    arguments always give byte-identical pictures.
 
     Parameters
     ----------
@@ -1376,8 +1384,8 @@ def make_characters(
         report's CNN was built for 250x250.
     characters : sequence of CharacterDesign or None, default=None
         The characters to draw, at least 2 with unique names. ``None`` uses
-        :data:`DEFAULT_CHARACTERS`: "Marin Kitagawa", "Micchon Shikimori" and
-        "Yor Forger", as in the report.
+        [`DEFAULT_CHARACTERS`][animecls.datasets.DEFAULT_CHARACTERS]: "Marin
+        Kitagawa", "Micchon Shikimori" and "Yor Forger", as in the report.
     difficulty : {"easy", "default", "hard"} or float, default="default"
         How much the pictures of one character vary (see Notes): a number in
         [0, 1] or a named level ("easy" = 0.3, "default" = 0.8,
@@ -1388,8 +1396,8 @@ def make_characters(
     directory : str, path-like or None, default=None
         If given, also write the pictures as
         ``<directory>/<character name>/<nnnn>.png`` with
-        :func:`animecls.datasets.save_image_folder`, ready for
-        :func:`animecls.datasets.load_image_folder`.
+        [`animecls.datasets.save_image_folder`][], ready for
+        [`animecls.datasets.load_image_folder`][].
     return_X_y : bool, default=False
         If True, return ``(images, target)`` instead of a Bunch. Cannot be
         combined with ``return_masks``.
@@ -1400,13 +1408,14 @@ def make_characters(
         pictures, so they line up with them pixel for pixel; the pictures
         are the same as without them.
     traits : tuple of str, default=("hair", "eyes", "accessories", "outfit")
-        What ``masks`` marks, any of :data:`TRAITS`: the parts of the
-        figure that differ between design sheets. Skin, face, brows, nose
-        and mouth look the same on every character and are never traits.
+        What ``masks`` marks, any of [`TRAITS`][animecls.datasets.TRAITS]: the
+        parts of the figure that differ between design sheets. Skin, face,
+        brows, nose and mouth look the same on every character and are never
+        traits.
 
     Returns
     -------
-    data : :class:`~sklearn.utils.Bunch`
+    data : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         images : ndarray of shape (n_images, height, width, 3), dtype uint8
@@ -1443,7 +1452,7 @@ def make_characters(
         received.
     FileExistsError
         If ``directory`` already holds files of the same names; nothing is
-        written then (see :func:`animecls.datasets.save_image_folder`).
+        written then (see [`animecls.datasets.save_image_folder`][]).
 
     See Also
     --------
@@ -1616,7 +1625,8 @@ def make_shortcut_characters(
     Parameters
     ----------
     n_per_class : int, sequence of int or None, default=None
-        Pictures per character, as in :func:`make_characters` (``None``: 185
+        Pictures per character, as in
+        [`make_characters`][animecls.datasets.make_characters] (``None``: 185
         pictures in all).
     nuisance : {"background", "watermark"}, default="background"
         What is planted: ``"background"`` replaces the background with the
@@ -1634,21 +1644,22 @@ def make_shortcut_characters(
         ``(height, width)`` of the pictures, or one int for square ones; at
         least 32 on each side.
     difficulty : {"easy", "default", "hard"} or float, default="default"
-        As in :func:`make_characters`.
+        As in [`make_characters`][animecls.datasets.make_characters].
     random_state : int, numpy.random.Generator, RandomState or None, default=0
         Seed of the drawing, the split and the nuisances. The characters are
-        the pictures :func:`make_characters` draws with the same seed; only
-        the nuisance is added.
+        the pictures [`make_characters`][animecls.datasets.make_characters]
+        draws with the same seed; only the nuisance is added.
     characters : sequence of CharacterDesign or None, default=None
-        The characters to draw; ``None`` uses :data:`DEFAULT_CHARACTERS`.
+        The characters to draw; ``None`` uses
+        [`DEFAULT_CHARACTERS`][animecls.datasets.DEFAULT_CHARACTERS].
     return_masks : bool, default=False
         If True, also return ``masks`` and ``silhouettes`` as
-        :func:`make_characters` does (the watermark is not part of the
-        figure).
+        [`make_characters`][animecls.datasets.make_characters] does (the
+        watermark is not part of the figure).
 
     Returns
     -------
-    data : :class:`~sklearn.utils.Bunch`
+    data : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         images : ndarray of shape (n_images, height, width, 3), dtype uint8

@@ -1,12 +1,13 @@
 """Random design sheets: as many drawn identities as pretraining needs.
 
-:func:`random_designs` draws :class:`~animecls.datasets.CharacterDesign`
-sheets at random, deterministic from a seed, that differ in exactly the
-traits that tell anime characters apart (hair colour and cut, fringe, eye
-colour, dyed tips, accessories, outfit). Fed to
-:func:`~animecls.datasets.make_characters`, they give a pretraining set of
-thousands of identities drawn in the default set's style, with none of the
-default characters among them: a design too close to an excluded one is
+[`random_designs`][animecls.datasets.random_designs] draws
+[`CharacterDesign`][animecls.datasets.CharacterDesign] sheets at random,
+deterministic from a seed, that differ in exactly the traits that tell anime
+characters apart (hair colour and cut, fringe, eye colour, dyed tips,
+accessories, outfit). Fed to
+[`make_characters`][animecls.datasets.make_characters], they give a pretraining
+set of thousands of identities drawn in the default set's style, with none of
+the default characters among them: a design too close to an excluded one is
 drawn again, so no picture a student evaluates on was seen in pretraining.
 """
 
@@ -95,7 +96,7 @@ def random_designs(n, *, random_state=0, exclude=DEFAULT_CHARACTERS, prefix="id"
         Seed: the same seed gives the same designs.
     exclude : sequence of CharacterDesign, default=DEFAULT_CHARACTERS
         Designs that must not appear: any drawn design closer to one of
-        them than 0.5 (:func:`design_distance`; the default characters are
+        them than 0.5 (``design_distance``; the default characters are
         1.28 to 1.83 apart) is replaced by another.
         By default the three characters of the embedded default set, so a
         network pretrained on these designs has never seen the characters a

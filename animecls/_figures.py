@@ -1,7 +1,7 @@
 """The one rule of what a plot returns: the Figure its Axes belong to.
 
-Shared by :mod:`animecls.plotting` and the plots of :mod:`animecls.leakage`
-and :mod:`animecls.interpretation`, so every ``plot_*`` function of the
+Shared by [`animecls.plotting`][] and the plots of [`animecls.leakage`][]
+and [`animecls.interpretation`][], so every ``plot_*`` function of the
 package returns the same kind of object.
 """
 

@@ -1,7 +1,7 @@
 """Writing files and run folders so that nothing half-written looks finished.
 
-:func:`atomic_write` writes one file through a temporary name and renames it
-when complete. :class:`RunFolder` does the same for a folder of results (a
+``atomic_write`` writes one file through a temporary name and renames it
+when complete. ``RunFolder`` does the same for a folder of results (a
 comparison, an experiment): everything is written into
 ``<out_dir>.incomplete``, marked by a file that says so, and renamed to
 ``out_dir`` once every file is there. Both are used by the light data layer
@@ -75,7 +75,7 @@ class RunFolder:
     """A new folder of results, written under a temporary name.
 
     Create it once the results exist (training is over), write into
-    :attr:`path`, then call :meth:`finish`. Until then the files sit in
+    ``path``, then call ``finish``. Until then the files sit in
     ``<out_dir>.incomplete`` with a marker file, so an interrupted run never
     leaves a folder that looks complete; a rerun with the same ``out_dir``
     replaces such a left-over folder, and refuses any other.
@@ -141,7 +141,7 @@ class RunFolder:
         return self.final
 
     def final_path(self, path):
-        """Where a file written at ``path`` (inside :attr:`path`) ends up."""
+        """Where a file written at ``path`` (inside ``path``) ends up."""
         return self.final / Path(path).relative_to(self.partial)
 
 

@@ -1,9 +1,9 @@
 """Write pictures as one folder per class, the layout the folder loaders read.
 
-A private module shared by :mod:`animecls.datasets` (which re-exports
-:func:`save_image_folder` as its public name) and :mod:`animecls._characters`
-(whose ``make_characters(directory=...)`` writes through it), so that neither
-of those two imports the other.
+A private module shared by [`animecls.datasets`][] (which re-exports
+[`save_image_folder`][animecls.datasets.save_image_folder] as its public name)
+and ``animecls._characters`` (whose ``make_characters(directory=...)`` writes
+through it), so that neither of those two imports the other.
 """
 
 import os
@@ -44,8 +44,8 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
         Holds ``images`` (``uint8``, shape ``(n_images, height, width, 3)``),
         ``target`` (class numbers) and ``class_names`` (class names, which
         become the folder names as they are: spaces and non-ASCII letters are
-        kept), as :func:`make_characters` and :func:`load_image_folder`
-        return.
+        kept), as [`make_characters`][animecls.datasets.make_characters] and
+        [`load_image_folder`][animecls.datasets.load_image_folder] return.
     directory : str or path-like
         Folder to write into; created if needed.
     image_format : {"png", "jpeg", "jpg", "webp"}, default="png"

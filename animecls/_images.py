@@ -1,7 +1,7 @@
 """Decode one picture file robustly: any mode, any size, bad files rejected.
 
-Everything that reads picture files in :mod:`animecls.datasets` goes through
-:func:`probe_image` (header only) and :func:`read_image` (full decode), so the
+Everything that reads picture files in [`animecls.datasets`][] goes through
+``probe_image`` (header only) and ``read_image`` (full decode), so the
 eager loader, the folder scan and the streaming dataset accept and reject the
 same files for the same reasons.
 """
@@ -52,7 +52,8 @@ class UnreadableImageError(Exception):
     """A file that cannot be used as a picture; ``str(error)`` says why.
 
     The message is the skip reason that the loaders list in their
-    ``skipped`` attribute and in their :class:`SkippedFilesWarning`.
+    ``skipped`` attribute and in their
+    [`SkippedFilesWarning`][animecls.datasets.SkippedFilesWarning].
     """
 
 
@@ -251,7 +252,7 @@ def read_image(
         ``(height, width)`` of the result.
     resize : {"stretch", "crop", "pad"}, default="stretch"
         How to handle a different aspect ratio (see
-        :func:`animecls.datasets.load_image_folder`).
+        [`animecls.datasets.load_image_folder`][]).
     max_pixels : int, default=DEFAULT_MAX_PIXELS
         Pictures with more pixels (width x height, read from the header) are
         refused before decoding.

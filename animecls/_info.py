@@ -1,11 +1,11 @@
 """What animecls records about a model, kept in one place for every kind of model.
 
 A Keras network and a scikit-learn pipeline carry the same record, under the
-same attribute, read and written only through :func:`set_info` and
-:func:`get_info`: the builders, the training recipes, :func:`save_model
-<animecls.models.save_model>` and :func:`load_model
-<animecls.models.load_model>` all go through here, so the record has one
-layout whatever made the model.
+same attribute, read and written only through ``set_info`` and
+[`get_info`][animecls.models.get_info]: the builders, the training recipes,
+[`save_model`][animecls.models.save_model] and
+[`load_model`][animecls.models.load_model] all go through here, so the record
+has one layout whatever made the model.
 """
 
 import json
@@ -14,7 +14,7 @@ __all__ = ["INFO_ATTRIBUTE", "get_info", "set_info"]
 
 #: The attribute that holds the record. Private on the model, so that
 #: scikit-learn does not take it for a fitted attribute (those end in ``_``)
-#: and Keras does not serialise it (:func:`save_model` writes it instead).
+#: and Keras does not serialise it (``save_model`` writes it instead).
 INFO_ATTRIBUTE = "_animecls_info"
 
 
@@ -39,9 +39,10 @@ def get_info(model):
     Parameters
     ----------
     model : keras.Model or sklearn.pipeline.Pipeline
-        A model from :func:`~animecls.models.build_two_layer_cnn`,
-        :func:`~animecls.models.build_vgg16_transfer` or
-        :func:`~animecls.models.load_model`.
+        A model from
+        [`build_two_layer_cnn`][animecls.models.build_two_layer_cnn],
+        [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer] or
+        [`load_model`][animecls.models.load_model].
 
     Returns
     -------
@@ -51,8 +52,8 @@ def get_info(model):
         path with its sha256), preprocessing and, after training, the recipe
         and fit time. A loaded model adds ``"saved"``: the metadata of its
         file (kind, class names, input shape, versions). A pipeline with a
-        :class:`~animecls.embeddings.VGG16Embedder` records its weights when
-        saved. Empty for a model animecls did not build or load.
+        [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] records its
+        weights when saved. Empty for a model animecls did not build or load.
 
     Examples
     --------

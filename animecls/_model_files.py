@@ -1,12 +1,12 @@
-"""Model files: :func:`save_model` and :func:`load_model`, and what makes them safe.
+"""Model files: ``save_model`` and ``load_model``, and what makes them safe.
 
 A network is a Keras ``.keras`` archive with an ``animecls.json`` member (class
-names, input shape, versions, the model's record from :mod:`animecls._info`);
-a pipeline is an ``.npz`` archive of arrays and JSON (:mod:`animecls._pipeline_file`).
+names, input shape, versions, the model's record from ``animecls._info``);
+a pipeline is an ``.npz`` archive of arrays and JSON (``animecls._pipeline_file``).
 Loading runs no code from the file unless asked to: a ``.keras`` config is
 checked for entries that could run code before Keras reads it.
 
-The public names are re-exported by :mod:`animecls.models`.
+The public names are re-exported by [`animecls.models`][].
 """
 
 import json
@@ -32,7 +32,7 @@ __all__ = [
 
 
 class ModelFileError(ValueError):
-    """A file is not a model saved by :func:`~animecls.models.save_model`.
+    """A file is not a model saved by [`save_model`][animecls.models.save_model].
 
     Or it was, and is damaged.
     """
@@ -73,9 +73,10 @@ def save_model(model, path, *, class_names=None, image_size=None):
     A Keras network is written in Keras' ``.keras`` format with an extra
     ``animecls.json`` member in the archive: class names, input size,
     the weights it was built from, the training recipe and fit time. A
-    scikit-learn pipeline from :func:`~animecls.embeddings.make_embedding_svm`
-    is written as an ``.npz`` archive of arrays and JSON, not a pickle, so
-    loading it runs no code from the file.
+    scikit-learn pipeline from
+    [`make_embedding_svm`][animecls.embeddings.make_embedding_svm] is written
+    as an ``.npz`` archive of arrays and JSON, not a pickle, so loading it runs
+    no code from the file.
 
     Parameters
     ----------
@@ -89,7 +90,7 @@ def save_model(model, path, *, class_names=None, image_size=None):
     image_size : tuple of int or None, default=None
         Pipelines only, and required for them: the (height, width) of the
         training pictures (the loader's ``image_size``).
-        :func:`~animecls.models.predict` resizes picture files to it and
+        [`predict`][animecls.models.predict] resizes picture files to it and
         refuses arrays of another size, since the features of a picture
         depend on its size.
 
@@ -224,7 +225,8 @@ def read_metadata(path):
     Parameters
     ----------
     path : str
-        A ``.keras`` or ``.npz`` file from :func:`~animecls.models.save_model`.
+        A ``.keras`` or ``.npz`` file from
+        [`save_model`][animecls.models.save_model].
 
     Returns
     -------
@@ -235,7 +237,8 @@ def read_metadata(path):
     Raises
     ------
     ModelFileError
-        If the file is not a zip archive written by :func:`~animecls.models.save_model`.
+        If the file is not a zip archive written by
+        [`save_model`][animecls.models.save_model].
     """
     try:
         archive = zipfile.ZipFile(path)
@@ -337,7 +340,7 @@ def _code_in_config(path):
 
 
 def load_model(path, *, safe_mode=True):
-    """Load a model written by :func:`~animecls.models.save_model`, with its metadata.
+    """Load a model written by ``save_model``, with its metadata.
 
     Loading runs no code from the file by default. Keras networks are loaded
     with Keras' ``safe_mode=True`` (no ``Lambda`` code is run), after a check
@@ -347,7 +350,8 @@ def load_model(path, *, safe_mode=True):
     Parameters
     ----------
     path : path-like
-        A ``.keras`` or ``.npz`` file from :func:`~animecls.models.save_model`.
+        A ``.keras`` or ``.npz`` file from
+        [`save_model`][animecls.models.save_model].
     safe_mode : bool, default=True
         Refuse a network whose file holds Python code (a ``Lambda`` layer, a
         function) or names classes from other modules. Pass False only for a
@@ -358,15 +362,16 @@ def load_model(path, *, safe_mode=True):
     -------
     model : keras.Model or sklearn.pipeline.Pipeline
         The model. Its metadata (class names, input size, weights, recipe) is
-        returned by :func:`~animecls.models.get_info` under ``"saved"``.
+        returned by [`get_info`][animecls.models.get_info] under ``"saved"``.
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ModelFileError
-        If the file was not written by :func:`~animecls.models.save_model`,
-        is damaged, or (with ``safe_mode=True``) holds code.
+        If the file was not written by
+        [`save_model`][animecls.models.save_model], is damaged, or (with
+        ``safe_mode=True``) holds code.
 
     Examples
     --------

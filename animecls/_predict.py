@@ -1,8 +1,8 @@
-"""Naming the characters in pictures: :func:`predict` and its picture files.
+"""Naming the characters in pictures: ``predict`` and its picture files.
 
-:func:`predict` takes a model file, a network or a pipeline, and pictures as
-files, folders or arrays; picture files are decoded as the folder loader
-decodes them. Re-exported by :mod:`animecls.models`.
+[`predict`][animecls.models.predict] takes a model file, a network or a
+pipeline, and pictures as files, folders or arrays; picture files are decoded
+as the folder loader decodes them. Re-exported by [`animecls.models`][].
 """
 
 import os
@@ -71,13 +71,14 @@ def predict(model, images, *, class_names=None, batch_size=32):
     Parameters
     ----------
     model : path-like, keras.Model or sklearn.pipeline.Pipeline
-        A file from :func:`~animecls.models.save_model`, or a trained model.
+        A file from [`save_model`][animecls.models.save_model], or a trained
+        model.
     images : path-like, list of path-like, or array
         A picture file, a folder of pictures (not recursive; hidden files
         are left out), a list of
         either, or an array of pictures ``(n_images, height, width, 3)`` (or
         one picture ``(height, width, 3)``) of the model's input size.
-        Files are decoded as :func:`animecls.datasets.load_image_folder`
+        Files are decoded as [`animecls.datasets.load_image_folder`][]
         does (RGB, EXIF orientation, stretched to the model's input size).
     class_names : list of str or None, default=None
         Names of the classes; by default the ones saved with the model.
@@ -98,7 +99,8 @@ def predict(model, images, *, class_names=None, batch_size=32):
         For an empty batch, pictures of the wrong size or channel count, or
         class names that do not match the model's outputs.
     ModelFileError
-        If ``model`` is a file not written by :func:`~animecls.models.save_model`.
+        If ``model`` is a file not written by
+        [`save_model`][animecls.models.save_model].
 
     Examples
     --------

@@ -1,8 +1,8 @@
 """The VGG16 pieces shared by the builders, the embedders and the training code.
 
-:mod:`animecls.models` builds the transfer network from them,
-:mod:`animecls.embeddings` cuts the same base into a feature extractor, and
-:mod:`animecls.training` splits a built network into its frozen base and its
+[`animecls.models`][] builds the transfer network from them,
+[`animecls.embeddings`][] cuts the same base into a feature extractor, and
+[`animecls.training`][] splits a built network into its frozen base and its
 head. Keeping them here lets each of those import them without importing the
 others.
 """
@@ -46,7 +46,7 @@ class VGG16Preprocess(layers.Layer):
     VGG16 was trained on BGR pictures with the ImageNet mean subtracted from
     each channel, without scaling. Keeping this step in the model (instead of
     in the data pipeline) means the model takes 0-255 RGB pictures like
-    :func:`animecls.models.build_two_layer_cnn`, and a saved model cannot be
+    [`animecls.models.build_two_layer_cnn`][], and a saved model cannot be
     used without it. A registered layer, not a ``Lambda``, so that
     ``load_model(..., safe_mode=True)`` can load it.
 
@@ -85,7 +85,7 @@ def check_vgg16_input_shape(input_shape):
     ------
     ValueError
         If it is not three sizes, has other than 3 channels, or a side is
-        below :data:`animecls._validation.VGG16_MIN_SIZE`.
+        below ``animecls._validation.VGG16_MIN_SIZE``.
     """
     shape = tuple(input_shape)
     # Checked whole rather than with check_image_size, so that the message
@@ -112,12 +112,12 @@ def build_vgg16_base(input_shape, weights):
     input_shape : tuple of int
         ``(height, width, 3)``.
     weights : "imagenet", None or path-like
-        As in :func:`animecls.models.build_vgg16_transfer`.
+        As in [`animecls.models.build_vgg16_transfer`][].
 
     Returns
     -------
     base : keras.Model
-        Named ``vgg16``, with the layers :data:`VGG16_LAYERS`.
+        Named ``vgg16``, with the layers ``VGG16_LAYERS``.
     """
     path = resolve_vgg16_weights(weights)
     try:
@@ -143,7 +143,7 @@ def seeded_init(model, seed):
     Parameters
     ----------
     model : keras.Model
-        A base from :func:`build_vgg16_base`; its convolutions are redrawn
+        A base from ``build_vgg16_base``; its convolutions are redrawn
         in place.
     seed : int
         Seed of the first convolution; each next one gets its own.
@@ -163,7 +163,7 @@ def get_vgg16_base(model):
     Parameters
     ----------
     model : keras.Model
-        A model from :func:`animecls.models.build_vgg16_transfer`.
+        A model from [`animecls.models.build_vgg16_transfer`][].
 
     Returns
     -------
@@ -194,8 +194,8 @@ def split_transfer_model(model, base_name="vgg16"):
     Parameters
     ----------
     model : keras.Model
-        A model from :func:`animecls.models.build_vgg16_transfer`, or from
-        :func:`animecls.models.build_drawn_transfer` with
+        A model from [`animecls.models.build_vgg16_transfer`][], or from
+        [`animecls.models.build_drawn_transfer`][] with
         ``base_name="drawn_backbone"``.
     base_name : str, default="vgg16"
         The name of the base layer.
@@ -232,7 +232,7 @@ def base_features(extractor, x, *, cache_dir, batch_size, verbose):
     Parameters
     ----------
     extractor : keras.Model
-        From :func:`split_transfer_model`.
+        From ``split_transfer_model``.
     x : array of shape (n_images, height, width, 3)
         Pictures, 0-255.
     cache_dir : path-like or None

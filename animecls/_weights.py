@@ -4,8 +4,8 @@ Keras downloads ``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`` on first
 use into ``$KERAS_HOME/models`` (``~/.keras/models`` by default) and checks it
 against a published hash. A classroom without internet cannot download it, so
 this module turns the download failure into an error that lists the ways out,
-and :func:`install_weights` places a copied file (e.g. from a USB stick) into
-the same cache after checking the same hash.
+and [`install_weights`][animecls.models.install_weights] places a copied file
+(e.g. from a USB stick) into the same cache after checking the same hash.
 
 This module does not import Keras at import time; the command line uses it.
 """
@@ -40,8 +40,8 @@ class WeightsUnavailableError(OSError):
 
     Raised instead of silently training from random weights. The message says
     what failed and the three ways out: connect once, install a copied file
-    with :func:`install_weights` (``animecls weights install FILE``), or pass a
-    local file or ``weights=None``.
+    with [`install_weights`][animecls.models.install_weights] (``animecls
+    weights install FILE``), or pass a local file or ``weights=None``.
     """
 
 
@@ -230,7 +230,7 @@ def install_weights(path, *, overwrite=False):
 
     Examples
     --------
-    >>> from animecls._weights import install_weights
+    >>> from animecls.models import install_weights
     >>> install_weights("/media/usb/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
     ... # doctest: +SKIP
     '/home/student/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'

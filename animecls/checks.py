@@ -1,13 +1,13 @@
 """Sanity checks that catch the report's kinds of mistakes before and by training.
 
-:func:`check_model` reads a Keras model (and, when given, the pictures and
-labels it will train on) and lists what is wrong in plain words: the output
-activation that does not fit the loss, a VGG16 base fed unpreprocessed
-pictures, an input size that differs from the pictures, a validation split
-that is not representative, far more parameters than pictures.
-:func:`shuffled_labels_test` trains a fresh model on randomly permuted labels:
-a model that reaches high training accuracy on them can memorise, whatever
-its test accuracy on true labels suggests.
+[`check_model`][animecls.checks.check_model] reads a Keras model (and, when
+given, the pictures and labels it will train on) and lists what is wrong in
+plain words: the output activation that does not fit the loss, a VGG16 base fed
+unpreprocessed pictures, an input size that differs from the pictures, a
+validation split that is not representative, far more parameters than pictures.
+[`shuffled_labels_test`][animecls.checks.shuffled_labels_test] trains a fresh
+model on randomly permuted labels: a model that reaches high training accuracy
+on them can memorise, whatever its test accuracy on true labels suggests.
 
 Keras is imported inside the functions that need it, so importing this
 module is light.
@@ -32,12 +32,13 @@ _SEVERITIES = ("info", "warning", "error")
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem found by :func:`check_model`.
+    """One problem found by [`check_model`][animecls.checks.check_model].
 
     Attributes
     ----------
     code : str
-        Stable identifier, ``"AC001"`` to ``"AC008"`` (see :func:`check_model`).
+        Stable identifier, ``"AC001"`` to ``"AC008"`` (see
+        [`check_model`][animecls.checks.check_model]).
     severity : {"error", "warning", "info"}
         ``"error"``: the model or data are wrong and the numbers it gives mean
         little; ``"warning"``: it will train but likely mislead on tiny data;
@@ -55,7 +56,7 @@ class Finding:
 
 
 class ModelCheckReport(list):
-    """The list of :class:`Finding` returned by :func:`check_model`.
+    """The list of ``Finding`` returned by ``check_model``.
 
     A plain list with a readable ``str``, and the findings of each severity
     as ``errors``, ``warnings`` and ``infos``.
@@ -87,7 +88,7 @@ class ModelCheckReport(list):
 
 
 class ModelCheckError(ValueError):
-    """Raised by :func:`check_model` with ``raise_on`` when a finding is severe.
+    """Raised by ``check_model`` with ``raise_on`` when a finding is severe.
 
     Attributes
     ----------
@@ -588,8 +589,8 @@ def check_model(
         The training pictures: an array ``(n_images, height, width,
         channels)``, a Bunch or dict with ``images`` and ``target`` (and
         optionally ``class_names``), as
-        :func:`~animecls.datasets.load_image_folder` returns, or a pair
-        ``(images, target)``. Either may be None inside a Bunch. Without
+        [`load_image_folder`][animecls.datasets.load_image_folder] returns, or
+        a pair ``(images, target)``. Either may be None inside a Bunch. Without
         data only AC001 and AC002 can run.
     validation : float, tuple or None, default=None
         How validation pictures are chosen: a fraction, as passed to
@@ -603,14 +604,16 @@ def check_model(
         AC007's limit on the largest absolute difference between a class's
         proportion in the validation part and in all targets.
     raise_on : {"error", "warning", "info"} or None, default=None
-        Raise :class:`ModelCheckError` if a finding of this severity or a
-        more severe one is found. None only returns the findings.
+        Raise [`ModelCheckError`][animecls.checks.ModelCheckError] if a finding
+        of this severity or a more severe one is found. None only returns the
+        findings.
 
     Returns
     -------
     report : ModelCheckReport
-        A list of :class:`Finding` (``code``, ``severity``, ``message``);
-        ``print(report)`` shows them one per line. Empty when all is well.
+        A list of [`Finding`][animecls.checks.Finding] (``code``, ``severity``,
+        ``message``); ``print(report)`` shows them one per line. Empty when all
+        is well.
 
     Raises
     ------
@@ -633,7 +636,8 @@ def check_model(
     81,000. The default limit of 10,000 is two orders of magnitude above
     ImageNet practice and flags both, while the same networks with global
     average pooling (272 and 1,300 per picture) pass. It is a warning, not
-    a proof: :func:`shuffled_labels_test` is the proof.
+    a proof: [`shuffled_labels_test`][animecls.checks.shuffled_labels_test] is
+    the proof.
 
     AC007 compares the validation part with *all* targets, not with the
     training part, because a fraction that is far off in one is far off in
@@ -725,7 +729,7 @@ def shuffled_labels_test(
     The pictures are split into a training and a held-out part (stratified,
     seeded); the training labels are permuted, so that no picture's content
     predicts its label any more; a model from ``build_model()`` is trained
-    on them with :func:`animecls.training.fit_model`. A network that still
+    on them with [`animecls.training.fit_model`][]. A network that still
     reaches high training accuracy has learnt the pictures by heart, and
     its held-out accuracy on the true labels stays at chance: the clearest
     proof that a training accuracy of 1.0 on true labels, on its own, says
@@ -755,9 +759,9 @@ def shuffled_labels_test(
         Seed of the split, the permutation, the model's initial weights and
         training.
     verbose : int, default=0
-        Passed to :func:`~animecls.training.fit_model`.
+        Passed to [`fit_model`][animecls.training.fit_model].
     **fit_params
-        Passed to :func:`~animecls.training.fit_model` (``recipe``,
+        Passed to [`fit_model`][animecls.training.fit_model] (``recipe``,
         ``learning_rate``, ``batch_size``...). A model animecls did not
         build needs ``recipe``.
 

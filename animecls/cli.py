@@ -3,7 +3,8 @@
 Each sub-command is a thin layer over a public function, so everything the
 command does can also be done from Python. Each command's parser is built by
 an ``_add_<command>`` function written next to its handler ``_<command>``;
-:func:`build_parser` calls them in the order ``animecls --help`` lists them.
+[`build_parser`][animecls.cli.build_parser] calls them in the order ``animecls
+--help`` lists them.
 """
 
 import argparse
@@ -283,7 +284,7 @@ def _predict(args):
 def _model_label(info):
     """Say what built a loaded model and from which VGG16 weights (predict, check).
 
-    ``info`` is :func:`animecls.models.get_info` of the model, which has the
+    ``info`` is [`animecls.models.get_info`][] of the model, which has the
     same layout for a network and a pipeline.
     """
     pipeline = info.get("saved", {}).get("kind") == "sklearn"

@@ -1,13 +1,13 @@
 """The report's comparison, done better, as one function.
 
-:func:`compare_models` trains every model of :mod:`animecls.registry` (and
-any model of your own) on the same split of the same pictures, evaluates
-each with a confidence interval and a paired test against the best, and can
-write everything to a run folder: the table, the figures, the training
-histories and the trained models.
+[`compare_models`][animecls.comparison.compare_models] trains every model of
+[`animecls.registry`][] (and any model of your own) on the same split of the
+same pictures, evaluates each with a confidence interval and a paired test
+against the best, and can write everything to a run folder: the table, the
+figures, the training histories and the trained models.
 
 Every model goes through the same fit-and-score path as the experiments of
-:mod:`animecls.experiments`, so a row means the same thing wherever it is
+[`animecls.experiments`][], so a row means the same thing wherever it is
 printed; the VGG16 base runs once per run, shared by both VGG16 models.
 """
 
@@ -44,10 +44,11 @@ __all__ = [
     "results_markdown",
 ]
 
-#: The built-in models a comparison can train, in the order the table lists
-#: them: the names of :data:`animecls.registry.MODELS`, kept here for code
-#: written before the registry.
 MODEL_NAMES = tuple(MODELS)
+"""The built-in models a comparison can train, in the order the table lists
+them: the names of [`animecls.registry.MODELS`][], kept here for code
+written before the registry.
+"""
 
 #: The columns of ``results.csv``: a fit-and-score row and the paired test.
 COLUMNS = (*ROW_COLUMNS, "mcnemar_p_vs_best")
@@ -87,7 +88,8 @@ def results_markdown(table):
     Parameters
     ----------
     table : list of dict
-        The ``table`` of :func:`compare_models`.
+        The ``table`` of
+        [`compare_models`][animecls.comparison.compare_models].
 
     Returns
     -------
@@ -216,23 +218,25 @@ def compare_models(
     """Train every model on the same split and compare them honestly.
 
     The protocol is the report's: a 70/30 split of the pictures (stratified,
-    seed 42, :func:`~animecls.datasets.split_indices`), and the last 20% of
-    the training part kept for validation, as ``fit(validation_split=0.2)``
-    did. Every model trains on the same pictures and is tested on the same
-    pictures, so the McNemar test between two of them is valid.
+    seed 42, [`split_indices`][animecls.datasets.split_indices]), and the last
+    20% of the training part kept for validation, as
+    ``fit(validation_split=0.2)`` did. Every model trains on the same pictures
+    and is tested on the same pictures, so the McNemar test between two of them
+    is valid.
 
     Parameters
     ----------
     data : None, path-like or Bunch, default=None
         None for the embedded default characters
-        (:func:`~animecls.datasets.make_characters`), a folder of class
-        folders (:func:`~animecls.datasets.load_image_folder`), or a Bunch
-        with ``images``, ``target`` and ``class_names``.
+        ([`make_characters`][animecls.datasets.make_characters]), a folder of
+        class folders
+        ([`load_image_folder`][animecls.datasets.load_image_folder]), or a
+        Bunch with ``images``, ``target`` and ``class_names``.
     models : list, default=None
         What to train, in table order; every built-in model of
-        :data:`animecls.registry.MODELS` when None. Each item is one of:
+        [`animecls.registry.MODELS`][] when None. Each item is one of:
 
-        - a built-in name (:data:`MODEL_NAMES`);
+        - a built-in name ([`MODEL_NAMES`][animecls.comparison.MODEL_NAMES]);
         - a scikit-learn estimator whose ``fit`` and ``predict`` take an
           array of pictures ``(n_images, height, width, 3)`` of 0-255
           values (a ``Pipeline`` that starts with a feature extractor);
@@ -241,7 +245,7 @@ def compare_models(
         - a function ``build(input_shape, num_classes)`` returning an
           uncompiled Keras model that takes 0-255 pictures and ends in a
           softmax over ``num_classes``; it is trained with the report's
-          from-scratch recipe (:func:`~animecls.training.fit_model`,
+          from-scratch recipe ([`fit_model`][animecls.training.fit_model],
           ``recipe="two_layer_cnn"``, with ``epochs``);
         - a function of no arguments that returns such an estimator (as
           ``animecls compare --model module:function`` may name one);
@@ -259,9 +263,10 @@ def compare_models(
     weights : "auto", "imagenet", None or path-like, default="auto"
         VGG16 weights. ``"auto"`` uses ImageNet when the file is cached or can
         be downloaded, and otherwise random weights with an
-        :class:`ImageNetFallbackWarning`; the choice is recorded in every
-        row. ``"imagenet"`` raises
-        :class:`~animecls.models.WeightsUnavailableError` when offline.
+        [`ImageNetFallbackWarning`][animecls.comparison.ImageNetFallbackWarning];
+        the choice is recorded in every row. ``"imagenet"`` raises
+        [`WeightsUnavailableError`][animecls.models.WeightsUnavailableError]
+        when offline.
     drawn_weights : "drawn", None or path-like, default="drawn"
         Weights of the drawn backbone (``drawn_transfer``, ``drawn_svm``):
         the ones pretrained by animecls and shipped with it, None for random
@@ -302,9 +307,10 @@ def compare_models(
     -------
     result : Bunch
         ``table`` (list of dicts, one per model, with the columns of
-        :data:`COLUMNS`; see :func:`results_markdown`), ``markdown`` (the
-        table as text), ``histories``, ``evaluations``
-        (:func:`~animecls.evaluation.evaluate` results), ``models`` (the
+        ``COLUMNS``; see
+        [`results_markdown`][animecls.comparison.results_markdown]),
+        ``markdown`` (the table as text), ``histories``, ``evaluations``
+        ([`evaluate`][animecls.evaluation.evaluate] results), ``models`` (the
         trained models), ``split`` (sizes and settings), ``class_names``,
         ``run_dir`` and ``figures`` (paths, when ``out_dir`` is given).
 

@@ -63,10 +63,11 @@ _MAX_LISTED = 20
 class SkippedFilesWarning(UserWarning):
     """Some files of a picture folder were not loaded.
 
-    Issued once per call of :func:`load_image_folder` or
-    :func:`image_dataset_from_folder`; the message lists each skipped file and
-    why. The same ``(path, reason)`` pairs are in the ``skipped`` attribute of
-    the result.
+    Issued once per call of
+    [`load_image_folder`][animecls.datasets.load_image_folder] or
+    [`image_dataset_from_folder`][animecls.datasets.image_dataset_from_folder];
+    the message lists each skipped file and why. The same ``(path, reason)``
+    pairs are in the ``skipped`` attribute of the result.
 
     Examples
     --------
@@ -129,7 +130,7 @@ def _check_class_names(class_names):
 
 
 class _ImageFolderScan(Bunch):
-    """The result of :func:`scan_image_folder`: a Bunch with ``summary()``."""
+    """The result of ``scan_image_folder``: a Bunch with ``summary()``."""
 
     def summary(self):
         """Return a readable report: classes, sizes, skipped files, hints.
@@ -360,9 +361,9 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
     """Check a folder of class folders without decoding any picture.
 
     Reads only file headers, so it is fast on large folders. It applies the
-    same rules as :func:`load_image_folder` to decide which files count; the
-    loader may still skip a file whose header is fine but whose pixel data is
-    corrupt.
+    same rules as [`load_image_folder`][animecls.datasets.load_image_folder] to
+    decide which files count; the loader may still skip a file whose header is
+    fine but whose pixel data is corrupt.
 
     Parameters
     ----------
@@ -377,7 +378,7 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
 
     Returns
     -------
-    scan : :class:`~sklearn.utils.Bunch`
+    scan : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         directory : str
@@ -421,7 +422,8 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
     -----
     A class folder whose pictures are all unreadable does not raise here (its
     count is 0 and ``summary()`` says so), so ``animecls data info`` can show
-    the whole folder; :func:`load_image_folder` refuses it.
+    the whole folder;
+    [`load_image_folder`][animecls.datasets.load_image_folder] refuses it.
 
     Examples
     --------
@@ -589,18 +591,20 @@ def split_indices(data, *, test_size=0.3, validation_split=0.2, random_state=42)
     """Split pictures held in memory into training, validation and test indices.
 
     The same split as the folder loaders: the test part holds exactly the
-    pictures :func:`load_image_folder` loads with ``subset="test"`` (and the
-    same ``test_size`` and ``random_state``), in the same order. The rest is
-    cut as Keras' ``model.fit(validation_split=...)`` cuts it: the first
-    pictures to fit on, the last ones to validate with.
+    pictures [`load_image_folder`][animecls.datasets.load_image_folder] loads
+    with ``subset="test"`` (and the same ``test_size`` and ``random_state``),
+    in the same order. The rest is cut as Keras'
+    ``model.fit(validation_split=...)`` cuts it: the first pictures to fit on,
+    the last ones to validate with.
 
     Parameters
     ----------
     data : Bunch or array-like of int
         A Bunch (or dict) with ``target`` (class numbers) and, optionally,
-        ``class_names``, as :func:`make_characters` and
-        :func:`load_image_folder` return; or a 1-D array of integer class
-        labels.
+        ``class_names``, as
+        [`make_characters`][animecls.datasets.make_characters] and
+        [`load_image_folder`][animecls.datasets.load_image_folder] return; or a
+        1-D array of integer class labels.
     test_size : float or int, default=0.3
         Fraction (a float in (0, 1)) or number (an int) of the pictures in
         the test part; the report used 0.3.
@@ -612,7 +616,7 @@ def split_indices(data, *, test_size=0.3, validation_split=0.2, random_state=42)
 
     Returns
     -------
-    parts : :class:`~sklearn.utils.Bunch`
+    parts : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         train : ndarray of int
@@ -822,7 +826,7 @@ def load_image_folder(
 
     Returns
     -------
-    data : :class:`~sklearn.utils.Bunch`
+    data : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         images : ndarray of shape (n_images, height, width, 3), dtype uint8
@@ -901,7 +905,7 @@ def load_image_folder(
     **Memory.** The pictures are decoded one at a time into one preallocated
     array of ``n_images * height * width * 3`` bytes (about 24 GB for 130,000
     pictures at 250 x 250). For folders larger than memory, use
-    :func:`image_dataset_from_folder`.
+    [`image_dataset_from_folder`][animecls.datasets.image_dataset_from_folder].
 
     Examples
     --------
@@ -1020,33 +1024,37 @@ def image_dataset_from_folder(
 ):
     """Stream a folder of pictures as a ``tf.data.Dataset`` of batches.
 
-    The streaming twin of :func:`load_image_folder`: the same files, the same
-    split, the same decoding and the same bad-file handling, but pictures are
-    decoded batch by batch as the dataset is iterated, so memory does not
-    grow with the number of pictures.
+    The streaming twin of
+    [`load_image_folder`][animecls.datasets.load_image_folder]: the same files,
+    the same split, the same decoding and the same bad-file handling, but
+    pictures are decoded batch by batch as the dataset is iterated, so memory
+    does not grow with the number of pictures.
 
     Parameters
     ----------
     directory : str or path-like
-        The folder of class folders (see :func:`load_image_folder`).
+        The folder of class folders (see
+        [`load_image_folder`][animecls.datasets.load_image_folder]).
     image_size : int or tuple of int, default=(250, 250)
         ``(height, width)`` of the pictures, or one int for squares.
     batch_size : int, default=32
         Pictures per batch; the last batch may be smaller.
     subset : {"all", "train", "test"}, default="all"
         Which part to stream; the split is the one of
-        :func:`load_image_folder` with the same ``test_size`` and
-        ``random_state``.
+        [`load_image_folder`][animecls.datasets.load_image_folder] with the
+        same ``test_size`` and ``random_state``.
     test_size : float or int, default=0.3
         Fraction (or number) of the pictures in the "test" part.
     random_state : int, RandomState instance or None, default=42
         Seed of the split, and of the shuffling when it is an int.
     resize : {"stretch", "crop", "pad"}, default="stretch"
-        Resize policy (see :func:`load_image_folder`).
+        Resize policy (see
+        [`load_image_folder`][animecls.datasets.load_image_folder]).
     shuffle : bool, default=True
         Shuffle the file order at each pass over the dataset (the file list
         is shuffled, not decoded pictures, so it costs no memory). With
-        False the order is the one of :func:`load_image_folder`.
+        False the order is the one of
+        [`load_image_folder`][animecls.datasets.load_image_folder].
     class_names : list of str, default=None
         Class folders to use, in this order; None uses every sub-folder.
     max_pixels : int, default=89_478_485
@@ -1065,7 +1073,7 @@ def image_dataset_from_folder(
     Raises
     ------
     FileNotFoundError, NotADirectoryError, ValueError
-        As :func:`load_image_folder`.
+        As [`load_image_folder`][animecls.datasets.load_image_folder].
 
     Warns
     -----
@@ -1082,8 +1090,9 @@ def image_dataset_from_folder(
     Notes
     -----
     TensorFlow is imported when this function is called, not when
-    :mod:`animecls.datasets` is imported. The pictures are decoded by the
-    same Python function as :func:`load_image_folder` (through
+    [`animecls.datasets`][] is imported. The pictures are decoded by the
+    same Python function as
+    [`load_image_folder`][animecls.datasets.load_image_folder] (through
     ``tf.numpy_function``), so the batches equal that function's arrays.
 
     Examples
@@ -1216,11 +1225,11 @@ def train_validation_split(
     ``floor(n * (1 - v))`` samples for training and the rest for validation,
     *before* any shuffling. On the report's 129 training pictures that is
     103 and 26. It is fine on arrays already shuffled (the "train" part of
-    :func:`load_image_folder` is), but on arrays sorted by class the
-    validation set holds one class only. With 185 pictures and 3 classes even
-    a random plain split can leave a class with very few validation
-    pictures, so the default stratifies. ``mode="keras"`` returns views of
-    the input arrays; "stratified" returns copies.
+    [`load_image_folder`][animecls.datasets.load_image_folder] is), but on
+    arrays sorted by class the validation set holds one class only. With 185
+    pictures and 3 classes even a random plain split can leave a class with
+    very few validation pictures, so the default stratifies. ``mode="keras"``
+    returns views of the input arrays; "stratified" returns copies.
 
     Examples
     --------

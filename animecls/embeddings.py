@@ -2,21 +2,23 @@
 
 Four ways to turn pictures into a table a scikit-learn classifier can use:
 
-- :class:`VGG16Embedder`: activations of a VGG16 network pretrained on
-  ImageNet (the design's feature-extraction baseline);
-- :class:`DrawnEmbedder`: features of the drawn backbone animecls pretrained
-  on drawn identities and ships, so they need no download;
-- :class:`RawPixels`: the pictures shrunk to a few pixels (what any model
-  must beat);
-- :class:`ColorHistogram`: how much of each colour a picture holds, ignoring
-  where it is. Hair and eye colours are what tell anime characters apart, so
-  this shows how far colour alone goes.
+- [`VGG16Embedder`][animecls.embeddings.VGG16Embedder]: activations of a VGG16
+  network pretrained on ImageNet (the design's feature-extraction baseline);
+- [`DrawnEmbedder`][animecls.embeddings.DrawnEmbedder]: features of the drawn
+  backbone animecls pretrained on drawn identities and ships, so they need no
+  download;
+- [`RawPixels`][animecls.embeddings.RawPixels]: the pictures shrunk to a few
+  pixels (what any model must beat);
+- [`ColorHistogram`][animecls.embeddings.ColorHistogram]: how much of each
+  colour a picture holds, ignoring where it is. Hair and eye colours are what
+  tell anime characters apart, so this shows how far colour alone goes.
 
 All four are scikit-learn transformers that take a batch of RGB pictures
 (an array ``(n_images, height, width, 3)``, 0-255, as
-:func:`animecls.datasets.load_image_folder` returns) and return a 2-D float
-array; :func:`make_embedding_svm` and :func:`make_baseline` put one in front
-of a ``StandardScaler`` and an ``SVC``.
+[`animecls.datasets.load_image_folder`][] returns) and return a 2-D float
+array; [`make_embedding_svm`][animecls.embeddings.make_embedding_svm] and
+[`make_baseline`][animecls.embeddings.make_baseline] put one in front of a
+``StandardScaler`` and an ``SVC``.
 
 A HOG (histogram of oriented gradients) transformer is not provided:
 scikit-image, which has a tested one, is not a dependency, and a home-made
@@ -83,9 +85,9 @@ class VGG16Embedder(_NetworkTransformer):
     Parameters
     ----------
     weights : "imagenet", None or path-like, default="imagenet"
-        As in :func:`animecls.models.build_vgg16_transfer`. Without network
+        As in [`animecls.models.build_vgg16_transfer`][]. Without network
         and without a cached copy, ``"imagenet"`` raises
-        :class:`~animecls.models.WeightsUnavailableError`.
+        [`WeightsUnavailableError`][animecls.models.WeightsUnavailableError].
     layer : str, default="block5_pool"
         VGG16 layer whose output is the embedding (``block1_conv1`` ...
         ``block5_pool``).
@@ -107,7 +109,8 @@ class VGG16Embedder(_NetworkTransformer):
         anew. Entries are ``.npy`` files read without pickle and written to
         a temporary file, then renamed. A damaged entry (unreadable, or of
         the wrong shape) is rebuilt, and a cache that cannot be written (a
-        full disk) is skipped, each with a :class:`CacheWarning`.
+        full disk) is skipped, each with a
+        [`CacheWarning`][animecls.embeddings.CacheWarning].
     random_state : int, default=0
         Seed of the random weights when ``weights=None`` (ignored otherwise).
     verbose : "auto", 0 or 1, default="auto"
@@ -116,7 +119,8 @@ class VGG16Embedder(_NetworkTransformer):
     Attributes
     ----------
     n_features_out_ : int
-        Length of one embedding (set by :meth:`fit`).
+        Length of one embedding (set by
+        [`fit`][animecls.embeddings.VGG16Embedder.fit]).
 
     See Also
     --------
@@ -542,8 +546,9 @@ def make_embedding_svm(
     Notes
     -----
     In a ``GridSearchCV`` the whole pipeline is refitted for every fold and
-    parameter setting, so a :class:`VGG16Embedder` step runs VGG16 again each
-    time (its disk cache is keyed by the exact pictures, which differ per
+    parameter setting, so a
+    [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] step runs VGG16 again
+    each time (its disk cache is keyed by the exact pictures, which differ per
     fold). When only the SVM's parameters are searched, embed once with
     ``VGG16Embedder().transform(images)`` and search a
     ``make_pipeline(StandardScaler(), SVC())`` on the embeddings instead.
@@ -578,9 +583,10 @@ def make_embedding_svm(
 class DrawnEmbedder(_NetworkTransformer):
     """Map pictures to the drawn backbone's features: a scikit-learn transformer.
 
-    The backbone (:func:`~animecls.models.build_drawn_transfer` has the same
-    one) was pretrained by animecls on hundreds of drawn identities and ships
-    with the package, so these features need no download. Pictures of any
+    The backbone
+    ([`build_drawn_transfer`][animecls.models.build_drawn_transfer] has the
+    same one) was pretrained by animecls on hundreds of drawn identities and
+    ships with the package, so these features need no download. Pictures of any
     size, 0-255, are resized to 64x64 inside the network; each becomes 192
     numbers (global average pooling of the last block).
 
@@ -693,14 +699,17 @@ def make_baseline(
     Parameters
     ----------
     name : {"pixels", "color_histogram", "vgg16", "drawn"}
-        :class:`RawPixels`, :class:`ColorHistogram`, :class:`VGG16Embedder` or
-        :class:`DrawnEmbedder`.
+        [`RawPixels`][animecls.embeddings.RawPixels],
+        [`ColorHistogram`][animecls.embeddings.ColorHistogram],
+        [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] or
+        [`DrawnEmbedder`][animecls.embeddings.DrawnEmbedder].
     C : float, default=1.0
         SVM regularisation.
     kernel : {"linear", "rbf"}, default="linear"
         SVM kernel.
     probability : bool, default=False
-        Add probability calibration (see :func:`make_embedding_svm`).
+        Add probability calibration (see
+        [`make_embedding_svm`][animecls.embeddings.make_embedding_svm]).
     random_state : int, default=0
         Passed to ``SVC``.
     **params
@@ -709,7 +718,8 @@ def make_baseline(
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        As :func:`make_embedding_svm` returns.
+        As [`make_embedding_svm`][animecls.embeddings.make_embedding_svm]
+        returns.
 
     Examples
     --------

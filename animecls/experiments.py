@@ -1,24 +1,29 @@
 """Experiments that show why small-data models overfit, and what helps.
 
-Each function trains the models of :mod:`animecls.registry` many times, through
-the same fit-and-score path as :func:`~animecls.comparison.compare_models`
-(so a run's row has the comparison's columns), and summarises the spread, so
-a lecture can show measured effects rather than one run's number:
+Each function trains the models of [`animecls.registry`][] many times, through
+the same fit-and-score path as
+[`compare_models`][animecls.comparison.compare_models] (so a run's row has the
+comparison's columns), and summarises the spread, so a lecture can show
+measured effects rather than one run's number:
 
-* :func:`learning_curve`: test accuracy as the training pictures per
-  character grow, where feature extraction + SVM beats training from scratch;
-* :func:`repeated_splits`: the report's single 70/30 split rerun over many
-  seeds, how much one split's number moves;
-* :func:`measure_remedies`: the report's CNN with one remedy at a time, its
-  effect on the generalisation gap and on test accuracy;
-* :func:`shortcut_experiment`: a nuisance (background colour, watermark) that
-  predicts the character in training but not in test, and the drop it causes.
+* [`learning_curve`][animecls.experiments.learning_curve]: test accuracy as the
+  training pictures per character grow, where feature extraction + SVM beats
+  training from scratch;
+* [`repeated_splits`][animecls.experiments.repeated_splits]: the report's
+  single 70/30 split rerun over many seeds, how much one split's number moves;
+* [`measure_remedies`][animecls.experiments.measure_remedies]: the report's CNN
+  with one remedy at a time, its effect on the generalisation gap and on test
+  accuracy;
+* [`shortcut_experiment`][animecls.experiments.shortcut_experiment]: a nuisance
+  (background colour, watermark) that predicts the character in training but
+  not in test, and the drop it causes.
 
 Every function returns a Bunch with ``kind``, ``runs`` (one dict per fitted
 model, with its Wilson interval), ``summary`` (mean, standard deviation and
 95% t-interval of the mean over seeds), ``n_classes``, ``chance`` and
-``settings``; :func:`summary_markdown` prints it and :func:`save_results`
-writes it with its figure.
+``settings``; [`summary_markdown`][animecls.experiments.summary_markdown]
+prints it and [`save_results`][animecls.experiments.save_results] writes it
+with its figure.
 
 The pictures default to 96x96 (the report used 250x250) so that all four
 analyses on the embedded default set run in under 15 minutes on two CPU
@@ -68,16 +73,16 @@ __all__ = [
     "summary_markdown",
 ]
 
-#: Picture size of the experiments when neither ``image_size`` nor a Bunch
-#: sets it: small enough for many trainings, large enough that the report's
-#: Flatten CNN keeps millions of parameters (see the module notes).
 DEFAULT_IMAGE_SIZE = (96, 96)
+"""Picture size of the experiments when neither ``image_size`` nor a Bunch
+sets it: small enough for many trainings, large enough that the report's
+Flatten CNN keeps millions of parameters (see the module notes).
+"""
 
 # The report's protocol: the last 20% of the training part for validation.
 _VALIDATION_FRACTION = 0.2
 _CONFIDENCE = 0.95
 
-#: The remedies :func:`measure_remedies` knows, each changing one thing.
 REMEDIES = {
     "none": "the report's CNN as it is: Flatten, Dense(256), dropout 0.5",
     "augmentation": "random flips, rotations, zooms, shifts and contrast "
@@ -98,6 +103,10 @@ REMEDIES = {
     "drawn_finetune": "drawn_transfer, then the backbone's last block unfrozen "
     "and fine-tuned (recipe drawn_finetune)",
 }
+"""The remedies [`measure_remedies`][animecls.experiments.measure_remedies] knows.
+
+Each changes one thing; the values say what.
+"""
 
 # Each remedy: the registry model it changes, and the knobs it turns.
 _REMEDY_OPTIONS = {
@@ -122,7 +131,6 @@ _BASELINES = {
     "drawn_finetune": "drawn_frozen",
 }
 
-#: The conditions and remedies :func:`shortcut_experiment` knows.
 SHORTCUT_REMEDIES = {
     "augmentation": "random flips, rotations, zooms, shifts and contrast in front "
     "of the CNN (other models train as without it)",
@@ -132,13 +140,17 @@ SHORTCUT_REMEDIES = {
     "picture's background, found with the silhouettes, repainted in a random "
     "colour",
 }
+"""The remedies [`shortcut_experiment`][animecls.experiments.shortcut_experiment] knows.
+
+Each is applied to the shortcut training set; the values say how.
+"""
 
 
 def _setup(data, models, image_size, epochs, weights, drawn_weights, quick, verbose):
     """Resolve the models, the size and both backbones' weights; load the pictures.
 
     Returns the entries, the size, the epochs, the keyword arguments of
-    :class:`Workspace` that name the weights, and the pictures.
+    ``Workspace`` that name the weights, and the pictures.
     """
     entries = resolve_models(models)
     needs_vgg16 = any(spec.vgg16_features for spec, _ in entries)
@@ -253,7 +265,7 @@ def learning_curve(
     Parameters
     ----------
     data : None, path-like or Bunch, default=None
-        As in :func:`~animecls.comparison.compare_models`.
+        As in [`compare_models`][animecls.comparison.compare_models].
     train_sizes : sequence of int or None, default=(5, 10, 20, 40, None)
         Training pictures per character; None means the whole training part
         (the smallest class's count). Each must fit in every class's
@@ -263,25 +275,28 @@ def learning_curve(
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     models : list of str, default=None
-        Which of :data:`animecls.registry.MODELS` (or models of your own, as in
-        :func:`~animecls.comparison.compare_models`); all built-in ones when None.
+        Which of [`animecls.registry.MODELS`][] (or models of your own, as in
+        [`compare_models`][animecls.comparison.compare_models]); all built-in
+        ones when None.
     image_size : int or tuple of int, default=None
-        None: :data:`DEFAULT_IMAGE_SIZE` (96x96), 64x64 with ``quick=True``,
-        or the size of the pictures in a Bunch.
+        None: [`DEFAULT_IMAGE_SIZE`][animecls.experiments.DEFAULT_IMAGE_SIZE]
+        (96x96), 64x64 with ``quick=True``, or the size of the pictures in a
+        Bunch.
     epochs : int, default=None
         Epochs of both networks; None keeps the report's recipes (15 and
         10), 5 with ``quick=True``.
     weights : "auto", "imagenet", None or path-like, default="auto"
-        VGG16 weights, as in :func:`~animecls.comparison.compare_models`;
-        the weights used are recorded in every run and in ``settings``.
+        VGG16 weights, as in
+        [`compare_models`][animecls.comparison.compare_models]; the weights
+        used are recorded in every run and in ``settings``.
     drawn_weights : "drawn", None or path-like, default="drawn"
         Weights of the drawn backbone, as in
-        :func:`~animecls.comparison.compare_models`: None measures the same
-        network without pretraining, on the same splits.
+        [`compare_models`][animecls.comparison.compare_models]: None measures
+        the same network without pretraining, on the same splits.
     quick : bool, default=False
         64x64 pictures and 5 epochs, the quick preset of
-        :func:`~animecls.comparison.compare_models`: minutes instead of tens
-        of minutes.
+        [`compare_models`][animecls.comparison.compare_models]: minutes instead
+        of tens of minutes.
     cache_dir : path-like, default=None
         Keep the VGG16 features on disk, so a second call skips extracting.
     random_state : int, default=0
@@ -425,15 +440,15 @@ def repeated_splits(
     Parameters
     ----------
     data : None, path-like or Bunch, default=None
-        As in :func:`~animecls.comparison.compare_models`.
+        As in [`compare_models`][animecls.comparison.compare_models].
     n_splits : int, default=10
         Number of splits (seeds).
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     models, image_size, epochs, weights, drawn_weights, quick, cache_dir
-        As in :func:`learning_curve`.
+        As in [`learning_curve`][animecls.experiments.learning_curve].
     random_state, verbose
-        As in :func:`learning_curve`.
+        As in [`learning_curve`][animecls.experiments.learning_curve].
 
     Returns
     -------
@@ -515,31 +530,32 @@ def measure_remedies(
 ):
     """Train the report's CNN with one remedy at a time and measure each.
 
-    Every remedy of :data:`REMEDIES` changes one thing in the report's
-    recipe; each is trained on the same splits (the report's protocol, seeds
-    ``random_state``...), so the differences are the remedies'. The
-    generalisation gap is the accuracy on the training pictures minus that
-    on the validation pictures, both measured after training in inference
-    mode (the accuracy Keras logs during training has dropout and
+    Every remedy of [`REMEDIES`][animecls.experiments.REMEDIES] changes one
+    thing in the report's recipe; each is trained on the same splits (the
+    report's protocol, seeds ``random_state``...), so the differences are the
+    remedies'. The generalisation gap is the accuracy on the training pictures
+    minus that on the validation pictures, both measured after training in
+    inference mode (the accuracy Keras logs during training has dropout and
     augmentation switched on, which would flatter exactly those remedies).
 
     Parameters
     ----------
     data : None, path-like or Bunch, default=None
-        As in :func:`~animecls.comparison.compare_models`.
+        As in [`compare_models`][animecls.comparison.compare_models].
     remedies : list of str, default=None
-        Names from :data:`REMEDIES`; all when None. ``"none"`` is the
-        baseline of the CNN remedies, ``"transfer_frozen"`` that of
-        ``"transfer_finetune"``; a baseline is added when missing.
+        Names from [`REMEDIES`][animecls.experiments.REMEDIES]; all when None.
+        ``"none"`` is the baseline of the CNN remedies, ``"transfer_frozen"``
+        that of ``"transfer_finetune"``; a baseline is added when missing.
     n_seeds : int, default=3
         Splits (and model seeds) per remedy.
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     image_size, epochs, weights, drawn_weights, quick, cache_dir
-        As in :func:`learning_curve`; ``epochs``, when given, also sets
-        the fine-tuning phase (else 5 epochs, the ``vgg16_finetune`` recipe).
+        As in [`learning_curve`][animecls.experiments.learning_curve];
+        ``epochs``, when given, also sets the fine-tuning phase (else 5 epochs,
+        the ``vgg16_finetune`` recipe).
     random_state, verbose
-        As in :func:`learning_curve`.
+        As in [`learning_curve`][animecls.experiments.learning_curve].
 
     Returns
     -------
@@ -676,42 +692,46 @@ def shortcut_experiment(
     """Measure shortcut learning: a nuisance that gives the answer away in training.
 
     The pictures come from
-    :func:`~animecls.datasets.make_shortcut_characters`: in the training part
-    each picture carries its own class's nuisance (a background colour, a
-    watermark in a corner); in the test part the nuisance is drawn
-    independently of the class. A model that learned the nuisance instead of
-    the character is right on test pictures whose nuisance *agrees* with the
-    class and wrong on those where it *disagrees*. Conditions:
+    [`make_shortcut_characters`][animecls.datasets.make_shortcut_characters]:
+    in the training part each picture carries its own class's nuisance (a
+    background colour, a watermark in a corner); in the test part the nuisance
+    is drawn independently of the class. A model that learned the nuisance
+    instead of the character is right on test pictures whose nuisance *agrees*
+    with the class and wrong on those where it *disagrees*. Conditions:
 
     * ``control``: trained with the nuisance independent of the class (no
       shortcut to learn);
     * ``shortcut``: trained with every training picture's nuisance agreeing;
-    * one condition per remedy of :data:`SHORTCUT_REMEDIES`, each applied to
-      the shortcut training set.
+    * one condition per remedy of
+      [`SHORTCUT_REMEDIES`][animecls.experiments.SHORTCUT_REMEDIES], each
+      applied to the shortcut training set.
 
     Parameters
     ----------
     nuisance : {"background", "watermark"}, default="background"
         The nuisance drawn on the pictures.
     remedies : list of str, default=None
-        Names from :data:`SHORTCUT_REMEDIES`; None means all that apply to
-        ``nuisance`` (``"background_replacement"`` needs backgrounds).
+        Names from
+        [`SHORTCUT_REMEDIES`][animecls.experiments.SHORTCUT_REMEDIES]; None
+        means all that apply to ``nuisance`` (``"background_replacement"``
+        needs backgrounds).
     n_seeds : int, default=3
         Data sets drawn (seeds ``random_state``...), one model per condition
         and seed.
     n_per_class : int, default=None
         Pictures per character; None as
-        :func:`~animecls.datasets.make_shortcut_characters` (185 in all).
+        [`make_shortcut_characters`][animecls.datasets.make_shortcut_characters]
+        (185 in all).
     test_size : float, default=0.3
         Fraction of the pictures kept for testing.
     models : list of str, default=("two_layer_cnn", "color_histogram_svm")
-        Which of :data:`animecls.registry.MODELS` to train: the
+        Which of [`animecls.registry.MODELS`][] to train: the
         report's CNN, and an SVM on colour histograms, which sees colours
         only (a background colour included) and no shapes.
     image_size, epochs, weights, drawn_weights, quick, cache_dir
-        As in :func:`learning_curve`.
+        As in [`learning_curve`][animecls.experiments.learning_curve].
     random_state, verbose
-        As in :func:`learning_curve`.
+        As in [`learning_curve`][animecls.experiments.learning_curve].
 
     Returns
     -------
@@ -920,8 +940,11 @@ def summary_markdown(result):
     Parameters
     ----------
     result : Bunch
-        What :func:`learning_curve`, :func:`repeated_splits`,
-        :func:`measure_remedies` or :func:`shortcut_experiment` returned.
+        What [`learning_curve`][animecls.experiments.learning_curve],
+        [`repeated_splits`][animecls.experiments.repeated_splits],
+        [`measure_remedies`][animecls.experiments.measure_remedies] or
+        [`shortcut_experiment`][animecls.experiments.shortcut_experiment]
+        returned.
 
     Returns
     -------
@@ -1053,8 +1076,9 @@ def save_results(result, out_dir):
     -------
     path : pathlib.Path
         ``out_dir``, holding ``runs.csv`` (one row per fitted model),
-        ``summary.md`` (:func:`summary_markdown`), ``figure.png`` and
-        ``settings.json``.
+        ``summary.md``
+        ([`summary_markdown`][animecls.experiments.summary_markdown]),
+        ``figure.png`` and ``settings.json``.
     """
     import matplotlib.pyplot as plt
 

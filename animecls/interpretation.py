@@ -6,10 +6,10 @@ positive part: bright areas are where the layer saw evidence for the class.
 The computation follows the Keras example "Grad-CAM class activation
 visualization" (keras-io ``examples/vision/grad_cam.py``), extended to reach
 a convolution inside a nested base such as the ``vgg16`` of
-:func:`animecls.models.build_vgg16_transfer`.
+[`animecls.models.build_vgg16_transfer`][].
 
 Importing this module imports Keras and TensorFlow (``tf.GradientTape``);
-the rest of :mod:`animecls` stays light.
+the rest of ``animecls`` stays light.
 """
 
 import keras
@@ -190,8 +190,8 @@ def grad_cam(model, images, *, layer=None, class_index=None, batch_size=16):
     ----------
     model : keras.Model
         A functional network, such as those of
-        :func:`animecls.models.build_two_layer_cnn` and
-        :func:`animecls.models.build_vgg16_transfer`.
+        [`animecls.models.build_two_layer_cnn`][] and
+        [`animecls.models.build_vgg16_transfer`][].
     images : array-like of shape (n_images, height, width, channels)
         Pictures as the model takes them (0-255 for the animecls networks);
         one picture without the batch axis is accepted.
@@ -324,7 +324,7 @@ def plot_grad_cam(
     images : array-like of shape (n, height, width, 3)
         Pictures, ``uint8`` or floats in [0, 1].
     heatmaps : array-like of shape (n, height, width)
-        Maps from :func:`grad_cam`, in [0, 1].
+        Maps from [`grad_cam`][animecls.interpretation.grad_cam], in [0, 1].
     titles : list of str, default=None
         One title per picture (e.g. true and predicted character).
     alpha : float, default=0.45
@@ -337,7 +337,7 @@ def plot_grad_cam(
         At least ``n`` Axes to draw into; a new figure when None.
     masks : array-like of bool, shape (n, height, width), default=None
         Regions to outline over the maps, such as the trait masks of
-        :func:`animecls.datasets.make_characters` (``return_masks=True``),
+        [`animecls.datasets.make_characters`][] (``return_masks=True``),
         so that one sees whether the heat falls on them.
     mask_color : str, default="white"
         Colour of the outlines.
@@ -345,7 +345,7 @@ def plot_grad_cam(
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn on (see :mod:`animecls.plotting` for the rule every
+        The figure drawn on (see [`animecls.plotting`][] for the rule every
         plot follows); cells beyond ``n`` are switched off.
 
     Raises
@@ -432,7 +432,8 @@ def heatmap_overlap(heatmaps, masks):
     Parameters
     ----------
     heatmaps : array-like of shape (n, height, width)
-        Non-negative maps, such as those of :func:`grad_cam`.
+        Non-negative maps, such as those of
+        [`grad_cam`][animecls.interpretation.grad_cam].
     masks : array-like of bool, shape (n, height, width) or (height, width)
         The region of each picture, or one region for all.
 
@@ -491,27 +492,30 @@ def trait_attention(
     Parameters
     ----------
     model : keras.Model
-        A functional network, as for :func:`grad_cam`.
+        A functional network, as for
+        [`grad_cam`][animecls.interpretation.grad_cam].
     images : array-like of shape (n_images, height, width, channels)
         Pictures as the model takes them.
     masks : array-like of bool, shape (n_images, height, width) or (height, width)
         Where each picture shows the traits: ``masks`` (or ``silhouettes``
         for the whole figure) of
-        :func:`animecls.datasets.make_characters` with ``return_masks=True``.
+        [`animecls.datasets.make_characters`][] with ``return_masks=True``.
     layer, class_index, batch_size
-        As for :func:`grad_cam`: the last ``Conv2D`` and the predicted class
-        by default.
+        As for [`grad_cam`][animecls.interpretation.grad_cam]: the last
+        ``Conv2D`` and the predicted class by default.
 
     Returns
     -------
-    result : :class:`~sklearn.utils.Bunch`
+    result : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         heatmaps : ndarray of shape (n_images, height, width)
-            The Grad-CAM maps, for :func:`plot_grad_cam`.
+            The Grad-CAM maps, for
+            [`plot_grad_cam`][animecls.interpretation.plot_grad_cam].
         overlap : ndarray of shape (n_images,)
             Share of each map's heat inside the mask
-            (:func:`heatmap_overlap`); NaN for an all-zero map.
+            ([`heatmap_overlap`][animecls.interpretation.heatmap_overlap]); NaN
+            for an all-zero map.
         area_share : ndarray of shape (n_images,)
             Share of the picture the mask covers: what an evenly spread map
             would score.
@@ -520,7 +524,7 @@ def trait_attention(
     ------
     ValueError
         If the masks are not boolean or do not match the pictures, or for
-        the reasons :func:`grad_cam` gives.
+        the reasons [`grad_cam`][animecls.interpretation.grad_cam] gives.
 
     See Also
     --------

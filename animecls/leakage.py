@@ -4,9 +4,13 @@ Scraped fan-art folders hold the same picture many times: reposted,
 re-encoded as JPEG, resized, cropped a little or mirrored. When one copy lands
 in the training part and another in the test part, the test "accuracy" partly
 measures memory. This module finds such pairs with perceptual hashes
-(:func:`perceptual_hash`, :func:`find_duplicates`, :func:`find_leaks`), shows
-them (:func:`plot_duplicate_pairs`) and splits so that every group of copies
-stays on one side (:func:`duplicate_groups`, :func:`leak_free_split`).
+([`perceptual_hash`][animecls.leakage.perceptual_hash],
+[`find_duplicates`][animecls.leakage.find_duplicates],
+[`find_leaks`][animecls.leakage.find_leaks]), shows them
+([`plot_duplicate_pairs`][animecls.leakage.plot_duplicate_pairs]) and splits so
+that every group of copies stays on one side
+([`duplicate_groups`][animecls.leakage.duplicate_groups],
+[`leak_free_split`][animecls.leakage.leak_free_split]).
 
 Everything is numpy, scipy and Pillow: no network, no TensorFlow.
 """
@@ -37,21 +41,23 @@ __all__ = [
     "plot_duplicate_pairs",
 ]
 
-#: The hashes :func:`perceptual_hash` computes.
 HASH_METHODS = ("phash", "dhash", "ahash")
+"""The hashes [`perceptual_hash`][animecls.leakage.perceptual_hash] computes."""
 
-#: Largest Hamming distance (of 64 bits, ``hash_size=8``) still called a near
-#: duplicate. Measured with pHash on the 185 drawn characters and on 450 real
-#: anime faces (128x128): JPEG re-encodes (quality 40-75) and resizes (0.5-0.9)
-#: move at most 2 bits, a 2 % crop on each side at most 6 bits for 95 % of the
-#: pictures, while different pictures are never closer than 8 bits on the drawn
-#: set (1 % of pairs closer than 16) and the 3 real pairs closer than 8 are
-#: copies of one artwork. Above 6, different drawings of one character start
-#: to pair up. pHash is weak against crops (5 % per side moves about 10 bits)
-#: and blind to mirror images (about 32 bits): raise ``threshold`` to 10 to
-#: catch more crops at the cost of a few false pairs, and pass ``flips=True``
-#: for mirrors.
 DEFAULT_THRESHOLD = 6
+"""Largest Hamming distance (of 64 bits, ``hash_size=8``) still called a near duplicate.
+
+Measured with pHash on the 185 drawn characters and on 450 real
+anime faces (128x128): JPEG re-encodes (quality 40-75) and resizes (0.5-0.9)
+move at most 2 bits, a 2 % crop on each side at most 6 bits for 95 % of the
+pictures, while different pictures are never closer than 8 bits on the drawn
+set (1 % of pairs closer than 16) and the 3 real pairs closer than 8 are
+copies of one artwork. Above 6, different drawings of one character start
+to pair up. pHash is weak against crops (5 % per side moves about 10 bits)
+and blind to mirror images (about 32 bits): raise ``threshold`` to 10 to
+catch more crops at the cost of a few false pairs, and pass ``flips=True``
+for mirrors.
+"""
 
 _PAIR_DTYPE = [("i", np.intp), ("j", np.intp), ("distance", np.intp), ("kind", "U5")]
 _LEAK_DTYPE = [
@@ -156,7 +162,7 @@ def perceptual_hash(images, *, hash_size=8, method="phash"):
         The hash has ``hash_size ** 2`` bits.
     method : {"phash", "dhash", "ahash"}, default="phash"
         ``"phash"``: grayscale, resize to ``4 * hash_size`` square with
-        Pillow, 2-D DCT-II (:func:`scipy.fft.dctn`), keep the top-left
+        Pillow, 2-D DCT-II (``scipy.fft.dctn``), keep the top-left
         ``hash_size`` square of low frequencies and set the bits above their
         median (the DC term excluded, its bit always 0). ``"dhash"``: whether
         each pixel of a ``hash_size x (hash_size + 1)`` thumbnail is brighter
@@ -212,7 +218,8 @@ def hamming_distances(hashes, other=None):
     Parameters
     ----------
     hashes : array-like of shape (n, n_bits)
-        Bits, as :func:`perceptual_hash` returns them.
+        Bits, as [`perceptual_hash`][animecls.leakage.perceptual_hash] returns
+        them.
     other : array-like of shape (m, n_bits), default=None
         A second set of hashes; ``hashes`` against itself when None.
 
@@ -321,12 +328,13 @@ def find_duplicates(
     Parameters
     ----------
     images : array-like of shape (n, height, width[, channels]) or list
-        Pictures, as for :func:`perceptual_hash`.
+        Pictures, as for [`perceptual_hash`][animecls.leakage.perceptual_hash].
     threshold : int, default=DEFAULT_THRESHOLD
         Largest Hamming distance between hashes still reported as a near
         duplicate. The default, 6 of 64 bits, catches JPEG re-encodes,
         resizes and crops of a few percent while different drawings of one
-        character stay apart (see :data:`DEFAULT_THRESHOLD`).
+        character stay apart (see
+        [`DEFAULT_THRESHOLD`][animecls.leakage.DEFAULT_THRESHOLD]).
     method : {"phash", "dhash", "ahash"}, default="phash"
         The perceptual hash.
     hash_size : int, default=8
@@ -339,7 +347,7 @@ def find_duplicates(
 
     Returns
     -------
-    result : :class:`~sklearn.utils.Bunch`
+    result : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         pairs : structured ndarray
@@ -405,12 +413,14 @@ def find_leaks(
 
     Such pairs inflate test accuracy: the model is tested on what it has
     already seen. Copies within one side do no such harm and are not
-    reported (use :func:`find_duplicates` for them).
+    reported (use [`find_duplicates`][animecls.leakage.find_duplicates] for
+    them).
 
     Parameters
     ----------
     train_images, test_images : array-like or list of pictures
-        The two sides of a split, as for :func:`perceptual_hash`.
+        The two sides of a split, as for
+        [`perceptual_hash`][animecls.leakage.perceptual_hash].
     threshold : int, default=DEFAULT_THRESHOLD
         Largest Hamming distance still reported as a near duplicate.
     method : {"phash", "dhash", "ahash"}, default="phash"
@@ -424,7 +434,7 @@ def find_leaks(
 
     Returns
     -------
-    result : :class:`~sklearn.utils.Bunch`
+    result : sklearn.utils.Bunch
         Dictionary-like object with attributes:
 
         pairs : structured ndarray
@@ -497,7 +507,7 @@ def duplicate_groups(
     Parameters
     ----------
     images : array-like of shape (n, height, width[, channels]) or list
-        Pictures, as for :func:`perceptual_hash`.
+        Pictures, as for [`perceptual_hash`][animecls.leakage.perceptual_hash].
     threshold : int, default=DEFAULT_THRESHOLD
         Largest Hamming distance still counted as a duplicate.
     method : {"phash", "dhash", "ahash"}, default="phash"
@@ -511,7 +521,7 @@ def duplicate_groups(
     -------
     groups : ndarray of shape (n,), dtype int
         Group ids from 0; a picture without copies has a group of its own.
-        Pass them to :func:`leak_free_split`.
+        Pass them to [`leak_free_split`][animecls.leakage.leak_free_split].
 
     Raises
     ------
@@ -551,7 +561,7 @@ def _closest_fold_count(test_size):
 def leak_free_split(target, groups, *, test_size=0.3, random_state=42):
     """Split into train and test indices that keep every group on one side.
 
-    Uses :class:`sklearn.model_selection.StratifiedGroupKFold`, which keeps
+    Uses ``sklearn.model_selection.StratifiedGroupKFold``, which keeps
     groups whole *and* balances the classes across folds, unlike
     ``GroupShuffleSplit``, which ignores the classes and can leave a small
     class out of the test part. The test part is a whole number of folds: for
@@ -562,9 +572,10 @@ def leak_free_split(target, groups, *, test_size=0.3, random_state=42):
     target : array-like of shape (n,)
         Class of each picture.
     groups : array-like of shape (n,)
-        Group of each picture, as :func:`duplicate_groups` returns them.
-        Pictures of one group should share a class; if not, the group is
-        still kept whole.
+        Group of each picture, as
+        [`duplicate_groups`][animecls.leakage.duplicate_groups] returns them.
+        Pictures of one group should share a class; if not, the group is still
+        kept whole.
     test_size : float or int, default=0.3
         Fraction of the groups in the test part, a float in (0, 1), or a
         number of pictures (an int, taken as that fraction of ``target``).
@@ -671,11 +682,13 @@ def plot_duplicate_pairs(
     Parameters
     ----------
     images : array-like or list of pictures, or a (train, test) tuple
-        The pictures the pairs index: one set for :func:`find_duplicates`,
-        a ``(train_images, test_images)`` tuple for :func:`find_leaks`.
+        The pictures the pairs index: one set for
+        [`find_duplicates`][animecls.leakage.find_duplicates], a
+        ``(train_images, test_images)`` tuple for
+        [`find_leaks`][animecls.leakage.find_leaks].
     pairs : Bunch or structured ndarray
-        The result of :func:`find_duplicates` or :func:`find_leaks`, or its
-        ``pairs``.
+        The result of [`find_duplicates`][animecls.leakage.find_duplicates] or
+        [`find_leaks`][animecls.leakage.find_leaks], or its ``pairs``.
     max_pairs : int, default=8
         Show at most this many pairs, the closest first.
     axes : array-like of matplotlib Axes, default=None
@@ -689,7 +702,7 @@ def plot_duplicate_pairs(
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn on (see :mod:`animecls.plotting` for the rule every
+        The figure drawn on (see [`animecls.plotting`][] for the rule every
         plot follows). Without pairs it says "no duplicates" in its (first)
         Axes, so that a script saving the figure needs no special case.
 

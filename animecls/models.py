@@ -1,10 +1,10 @@
 """Keras builders for the report's networks; saving and predicting re-exported.
 
 Importing this module imports Keras (and TensorFlow as its backend); the rest
-of :mod:`animecls` stays light.
+of ``animecls`` stays light.
 
 The two networks take ``uint8`` (0-255) pictures, as
-:func:`animecls.datasets.load_image_folder` returns them: the preprocessing is
+[`animecls.datasets.load_image_folder`][] returns them: the preprocessing is
 a layer of the model, so it is saved with it and cannot be forgotten at
 prediction time.
 """
@@ -33,20 +33,23 @@ from ._weights import (
     install_weights,
 )
 
+# In the order the API reference shows them (docs/api/models.md sorts by
+# __all__): the library's own builders first, then saving, loading and
+# predicting, then the Keras layer and the errors re-exported here.
 __all__ = [
-    "ModelFileError",
-    "VGG16Preprocess",
-    "WeightsUnavailableError",
-    "build_drawn_transfer",
     "build_two_layer_cnn",
+    "make_augmentation",
     "build_vgg16_transfer",
+    "build_drawn_transfer",
+    "unfreeze_top",
+    "save_model",
+    "load_model",
+    "predict",
     "get_info",
     "install_weights",
-    "load_model",
-    "make_augmentation",
-    "predict",
-    "save_model",
-    "unfreeze_top",
+    "VGG16Preprocess",
+    "ModelFileError",
+    "WeightsUnavailableError",
 ]
 
 
@@ -67,7 +70,7 @@ def build_two_layer_cnn(
     ``MaxPooling2D(2)``, ``Conv2D(64, 2x2, same, relu)``, ``MaxPooling2D(2)``,
     ``Flatten``, ``Dense(256, relu)``, ``Dropout(0.5)`` and a softmax output.
     A ``Rescaling(1/255)`` layer in front (no parameters) lets the model take
-    the ``uint8`` pictures that :func:`animecls.datasets.load_image_folder`
+    the ``uint8`` pictures that [`animecls.datasets.load_image_folder`][]
     returns.
 
     Parameters
@@ -91,9 +94,10 @@ def build_two_layer_cnn(
         input as a layer named ``augmentation``. Keras' preprocessing layers
         change pictures only while training (``fit``), never in ``predict``
         or ``evaluate``, and have no parameters. True uses
-        :func:`make_augmentation`'s defaults; a layer (e.g. from
-        :func:`make_augmentation`) is used as it is; None or False adds none
-        (the report's model).
+        [`make_augmentation`][animecls.models.make_augmentation]'s defaults; a
+        layer (e.g. from
+        [`make_augmentation`][animecls.models.make_augmentation]) is used as it
+        is; None or False adds none (the report's model).
     l2 : float, default=0.0
         Factor of an L2 penalty on the kernels of the convolution and dense
         layers (``keras.regularizers.L2``), in [0, 1), added to the training
@@ -362,8 +366,10 @@ def build_vgg16_transfer(
         hash-checked download (``$KERAS_HOME/models`` or ``~/.keras/models``);
         None starts from random weights; a path loads that file. Without
         network and without a cached file, ``"imagenet"`` raises
-        :class:`WeightsUnavailableError` rather than falling back to random
-        weights. The choice is recorded (:func:`get_info`, :func:`save_model`).
+        [`WeightsUnavailableError`][animecls.models.WeightsUnavailableError]
+        rather than falling back to random weights. The choice is recorded
+        ([`get_info`][animecls.models.get_info],
+        [`save_model`][animecls.models.save_model]).
     head : {"flatten", "avg"}, default="flatten"
         ``"flatten"`` is the report's head: 8x8x512 = 32,768 numbers into
         ``Dense(256)`` for 256x256 pictures (8.4 M trainable parameters).
@@ -468,11 +474,12 @@ def build_drawn_transfer(
 
     ``image -> [Resizing to 64x64] -> drawn backbone (frozen, called with
     training=False) -> Dense(128, relu) -> Dropout -> Dense(num_classes,
-    softmax)``. The backbone (see :mod:`animecls.pretraining`) was pretrained
+    softmax)``. The backbone (see [`animecls.pretraining`][]) was pretrained
     by animecls to tell hundreds of drawn identities apart, none of them the
     default set's characters, and ships with the package: transfer learning
     that works with no network. Like Keras' transfer-learning guide, train the
-    head first, then optionally :func:`unfreeze_top` and fine-tune.
+    head first, then optionally [`unfreeze_top`][animecls.models.unfreeze_top]
+    and fine-tune.
 
     Parameters
     ----------
@@ -484,7 +491,8 @@ def build_drawn_transfer(
     weights : "drawn", None or path-like, default="drawn"
         The shipped weights, random ones (the same architecture without
         pretraining: what pretraining buys), or a ``.weights.h5`` file from
-        ``animecls pretrain``. Recorded by :func:`get_info`.
+        ``animecls pretrain``. Recorded by
+        [`get_info`][animecls.models.get_info].
     dense_units : int, default=128
         Width of the hidden dense layer.
     dropout : float, default=0.2
@@ -547,8 +555,9 @@ def unfreeze_top(model, *, from_layer=None, learning_rate=1e-5):
     Parameters
     ----------
     model : keras.Model
-        A model from :func:`build_vgg16_transfer` or
-        :func:`build_drawn_transfer`.
+        A model from
+        [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer] or
+        [`build_drawn_transfer`][animecls.models.build_drawn_transfer].
     from_layer : str, default=None
         First base layer to unfreeze; it and every layer after it train.
         None is the last block: ``"block5_conv1"`` of VGG16,
@@ -556,7 +565,8 @@ def unfreeze_top(model, *, from_layer=None, learning_rate=1e-5):
         stay frozen, so they keep their pretraining statistics.
     learning_rate : float, default=1e-5
         Learning rate of the ``RMSprop`` optimizer this compiles with;
-        :func:`~animecls.training.fit_model` recompiles with its recipe's.
+        [`fit_model`][animecls.training.fit_model] recompiles with its
+        recipe's.
 
     Returns
     -------

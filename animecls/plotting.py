@@ -1,13 +1,13 @@
 """Plots for tiny-data image classification, drawn with matplotlib.
 
 Every ``plot_*`` function of animecls, here and in
-:func:`animecls.leakage.plot_duplicate_pairs` and
-:func:`animecls.interpretation.plot_grad_cam`, follows one rule:
+[`animecls.leakage.plot_duplicate_pairs`][] and
+[`animecls.interpretation.plot_grad_cam`][], follows one rule:
 
 - A plot of one panel takes ``ax=None``, a plot of several panels
   ``axes=None``. It draws into what you pass, or into a new figure when
   None.
-- It returns the :class:`matplotlib.figure.Figure` it drew on: the new
+- It returns the ``matplotlib.figure.Figure`` it drew on: the new
   figure, or the one your Axes belong to (the whole figure, also when they
   sit in a subfigure). Save it with ``figure.savefig(...)`` and close it with
   ``plt.close(figure)``; the panels of a new figure are ``figure.axes``, row
@@ -163,7 +163,7 @@ def plot_confusion_matrix(
     class_names : list of str, default=None
         Class names for the axes.
     normalize : {"true", "pred", "all"}, default=None
-        Passed to :func:`sklearn.metrics.confusion_matrix`.
+        Passed to ``sklearn.metrics.confusion_matrix``.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     cmap : str, default="Blues"
@@ -173,8 +173,8 @@ def plot_confusion_matrix(
     -------
     figure : matplotlib.figure.Figure
         The figure drawn on. The counts themselves are
-        :func:`sklearn.metrics.confusion_matrix` of the same arguments, or
-        the ``confusion_matrix`` of :func:`~animecls.evaluation.evaluate`.
+        ``sklearn.metrics.confusion_matrix`` of the same arguments, or
+        the ``confusion_matrix`` of [`evaluate`][animecls.evaluation.evaluate].
     """
     labels = None if class_names is None else np.arange(len(class_names))
     if ax is None:
@@ -224,7 +224,7 @@ def plot_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=Non
 
 
 def _draw_image_grid(images, *, titles=None, title_colors=None, ncols=6, axes=None):
-    """Draw :func:`plot_image_grid` and return its flattened Axes.
+    """Draw ``plot_image_grid`` and return its flattened Axes.
 
     For the plots that draw more over the pictures (Grad-CAM heat, pair
     titles): they need the cells, not the figure.
@@ -427,7 +427,7 @@ def plot_comparison(results, *, chance=None, axes=None):
         One dict per model with ``model`` (name), ``test_accuracy``,
         ``accuracy_low`` and ``accuracy_high`` (the interval), and optionally
         ``fit_time_s`` (seconds): the rows of
-        :func:`~animecls.comparison.compare_models`'s ``table``.
+        [`compare_models`][animecls.comparison.compare_models]'s ``table``.
     chance : float, default=None
         Accuracy of guessing, drawn as a dotted line.
     axes : pair of matplotlib Axes, default=None
@@ -492,8 +492,8 @@ def plot_embedding_projection(
     class_names : list of str
         Class names, for the legend.
     method : {"pca", "tsne"}, default="pca"
-        :class:`~sklearn.decomposition.PCA`, or
-        :class:`~sklearn.manifold.TSNE` (slower; shows neighbourhoods, not
+        ``sklearn.decomposition.PCA``, or
+        ``sklearn.manifold.TSNE`` (slower; shows neighbourhoods, not
         distances).
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
@@ -566,7 +566,7 @@ def plot_learning_curve(result, *, chance="auto", ax=None):
     Parameters
     ----------
     result : Bunch
-        What :func:`~animecls.experiments.learning_curve` returned.
+        What [`learning_curve`][animecls.experiments.learning_curve] returned.
     chance : "auto", float or None, default="auto"
         Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
         ``result.chance``, None draws no line.
@@ -615,7 +615,8 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
     Parameters
     ----------
     result : Bunch
-        What :func:`~animecls.experiments.repeated_splits` returned.
+        What [`repeated_splits`][animecls.experiments.repeated_splits]
+        returned.
     chance : "auto", float or None, default="auto"
         Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
         ``result.chance``, None draws no line.
@@ -675,7 +676,8 @@ def plot_remedies(result, *, chance="auto", ax=None):
     Parameters
     ----------
     result : Bunch
-        What :func:`~animecls.experiments.measure_remedies` returned.
+        What [`measure_remedies`][animecls.experiments.measure_remedies]
+        returned.
     chance : "auto", float or None, default="auto"
         Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
         ``result.chance``, None draws no line.
@@ -729,7 +731,8 @@ def plot_shortcut(result, *, chance="auto", ax=None):
     Parameters
     ----------
     result : Bunch
-        What :func:`~animecls.experiments.shortcut_experiment` returned.
+        What [`shortcut_experiment`][animecls.experiments.shortcut_experiment]
+        returned.
     chance : "auto", float or None, default="auto"
         Accuracy of guessing, drawn as a dotted line; ``"auto"`` uses
         ``result.chance``, None draws no line.

@@ -1,16 +1,18 @@
 """The models animecls can train and compare, in one place.
 
-Each entry of :data:`MODELS` is a :class:`ModelSpec`: the model's name, a
-one-line description, the public function that builds it, how it is fitted,
-what its ``parameters`` column counts, whether it reads VGG16 features, and
-the remedy knobs the experiments may turn. :func:`~animecls.comparison.compare_models`,
-every function of :mod:`animecls.experiments`, the ``animecls`` command's
-help and the documentation's model list all read it, so a model added here
-appears everywhere at once.
+Each entry of [`MODELS`][animecls.registry.MODELS] is a
+[`ModelSpec`][animecls.registry.ModelSpec]: the model's name, a one-line
+description, the public function that builds it, how it is fitted, what its
+``parameters`` column counts, whether it reads VGG16 features, and the remedy
+knobs the experiments may turn.
+[`compare_models`][animecls.comparison.compare_models], every function of
+[`animecls.experiments`][], the ``animecls`` command's help and the
+documentation's model list all read it, so a model added here appears
+everywhere at once.
 
 This module is plain Python: it imports neither TensorFlow nor scikit-learn.
 The code that fits an entry lives in the private engine behind
-:mod:`animecls.comparison`, which imports Keras when it runs.
+[`animecls.comparison`][], which imports Keras when it runs.
 
 Examples
 --------
@@ -83,7 +85,7 @@ class ModelSpec:
 
     @property
     def file_suffix(self):
-        """Extension of the file :func:`~animecls.models.save_model` writes."""
+        """Extension of the file [`save_model`][animecls.models.save_model] writes."""
         return ".keras" if self.kind == "keras" else ".npz"
 
 
@@ -93,7 +95,6 @@ _SVM_PARAMETERS = (
     "kernel); the feature extractor learns nothing"
 )
 
-#: Every built-in model, in the order tables list them.
 MODELS = {
     spec.name: spec
     for spec in (
@@ -193,18 +194,19 @@ MODELS = {
         ),
     )
 }
+"""Every built-in model, in the order tables list them."""
 
-#: The models a comparison trains when none are named: all of them.
 DEFAULT_MODELS = tuple(MODELS)
+"""The models a comparison trains when none are named: all of them."""
 
 
 def get_model_spec(name):
-    """Return the :class:`ModelSpec` of a built-in model.
+    """Return the [`ModelSpec`][animecls.registry.ModelSpec] of a built-in model.
 
     Parameters
     ----------
     name : str
-        One of :data:`MODELS`.
+        One of [`MODELS`][animecls.registry.MODELS].
 
     Returns
     -------
@@ -213,7 +215,8 @@ def get_model_spec(name):
     Raises
     ------
     ValueError
-        For a name that is not in :data:`MODELS`; the message lists them.
+        For a name that is not in [`MODELS`][animecls.registry.MODELS]; the
+        message lists them.
     """
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(
