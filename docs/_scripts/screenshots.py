@@ -52,6 +52,19 @@ def _name(page, device):
     return f"{stem}-{device}.png"
 
 
+def page_file(site, page):
+    """Return the HTML file of ``page`` (e.g. ``"overfitting/"``) in ``site``.
+
+    The offline plugin writes ``overfitting.html``; ``overfitting/index.html``
+    is then only a redirect to it (or, in a build with directory URLs, the
+    page itself).
+    """
+    stem = page.strip("/")
+    if stem and (site / f"{stem}.html").is_file():
+        return site / f"{stem}.html"
+    return site / stem / "index.html"
+
+
 def screenshot(browser, url, out, size):
     """Save a screenshot of ``url`` at ``size`` (width, height) to ``out``."""
     with tempfile.TemporaryDirectory() as profile:
@@ -103,7 +116,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     browser = _chromium()
     for page in args.page or PAGES:
-        url = (site / page / "index.html").as_uri()
+        url = page_file(site, page).as_uri()
         for device, size in WIDTHS.items():
             path = out / _name(page, device)
             screenshot(browser, url, path, (size[0], args.height or size[1]))
