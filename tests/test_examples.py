@@ -35,6 +35,14 @@ FIGURES = {
         "grid_search.png",
         "comparison.png",
     ],
+    "plot_overfitting.py": [
+        "samples.png",
+        "curves.png",
+        "interval_width.png",
+        "shuffled_labels.png",
+        "repeated_splits.png",
+        "remedies.png",
+    ],
     "plot_compare_models.py": [
         "summary.png",
         "run-*/figures/comparison.png",

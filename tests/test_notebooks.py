@@ -68,7 +68,8 @@ def tiny_folder(tmp_path_factory):
     return folder
 
 
-# About 90 s for the five on two busy CPU cores, most of it training.
+# About 90 s for the first five on two busy CPU cores, and as much again for
+# plot_overfitting (twenty short trainings), most of it training.
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.stem)
 def test_notebook_runs_in_a_kernel(script, tiny_folder, tmp_path, monkeypatch):
