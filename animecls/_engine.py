@@ -688,8 +688,13 @@ def _accuracy(scorer, x, y, idx):
     return float(np.mean(predicted == y[idx]))
 
 
-def _verdict(history, train_accuracy, val_accuracy):
-    """generalization_gap's rule on the accuracies measured after training."""
+def _verdict(history, train_accuracy, val_accuracy, n_val, *, restored=False):
+    """generalization_gap's rule on the accuracies measured after training.
+
+    ``n_val`` is the number of validation pictures ``val_accuracy`` was
+    measured on: the verdict weighs the gap by it. ``restored`` says early
+    stopping put back the weights of the epoch with the lowest validation loss.
+    """
     from .evaluation import generalization_gap
 
     if val_accuracy is None:
@@ -698,9 +703,16 @@ def _verdict(history, train_accuracy, val_accuracy):
     if not record.get("val_loss"):
         # A model without a loss curve (an SVM) is judged on its gap alone.
         record = {"loss": [0.0], "val_loss": [0.0]}
+    elif restored:
+        # The model scored is the one of the lowest validation loss (Keras'
+        # EarlyStopping keeps the first lowest): the epochs after it trained
+        # weights that were thrown away, and their rising loss is not this
+        # model's.
+        kept = int(np.argmin(record["val_loss"])) + 1
+        record = {key: values[:kept] for key, values in record.items()}
     record["accuracy"] = [*record.get("accuracy", [])[:-1], train_accuracy]
     record["val_accuracy"] = [*record.get("val_accuracy", [])[:-1], val_accuracy]
-    return generalization_gap(record).verdict
+    return generalization_gap(record, n_val=n_val).verdict
 
 
 def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verbose=0):
@@ -739,6 +751,8 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     _check_options(spec, options)
     if val is not None and len(val) == 0:
         val = None
+    # The strategies pop the options they use; the verdict needs this one.
+    restored = val is not None and options.get("early_stopping") is not None
     start = time.perf_counter()
     fitted = _STRATEGIES[spec.strategy](
         spec, item, space, fit, val, seed, options, verbose
@@ -754,6 +768,7 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     )
     low, high = evaluation.accuracy_interval
     history = fitted.history
+    n_val = 0 if val is None else len(val)
     row = {
         "model": spec.name,
         "seed": int(seed),
@@ -762,12 +777,14 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
         "accuracy_high": high,
         "test_loss": evaluation.loss,
         "n_train": len(fit),
-        "n_val": 0 if val is None else len(val),
+        "n_val": n_val,
         "n_test": len(test),
         "train_accuracy": train_accuracy,
         "val_accuracy": val_accuracy,
         "gap": None if val_accuracy is None else train_accuracy - val_accuracy,
-        "verdict": _verdict(history, train_accuracy, val_accuracy),
+        "verdict": _verdict(
+            history, train_accuracy, val_accuracy, n_val, restored=restored
+        ),
         "epochs_run": None if history is None else len(history["loss"]),
         "parameters": learned_parameters(fitted.model),
         "fit_time_s": fit_time,

@@ -12,7 +12,7 @@ from sklearn.metrics import classification_report, confusion_matrix, log_loss
 from sklearn.utils import Bunch
 
 from ._history import history_dict
-from ._validation import check_choice, check_fraction
+from ._validation import check_choice, check_count, check_fraction
 
 __all__ = [
     "accuracy_interval",
@@ -24,6 +24,20 @@ __all__ = [
 ]
 
 _INTERVAL_METHODS = ("wilson", "exact")
+
+_CURVES = ("accuracy", "val_accuracy", "loss", "val_loss")
+
+# How far above its lowest value the validation loss must end to count as
+# having turned. Like the patience, a convention: the mean cross-entropy of a
+# few dozen pictures jumps by tenths when one picture flips between confidently
+# right and confidently wrong, so small wobbles after the lowest epoch are noise.
+_LOSS_TURN_RISE = 0.2
+
+# How close to a whole number of right answers val_accuracy * n_val must be:
+# Keras' float32 accuracies and three-decimal records are far closer, and an
+# n_val that is not the number of pictures the accuracy was measured on is
+# usually much further off.
+_COUNT_TOLERANCE = 0.25
 
 
 def accuracy_interval(n_correct, n_total, *, confidence=0.95, method="wilson"):
@@ -324,93 +338,319 @@ def evaluate(model, X, y, *, class_names=None, confidence=0.95):
     )
 
 
-def generalization_gap(history, *, overfit_gap=0.1, underfit_accuracy=0.9):
-    """Summarise how far a training run generalises, in plain words.
+def generalization_gap(
+    history,
+    *,
+    n_val=None,
+    overfit_gap=0.1,
+    underfit_accuracy=0.9,
+    patience=3,
+    confidence=0.95,
+):
+    """Say whether a training run overfits, in plain words and with its evidence.
 
     Parameters
     ----------
     history : keras.callbacks.History or dict
         The object ``model.fit`` returns, or its ``.history`` dict: per-epoch
         lists under ``accuracy``, ``val_accuracy``, ``loss`` and ``val_loss``.
+        A History from [`fit_model`][animecls.training.fit_model] with
+        ``early_stopping`` is read up to the epoch whose weights were kept
+        (its ``best_epoch``).
+    n_val : int or None, default=None
+        Number of validation pictures ``val_accuracy`` was measured on. None
+        reads ``history.n_val``, which
+        [`fit_model`][animecls.training.fit_model] and
+        [`fit_transfer_head`][animecls.training.fit_transfer_head] record;
+        when history cannot tell it either, the accuracy gap is not weighed
+        (see Notes).
     overfit_gap : float, default=0.1
-        Training accuracy above validation accuracy by more than this, at the
-        last epoch, counts as overfitting.
+        The largest gap between training and validation accuracy that still
+        counts as fitting. The gap's interval, not the gap itself, is
+        compared with it.
     underfit_accuracy : float, default=0.9
-        Final training accuracy below this, with no overfitting gap, counts
-        as underfitting: the model has not even learned its training set.
+        Final training accuracy below this counts as underfitting, unless the
+        gap shows overfitting: the model has not learned its training set.
+    patience : int, default=3
+        Epochs without a new lowest validation loss, at the end of the run,
+        before the loss curve counts as having turned (the criterion of
+        ``fit_model(..., early_stopping=patience)``).
+    confidence : float, default=0.95
+        Confidence level of the validation accuracy's interval.
 
     Returns
     -------
     summary : Bunch
-        ``best_epoch`` (1-based, lowest validation loss), ``best_val_loss``,
-        ``final_train_accuracy``, ``final_val_accuracy``, ``gap`` (final
-        train minus validation accuracy), ``val_loss_rise`` (final minus best
-        validation loss), ``verdict`` (``"overfitting"``, ``"underfitting"``
-        or ``"fitting"``) and ``explanation``, a sentence saying why.
+        ``verdict`` (``"overfitting"``, ``"underfitting"``, ``"fitting"`` or
+        ``"inconclusive"``) and ``explanation``, sentences giving the numbers
+        behind it; ``final_train_accuracy``, ``final_val_accuracy``, ``gap``
+        (final train minus validation accuracy), ``n_val``,
+        ``val_accuracy_interval`` and ``gap_interval`` (``(low, high)``, None
+        without ``n_val``), ``best_epoch`` (1-based, lowest validation loss),
+        ``best_val_loss``, ``val_loss_rise`` (final minus lowest validation
+        loss), ``epochs_since_best`` and ``loss_turned``.
+
+    Raises
+    ------
+    ValueError
+        When a curve is missing, the curves differ in length, a loss or an
+        accuracy is NaN or infinite (training broke down at that epoch: there
+        is nothing to judge), an accuracy is outside [0, 1], or
+        ``val_accuracy`` is not a whole number of right answers out of
+        ``n_val``.
+
+    See Also
+    --------
+    accuracy_interval : The Wilson interval the gap's interval comes from.
 
     Notes
     -----
-    The verdict is ``"overfitting"`` when the final gap exceeds
-    ``overfit_gap``, or when validation loss ended more than 20% above its
-    best value while training accuracy kept at or above
-    ``underfit_accuracy`` (the model grew confident on pictures it gets
-    wrong). Otherwise it is ``"underfitting"`` when final training accuracy
-    is below ``underfit_accuracy``, and ``"fitting"`` when neither holds.
+    Two pieces of evidence are read from the last epoch of the curves.
+
+    *The accuracy gap, weighed by the number of validation pictures.* The
+    training accuracy is the model's score on the very pictures it was
+    fitted to, a fixed property of the trained model, so it is taken as it
+    is. The validation accuracy is an estimate, from ``n_val`` pictures, of
+    the model's accuracy on new pictures; its Wilson interval
+    ([`accuracy_interval`][animecls.evaluation.accuracy_interval]) gives an
+    interval for the gap, ``(train - val_high, train - val_low)``. The gap
+    counts as overfitting when the interval lies wholly above
+    ``overfit_gap``, as fitting when it lies wholly at or below it, and as
+    undecided when it holds values on both sides: there are not enough
+    validation pictures to tell.
+
+    *The validation loss curve's turn.* The loss has turned when its lowest
+    value came at least ``patience`` epochs before the end and the last value
+    is more than 20% above it (a convention, like the patience: the mean
+    loss of a few dozen pictures jumps when one picture flips between
+    confidently right and confidently wrong). The model then keeps growing
+    more confident on validation pictures it gets wrong.
+
+    The verdict is ``"overfitting"`` when the gap shows it, or when the loss
+    turned while training accuracy is at least ``underfit_accuracy``;
+    otherwise ``"underfitting"`` when training accuracy is below
+    ``underfit_accuracy``; otherwise ``"fitting"`` when the gap's interval
+    lies at or below ``overfit_gap``; otherwise ``"inconclusive"``. Without
+    ``n_val`` the gap is never weighed: only the loss curve and the training
+    accuracy speak, and a run they do not condemn is ``"inconclusive"``, not
+    ``"fitting"``. (Comparing the raw gap with 0.1, as this function once
+    did, turns the luck of one or two pictures into a verdict.)
+
+    A worked example, the report's split: 26 validation pictures, one of them
+    worth 1/26 = 0.038 of accuracy. A run ends with training accuracy 1.0 and
+    23 of 26 validation pictures right (0.885), a gap of 0.115. The Wilson
+    interval of 23/26 is 0.71 to 0.96, so the gap lies between 0.04 and
+    0.29: on both sides of 0.1, and the verdict is ``"inconclusive"`` unless
+    the loss curve turned. With 13 of 26 right (0.5) the interval is 0.32 to
+    0.68, the gap between 0.32 and 0.68, and the verdict ``"overfitting"``
+    whatever the loss did. With training accuracy 1.0, ``"fitting"`` needs
+    the gap at most 0.1 even at its largest, a validation interval starting
+    at 0.9 or above: 26 of 26 is not enough (0.87 to 1.0); it takes 35 of 35,
+    or 121 of 127 (0.95). Deciding a gap as close to 0.1 as 0.115 takes well
+    over a thousand validation pictures.
+
+    Examples
+    --------
+    The worked example, with validation loss still falling at the last epoch:
+
+    >>> history = {
+    ...     "accuracy": [0.70, 0.90, 0.97, 1.00],
+    ...     "val_accuracy": [17 / 26, 20 / 26, 22 / 26, 23 / 26],
+    ...     "loss": [0.80, 0.35, 0.12, 0.05],
+    ...     "val_loss": [0.85, 0.55, 0.42, 0.38],
+    ... }
+    >>> summary = generalization_gap(history, n_val=26)
+    >>> summary.verdict
+    'inconclusive'
+    >>> [round(bound, 2) for bound in summary.gap_interval]
+    [0.04, 0.29]
+
+    The clear case: half of the 26 validation pictures right, and validation
+    loss rising for the last 3 epochs:
+
+    >>> history = {
+    ...     "accuracy": [0.60, 0.90, 1.00, 1.00, 1.00, 1.00],
+    ...     "val_accuracy": [11 / 26, 13 / 26, 14 / 26, 13 / 26, 13 / 26, 13 / 26],
+    ...     "loss": [0.90, 0.30, 0.08, 0.04, 0.02, 0.01],
+    ...     "val_loss": [1.00, 0.90, 0.85, 0.95, 1.10, 1.30],
+    ... }
+    >>> summary = generalization_gap(history, n_val=26)
+    >>> summary.verdict, summary.best_epoch, summary.loss_turned
+    ('overfitting', 3, True)
+
+    Where "fitting" starts for a model perfect on its training pictures:
+
+    >>> [round(accuracy_interval(n, n)[0], 3) for n in (26, 34, 35)]
+    [0.871, 0.898, 0.901]
     """
     metrics = history_dict(history)
-    missing = [
-        key
-        for key in ("accuracy", "val_accuracy", "loss", "val_loss")
-        if not metrics.get(key)
-    ]
+    missing = [key for key in _CURVES if not metrics.get(key)]
     if missing:
         raise ValueError(
             "history needs per-epoch accuracy, val_accuracy, loss and val_loss "
             "(train with validation data). Missing: " + ", ".join(missing)
         )
-    val_loss = np.asarray(metrics["val_loss"])
-    best = int(np.argmin(val_loss))
+    lengths = {key: len(metrics[key]) for key in _CURVES}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "history's curves must hold one value per epoch each. Received "
+            "lengths: " + ", ".join(f"{key}={n}" for key, n in lengths.items())
+        )
+    kept = getattr(history, "best_epoch", None)
+    if kept is not None and 1 <= kept < lengths["val_loss"]:
+        # Early stopping restored the weights of epoch `kept`: the epochs after
+        # it belong to weights that were thrown away.
+        metrics = {key: metrics[key][:kept] for key in _CURVES}
+    for key in _CURVES:
+        for epoch, value in enumerate(metrics[key], start=1):
+            if not np.isfinite(value):
+                raise ValueError(
+                    f"history's {key} is not a finite number at epoch {epoch}: "
+                    "training broke down there (often a learning rate too high, "
+                    "or pictures holding NaN), and no verdict can be read from "
+                    f"it. Received: {key}={value} at epoch {epoch}"
+                )
+            if key.endswith("accuracy") and not 0 <= value <= 1:
+                raise ValueError(
+                    f"history's {key} must be between 0 and 1. Received: "
+                    f"{key}={value} at epoch {epoch}"
+                )
+    n_val = _validation_size(n_val, history)
+    overfit_gap = check_fraction(overfit_gap, "overfit_gap", closed=True)
+    underfit_accuracy = check_fraction(
+        underfit_accuracy, "underfit_accuracy", closed=True
+    )
+    patience = check_count(patience, "patience")
+
     train_acc = metrics["accuracy"][-1]
     val_acc = metrics["val_accuracy"][-1]
     gap = train_acc - val_acc
+    val_loss = np.asarray(metrics["val_loss"])
+    best = int(np.argmin(val_loss))
+    since = len(val_loss) - 1 - best
     rise = float(val_loss[-1] - val_loss[best])
-    loss_rose = val_loss[-1] > 1.2 * val_loss[best] and best < len(val_loss) - 1
+    loss_turned = bool(
+        since >= patience and val_loss[-1] > (1 + _LOSS_TURN_RISE) * val_loss[best]
+    )
 
-    if gap > overfit_gap:
-        verdict = "overfitting"
-        explanation = (
-            f"Training accuracy ({train_acc:.2f}) ended {gap:.2f} above "
-            f"validation accuracy ({val_acc:.2f}), more than {overfit_gap:.2f}: "
-            "the model learned its training pictures better than the task."
+    if n_val is None:
+        val_interval = gap_interval = None
+        gap_shows = None
+        gap_text = (
+            f"The gap between training ({train_acc:.3f}) and validation "
+            f"({val_acc:.3f}) accuracy, {gap:.3f}, cannot be weighed without "
+            "the number of validation pictures: pass n_val."
         )
-    elif loss_rose and train_acc >= underfit_accuracy:
-        verdict = "overfitting"
-        explanation = (
+    else:
+        n_correct = _correct_count(val_acc, n_val)
+        val_interval = accuracy_interval(n_correct, n_val, confidence=confidence)
+        gap_interval = (train_acc - val_interval[1], train_acc - val_interval[0])
+        if gap_interval[0] > overfit_gap:
+            gap_shows = "overfitting"
+            reading = (
+                f"above the tolerated {overfit_gap:.2f} even at its smallest: "
+                "the model does clearly worse on new pictures than on its own."
+            )
+        elif gap_interval[1] <= overfit_gap:
+            gap_shows = "fitting"
+            reading = f"within the tolerated {overfit_gap:.2f} even at its largest."
+        else:
+            gap_shows = "inconclusive"
+            reading = (
+                f"on both sides of the tolerated {overfit_gap:.2f}: not enough "
+                "validation pictures to tell."
+            )
+        gap_text = (
+            f"Validation accuracy was {n_correct} of {n_val} ({val_acc:.3f}); "
+            f"with {n_val} validation pictures its {confidence:.0%} interval is "
+            f"{val_interval[0]:.2f} to {val_interval[1]:.2f}, so the gap to "
+            f"training accuracy ({train_acc:.3f}) is {gap:.3f}, somewhere "
+            f"between {gap_interval[0]:.2f} and {gap_interval[1]:.2f}, {reading}"
+        )
+
+    if len(val_loss) == 1:
+        loss_text = "One epoch gives no validation loss curve to read."
+    elif loss_turned:
+        # A lowest loss of exactly 0 (every picture right with certainty) has
+        # no percentage to rise by.
+        above = f"{rise / val_loss[best]:.0%} " if val_loss[best] > 0 else ""
+        loss_text = (
             f"Validation loss was lowest at epoch {best + 1} "
-            f"({val_loss[best]:.3f}) and ended at {val_loss[-1]:.3f}: the model "
-            "kept growing more confident on validation pictures it gets wrong."
+            f"({val_loss[best]:.3f}) and, {since} epochs later, ended at "
+            f"{val_loss[-1]:.3f}, {above}above it: the model kept growing more "
+            "confident on validation pictures it gets wrong."
         )
+    elif since == 0:
+        loss_text = (
+            f"Validation loss is still falling: its lowest value "
+            f"({val_loss[best]:.3f}) is at the last epoch."
+        )
+    else:
+        loss_text = (
+            f"Validation loss was lowest at epoch {best + 1} "
+            f"({val_loss[best]:.3f}) and ended at {val_loss[-1]:.3f}: not yet "
+            f"the turn ({patience} epochs without a new low, ending more than "
+            f"{_LOSS_TURN_RISE:.0%} above it) that shows overfitting."
+        )
+
+    if gap_shows == "overfitting":
+        verdict, explanation = "overfitting", f"{gap_text} {loss_text}"
+    elif loss_turned and train_acc >= underfit_accuracy:
+        verdict, explanation = "overfitting", f"{loss_text} {gap_text}"
     elif train_acc < underfit_accuracy:
         verdict = "underfitting"
         explanation = (
             f"Training accuracy ended at {train_acc:.2f}, below "
             f"{underfit_accuracy:.2f}: the model has not learned even its "
-            "training pictures; train longer or give it more capacity."
+            "training pictures; train longer or give it more capacity. "
+            f"{gap_text}"
         )
+    elif gap_shows == "fitting":
+        verdict, explanation = "fitting", f"{gap_text} {loss_text}"
     else:
-        verdict = "fitting"
-        explanation = (
-            f"Training ({train_acc:.2f}) and validation ({val_acc:.2f}) accuracy "
-            f"ended within {overfit_gap:.2f} of each other and validation loss "
-            "did not climb away from its best value."
-        )
+        verdict, explanation = "inconclusive", f"{gap_text} {loss_text}"
     return Bunch(
-        best_epoch=best + 1,
-        best_val_loss=float(val_loss[best]),
+        verdict=verdict,
+        explanation=explanation,
         final_train_accuracy=train_acc,
         final_val_accuracy=val_acc,
         gap=gap,
+        n_val=n_val,
+        val_accuracy_interval=val_interval,
+        gap_interval=gap_interval,
+        best_epoch=best + 1,
+        best_val_loss=float(val_loss[best]),
         val_loss_rise=rise,
-        verdict=verdict,
-        explanation=explanation,
+        epochs_since_best=since,
+        loss_turned=loss_turned,
     )
+
+
+def _validation_size(n_val, history):
+    """Return ``n_val``, or the size ``history`` recorded; None when neither says."""
+    recorded = getattr(history, "n_val", None)
+    if n_val is None:
+        n_val = recorded
+        if n_val is None:
+            return None
+    n_val = check_count(n_val, "n_val")
+    if recorded is not None and recorded != n_val:
+        raise ValueError(
+            f"n_val disagrees with the {recorded} validation pictures the "
+            f"history recorded (history.n_val). Received: n_val={n_val}"
+        )
+    return n_val
+
+
+def _correct_count(val_acc, n_val):
+    """Return the number of right answers behind ``val_acc`` out of ``n_val``."""
+    right = val_acc * n_val
+    n_correct = round(right)
+    if abs(right - n_correct) > _COUNT_TOLERANCE:
+        raise ValueError(
+            f"val_accuracy ({val_acc:.4f}) is not a whole number of right "
+            f"answers out of {n_val} pictures ({right:.2f} of {n_val}): n_val "
+            "must be the number of validation pictures it was measured on. "
+            f"Received: n_val={n_val}"
+        )
+    return n_correct

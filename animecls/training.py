@@ -198,9 +198,21 @@ def _early_stopping(early_stopping, callbacks, validates):
     return [*callbacks, stopper], stopper
 
 
-def _record(model, history, settings, random_state, stopper, start, mode):
+def _validation_size(n_pictures, validation_split, validation_data=None):
+    """How many pictures Keras validates on: the last ``floor``-complement."""
+    if validation_data is not None:
+        return len(validation_data[0])
+    if validation_split <= 0:
+        return 0
+    # model.fit keeps the first floor(n * (1 - split)) pictures for training.
+    return n_pictures - int(np.floor(n_pictures * (1.0 - validation_split)))
+
+
+def _record(model, history, settings, random_state, stopper, start, mode, n_val):
     """Attach the time, settings and stopping point to ``history`` and the model."""
     history.fit_time = time.perf_counter() - start
+    # generalization_gap weighs the validation accuracy by this count.
+    history.n_val = int(n_val)
     history.settings = dict(
         settings,
         early_stopping=None if stopper is None else stopper.patience,
@@ -290,7 +302,9 @@ def fit_model(
     history : keras.callbacks.History
         ``history.history`` holds the per-epoch loss and accuracy;
         ``history.fit_time`` the training time in seconds; ``history.settings``
-        the recipe used; ``history.epochs_trained`` the number of epochs run
+        the recipe used; ``history.n_val`` the number of validation pictures
+        (read by [`generalization_gap`][animecls.evaluation.generalization_gap]);
+        ``history.epochs_trained`` the number of epochs run
         and ``history.best_epoch`` the epoch (from 1) whose weights were kept
         by early stopping (None without it). These are also recorded on the
         model and saved with it by :func:`~animecls.models.save_model`.
@@ -310,6 +324,8 @@ def fit_model(
     >>> history = fit_model(model, x, np.arange(20) % 3, epochs=2, verbose=0)
     >>> sorted(history.history)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+    >>> history.n_val  # the last 20% of the 20 pictures
+    4
 
     With early stopping, the history says where training stopped:
 
@@ -351,7 +367,8 @@ def fit_model(
         callbacks=callbacks,
         verbose=verbose,
     )
-    _record(model, history, settings, random_state, stopper, start, "images")
+    n_val = _validation_size(len(x), settings["validation_split"], validation_data)
+    _record(model, history, settings, random_state, stopper, start, "images", n_val)
     return history
 
 
@@ -482,5 +499,8 @@ def fit_transfer_head(
     # whose state belongs to those layers: a fresh, never-built one would be
     # saved without its variables, and loading the file would warn.
     _compile(model, settings, optimizer=head.optimizer)
-    _record(model, history, settings, random_state, stopper, start, "cached features")
+    n_val = _validation_size(len(x), settings["validation_split"])
+    _record(
+        model, history, settings, random_state, stopper, start, "cached features", n_val
+    )
     return history

@@ -117,7 +117,7 @@ history = fit_model(model, X_train, y_train, epochs=EPOCHS, verbose=0)
 # about 0.25, more than the 26 validation pictures' luck can explain.
 fig = plot_history(history, chance=1 / len(names))
 fig.savefig(os.path.join(OUT, "curves.png"), dpi=100)
-gap = generalization_gap(history)
+gap = generalization_gap(history, n_val=history.n_val)
 print(textwrap.fill(f"{gap.verdict}: {gap.explanation}", width=79))
 
 # %%

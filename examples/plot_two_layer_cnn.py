@@ -81,10 +81,12 @@ history = fit_model(model, X_train, y_train, epochs=EPOCHS, verbose=2)
 
 # %%
 # The report's "Train vs Val" curves, with the epoch of lowest validation loss
-# marked. `generalization_gap` puts what they show into words.
+# marked. `generalization_gap` puts what they show into words, weighing the
+# gap by the number of validation pictures (`history.n_val`, the last 20% of
+# the training pictures): on a few dozen, one picture is several points.
 fig = plot_history(history, chance=1 / len(names))
 fig.savefig(os.path.join(OUT, "curves.png"), dpi=100)
-gap = generalization_gap(history)
+gap = generalization_gap(history, n_val=history.n_val)
 print(f"{gap.verdict}: {gap.explanation} Best epoch: {gap.best_epoch}.")
 
 # %%

@@ -106,7 +106,7 @@ for row, (phase, history) in enumerate(
     plot_history(history, chance=1 / len(names), axes=axes[row])
     axes[row, 0].set_title(f"{phase}: accuracy")
     axes[row, 1].set_title(f"{phase}: loss")
-    summary = generalization_gap(history)
+    summary = generalization_gap(history, n_val=history.n_val)
     print(f"{phase}: {summary.verdict}. {summary.explanation}")
 fig.savefig(os.path.join(OUT, "curves.png"), dpi=100)
 

@@ -35,7 +35,12 @@ def test_every_model_gets_a_row_on_the_same_test_set(run):
     for row in result.table:
         assert row["accuracy_low"] <= row["test_accuracy"] <= row["accuracy_high"]
         assert row["gap"] == pytest.approx(row["train_accuracy"] - row["val_accuracy"])
-        assert row["verdict"] in {"overfitting", "fitting", "underfitting"}
+        assert row["verdict"] in {
+            "overfitting",
+            "fitting",
+            "underfitting",
+            "inconclusive",
+        }
         assert row["parameters"] > 0 and row["fit_time_s"] >= 0
     weights = {row["model"]: row["weights"] for row in result.table}
     assert weights["vgg16_transfer"] == weights["vgg16_svm"] == "none"
@@ -340,6 +345,45 @@ def test_knobs_are_checked():
         fit_and_score(entry, space, index, index, seed=0, options={"finetune": "no"})
     with pytest.raises(ValueError, match=r"Received: options=\{'dropout': 0.1\}"):
         fit_and_score(entry, space, index, index, seed=0, options={"dropout": 0.1})
+
+
+def test_verdict_weighs_the_gap_by_the_rows_validation_pictures(run):
+    from animecls.evaluation import generalization_gap
+
+    result, _ = run
+    row = next(row for row in result.table if row["model"] == "pixels_svm")
+    # An SVM has no loss curve: its verdict is the gap's, on n_val pictures.
+    alone = {"loss": [0.0], "val_loss": [0.0]}
+    alone["accuracy"], alone["val_accuracy"] = (
+        [row["train_accuracy"]],
+        [row["val_accuracy"]],
+    )
+    assert row["verdict"] == generalization_gap(alone, n_val=row["n_val"]).verdict
+
+
+def test_verdict_of_the_issue_cases_and_of_restored_weights():
+    from animecls._engine import _verdict
+
+    def curves(val_loss):
+        # The engine puts its own final accuracies in place of the last epoch's.
+        n = len(val_loss)
+        return {
+            "accuracy": [0.5] * n,
+            "val_accuracy": [0.5] * n,
+            "loss": list(np.linspace(0.8, 0.01, n)),
+            "val_loss": val_loss,
+        }
+
+    # Train 1.0 against 23 of 26, validation loss still falling: not overfitting.
+    falling = curves([0.9, 0.6, 0.5])
+    assert _verdict(falling, 1.0, 23 / 26, 26) == "inconclusive"
+    # 13 of 26, validation loss rising for the last 3 epochs: overfitting.
+    rising = curves([0.9, 0.5, 0.6, 0.7, 0.8])
+    assert _verdict(rising, 1.0, 13 / 26, 26) == "overfitting"
+    # Early stopping kept epoch 2's weights: its later loss is not the model's.
+    assert _verdict(rising, 1.0, 25 / 26, 26) == "overfitting"
+    assert _verdict(rising, 1.0, 25 / 26, 26, restored=True) == "inconclusive"
+    assert _verdict(None, 1.0, None, 0) is None
 
 
 def test_a_row_with_random_weights_says_so_in_its_model_cell(run):

@@ -25,7 +25,8 @@ CHECKED = {
         "evaluation-interval.txt",
         "evaluation-interval-sizes.txt",
         "evaluation-mcnemar.txt",
-        "evaluation-gap-thresholds.txt",
+        "evaluation-gap-rule.txt",
+        "evaluation-gap-sizes.txt",
     },
 }
 

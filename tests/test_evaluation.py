@@ -146,44 +146,196 @@ def _history(train, val, loss, val_loss):
     return {"accuracy": train, "val_accuracy": val, "loss": loss, "val_loss": val_loss}
 
 
+def _counts(*n_correct, n_val=26):
+    return [k / n_val for k in n_correct]
+
+
+# The issue's cases on the report's 26 validation pictures: train 1.0 at the
+# end, validation 23 of 26 with its loss still falling, and 13 of 26 with its
+# loss rising for the last 3 epochs.
+STILL_FALLING = _history(
+    [0.70, 0.90, 0.97, 1.00],
+    _counts(17, 20, 22, 23),
+    [0.80, 0.35, 0.12, 0.05],
+    [0.85, 0.55, 0.42, 0.38],
+)
+CLEAR = _history(
+    [0.60, 0.90, 1.00, 1.00, 1.00, 1.00],
+    _counts(11, 13, 14, 13, 13, 13),
+    [0.90, 0.30, 0.08, 0.04, 0.02, 0.01],
+    [1.00, 0.90, 0.85, 0.95, 1.10, 1.30],
+)
+
+
+def test_gap_of_23_of_26_with_falling_loss_is_not_overfitting():
+    summary = generalization_gap(STILL_FALLING, n_val=26)
+    assert summary.verdict == "inconclusive"
+    assert summary.n_val == 26 and summary.gap == pytest.approx(3 / 26)
+    assert summary.val_accuracy_interval == pytest.approx(accuracy_interval(23, 26))
+    low, high = summary.gap_interval
+    assert low == pytest.approx(1 - accuracy_interval(23, 26)[1])
+    assert 0 < low < 0.1 < high  # the gap's interval straddles the tolerance
+    assert "23 of 26" in summary.explanation
+    assert "not enough validation pictures to tell" in summary.explanation
+    assert "still falling" in summary.explanation
+    assert not summary.loss_turned and summary.best_epoch == 4
+
+
+def test_gap_of_13_of_26_with_rising_loss_is_overfitting():
+    summary = generalization_gap(CLEAR, n_val=26)
+    assert summary.verdict == "overfitting"
+    assert summary.gap_interval[0] > 0.1
+    assert summary.loss_turned and summary.best_epoch == 3
+    assert summary.epochs_since_best == 3
+    assert "13 of 26" in summary.explanation and "epoch 3" in summary.explanation
+
+
+def test_same_gap_on_more_validation_pictures_decides():
+    # 0.885 against a training accuracy of 1.0: the gap's interval narrows
+    # with the pictures, but it stays astride 0.1 until there are well over
+    # a thousand of them; a gap of 0.2 is decided by 260.
+    assert generalization_gap(STILL_FALLING, n_val=260).verdict == "inconclusive"
+    wide = _history([0.9, 1.0], [0.8, 0.8], [0.5, 0.1], [0.6, 0.5])
+    assert generalization_gap(wide, n_val=10).verdict == "inconclusive"
+    assert generalization_gap(wide, n_val=260).verdict == "overfitting"
+
+
 def test_gap_overfitting_like_the_report():
+    # 18 of 26 against 1.0: overfitting on the gap alone, loss or no loss.
     history = _history(
         [0.35, 0.7, 0.95, 1.0],
-        [0.3, 0.6, 0.7, 0.72],
+        _counts(8, 16, 18, 18),
         [1.1, 0.6, 0.2, 0.05],
         [1.1, 0.8, 0.7, 0.9],
     )
-    summary = generalization_gap(history)
+    summary = generalization_gap(history, n_val=26)
     assert summary.verdict == "overfitting"
-    assert summary.best_epoch == 3
-    assert summary.gap == pytest.approx(0.28)
-    assert "0.28" in summary.explanation
+    assert summary.best_epoch == 3 and not summary.loss_turned
+    assert summary.gap == pytest.approx(8 / 26)
+    assert "0.308" in summary.explanation and "18 of 26" in summary.explanation
 
 
-def test_gap_rising_validation_loss_is_overfitting():
+def test_gap_turned_validation_loss_is_overfitting_after_patience_epochs():
+    # Validation right to within a picture, but its loss lowest at epoch 2 and
+    # 50% higher 3 epochs later.
     history = _history(
-        [0.6, 0.9, 0.98], [0.6, 0.93, 0.95], [0.9, 0.3, 0.1], [0.9, 0.3, 0.5]
+        [0.6, 0.9, 0.98, 1.0, 1.0],
+        _counts(16, 24, 25, 25, 25),
+        [0.9, 0.3, 0.1, 0.05, 0.02],
+        [0.9, 0.3, 0.35, 0.4, 0.45],
     )
-    summary = generalization_gap(history)
-    assert summary.verdict == "overfitting" and "epoch 2" in summary.explanation
+    summary = generalization_gap(history, n_val=26)
+    assert summary.verdict == "overfitting" and summary.loss_turned
+    assert "epoch 2" in summary.explanation and "50%" in summary.explanation
+    assert generalization_gap(history, n_val=26, patience=4).verdict == "inconclusive"
+    # A new low at the last epoch but one: no turn yet.
+    wobble = dict(history, val_loss=[0.9, 0.3, 0.35, 0.29, 0.45])
+    assert not generalization_gap(wobble, n_val=26).loss_turned
 
 
-def test_gap_fitting_and_underfitting():
-    fitting = _history([0.8, 0.97], [0.8, 0.95], [0.5, 0.1], [0.5, 0.15])
-    assert generalization_gap(fitting).verdict == "fitting"
-    under = _history([0.4, 0.5], [0.4, 0.48], [1.0, 0.9], [1.0, 0.95])
-    assert generalization_gap(under).verdict == "underfitting"
+def test_gap_fitting_needs_enough_validation_pictures():
+    fitting = _history([0.8, 0.97], [0.8, 25 / 26], [0.5, 0.1], [0.5, 0.15])
+    assert generalization_gap(fitting, n_val=26).verdict == "inconclusive"
+    on_260 = dict(fitting, val_accuracy=[0.8, 250 / 260])
+    summary = generalization_gap(on_260, n_val=260)
+    assert summary.verdict == "fitting" and summary.gap_interval[1] <= 0.1
+    assert "within the tolerated 0.10" in summary.explanation
+
+
+def test_gap_underfitting():
+    under = _history([0.4, 0.5], _counts(10, 12), [1.0, 0.9], [1.0, 0.95])
+    summary = generalization_gap(under, n_val=26)
+    assert summary.verdict == "underfitting"
+    assert "below 0.90" in summary.explanation
+
+
+def test_gap_without_n_val_reads_only_the_loss_curve():
+    # The old rule called this "overfitting" from the raw 0.115; without the
+    # number of pictures the gap cannot be weighed at all.
+    summary = generalization_gap(STILL_FALLING)
+    assert summary.verdict == "inconclusive" and summary.n_val is None
+    assert summary.gap_interval is None and "pass n_val" in summary.explanation
+    assert generalization_gap(CLEAR).verdict == "overfitting"  # the loss turned
+
+
+def test_gap_reads_n_val_and_the_kept_epoch_from_a_fit_model_history():
+    class History:
+        history = CLEAR
+        n_val = 26
+        best_epoch = None
+
+    assert generalization_gap(History()).n_val == 26
+    assert generalization_gap(History(), n_val=26).verdict == "overfitting"
+    with pytest.raises(ValueError, match="recorded.*Received: n_val=56"):
+        generalization_gap(History(), n_val=56)
+    # Early stopping kept epoch 3's weights: the later epochs are not judged.
+    History.best_epoch = 3
+    summary = generalization_gap(History())
+    assert summary.best_epoch == 3 and summary.epochs_since_best == 0
+    assert summary.final_val_accuracy == pytest.approx(14 / 26)
 
 
 def test_gap_accepts_keras_history_object_and_rejects_bad_input():
     class History:
-        history = _history([0.8, 0.97], [0.8, 0.95], [0.5, 0.1], [0.5, 0.15])
+        history = STILL_FALLING
 
-    assert generalization_gap(History()).best_epoch == 2
+    assert generalization_gap(History(), n_val=26).best_epoch == 4
     with pytest.raises(ValueError, match="Missing: val_accuracy, val_loss"):
         generalization_gap({"accuracy": [0.5], "loss": [1.0]})
     with pytest.raises(TypeError, match="Received: list"):
         generalization_gap([0.5, 0.6])
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "message"),
+    [
+        (
+            {"val_loss": [0.85, 0.55, float("nan"), 0.38]},
+            {},
+            r"val_loss is not a finite number at epoch 3.*"
+            r"Received: val_loss=nan at epoch 3",
+        ),
+        (
+            {"loss": [0.80, float("inf"), 0.12, 0.05]},
+            {},
+            r"loss is not a finite number at epoch 2.*Received: loss=inf at epoch 2",
+        ),
+        (
+            {"accuracy": [0.70, 0.90, 0.97, float("nan")]},
+            {"n_val": 26},
+            r"accuracy is not a finite number at epoch 4.*Received: accuracy=nan",
+        ),
+        (
+            {"val_accuracy": [0.5, 0.6, 0.7, 88.5]},
+            {},
+            r"between 0 and 1. Received: val_accuracy=88.5 at epoch 4",
+        ),
+        (
+            {"loss": [0.8, 0.35, 0.12]},
+            {},
+            r"one value per epoch.*accuracy=4, val_accuracy=4, loss=3, val_loss=4",
+        ),
+        (
+            {},
+            {"n_val": 56},
+            r"not a whole number of right answers out of 56 pictures "
+            r"\(49.54 of 56\).*Received: n_val=56",
+        ),
+        (
+            {},
+            {"n_val": 0},
+            r"n_val must be an integer of at least 1. Received: n_val=0",
+        ),
+        ({}, {"n_val": True}, r"Received: n_val=True"),
+        ({}, {"n_val": 26.0}, r"Received: n_val=26.0"),
+        ({}, {"overfit_gap": 1.5}, r"overfit_gap must be .*Received: overfit_gap=1.5"),
+        ({}, {"patience": 0}, r"Received: patience=0"),
+        ({}, {"n_val": 26, "confidence": 1}, r"Received: confidence=1"),
+    ],
+)
+def test_gap_bad_input_is_named(change, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generalization_gap(dict(STILL_FALLING, **change), **kwargs)
 
 
 def test_mean_interval_is_students_t_interval():

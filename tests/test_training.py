@@ -3,6 +3,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from animecls.evaluation import generalization_gap  # noqa: E402
 from animecls.models import (  # noqa: E402
     build_two_layer_cnn,
     build_vgg16_transfer,
@@ -42,6 +43,11 @@ def test_early_stopping_stops_and_keeps_the_best_weights():
     assert training["early_stopping"] == 1
     assert training["epochs_trained"] == history.epochs_trained
     assert training["best_epoch"] == history.best_epoch
+    # generalization_gap judges the weights kept, on the 10 validation pictures.
+    assert history.n_val == 10
+    summary = generalization_gap(history)
+    assert summary.n_val == 10 and summary.best_epoch == history.best_epoch
+    assert summary.epochs_since_best == 0 and not summary.loss_turned
 
 
 def test_without_early_stopping_every_epoch_trains():
@@ -51,6 +57,10 @@ def test_without_early_stopping_every_epoch_trains():
     assert history.epochs_trained == 2
     assert history.best_epoch is None
     assert history.settings["early_stopping"] is None
+    # Keras validates on the last 12 - floor(12 * 0.8) = 3 pictures; a wrong
+    # count would make val_accuracy no whole number of them.
+    assert history.n_val == 3
+    assert generalization_gap(history).n_val == 3
 
 
 @pytest.mark.parametrize(
@@ -78,6 +88,7 @@ def test_transfer_head_takes_early_stopping():
     model = build_vgg16_transfer((32, 32, 3), weights=None, head="avg")
     history = fit_transfer_head(model, x, y, epochs=3, early_stopping=1, verbose=0)
     assert 1 <= history.best_epoch <= history.epochs_trained <= 3
+    assert history.n_val == 4  # the last 20% of the 20 pictures' features
     assert get_info(model)["training"]["early_stopping"] == 1
     with pytest.raises(ValueError, match="Received: early_stopping=-1"):
         fit_transfer_head(model, x, y, epochs=1, early_stopping=-1, verbose=0)

@@ -361,7 +361,9 @@ def _table(header, rows):
 def render_gap(data, names):
     gaps = {}
     for name in names:
-        gaps[name] = generalization_gap(data[name]["cnn"]["flatten"][0]["history"])
+        gaps[name] = generalization_gap(
+            data[name]["cnn"]["flatten"][0]["history"], n_val=data[name]["n_val"]
+        )
     columns = {
         "pictures: train / val / test": lambda n, g, r: (
             f"{data[n]['n_fit']} / {data[n]['n_val']} / {data[n]['n_test']}"
@@ -562,7 +564,9 @@ def render_takeaways(measurements):
     run = default["cnn"]["flatten"][0]
     verdicts = []
     for name in data:
-        gap = generalization_gap(data[name]["cnn"]["flatten"][0]["history"])
+        gap = generalization_gap(
+            data[name]["cnn"]["flatten"][0]["history"], n_val=data[name]["n_val"]
+        )
         verdicts.append(
             f"{gap.final_train_accuracy:.2f} training against "
             f"{gap.final_val_accuracy:.2f} validation accuracy on the "
