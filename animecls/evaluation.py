@@ -55,7 +55,7 @@ def accuracy_interval(n_correct, n_total, *, confidence=0.95, method="wilson"):
         ``"wilson"`` is the Wilson score interval, which behaves well near 0
         and 1 and for small samples; ``"exact"`` is the Clopper-Pearson
         interval from the binomial distribution, wider and never below its
-        nominal level. Both come from :func:`scipy.stats.binomtest`.
+        nominal level. Both come from ``scipy.stats.binomtest``.
 
     Returns
     -------
@@ -144,9 +144,9 @@ def paired_difference(a, b, *, confidence=0.95):
     Two models measured on the same seeds share each split's luck (an easy
     test set is easy for both), so the per-seed differences ``a - b`` scatter
     much less than either model's accuracies: their t-interval
-    (:func:`mean_interval`) is the honest evidence that one model is better,
-    and the one to quote. An interval that holds 0 means the runs cannot tell
-    the two apart.
+    ([`mean_interval`][animecls.evaluation.mean_interval]) is the honest
+    evidence that one model is better, and the one to quote. An interval that
+    holds 0 means the runs cannot tell the two apart.
 
     Parameters
     ----------
@@ -158,7 +158,8 @@ def paired_difference(a, b, *, confidence=0.95):
     Returns
     -------
     result : Bunch
-        As :func:`mean_interval`, of the differences (bounded to [-1, 1]).
+        As [`mean_interval`][animecls.evaluation.mean_interval], of the
+        differences (bounded to [-1, 1]).
 
     Examples
     --------
@@ -268,7 +269,7 @@ def evaluate(model, X, y, *, class_names=None, confidence=0.95):
         ``accuracy``, ``accuracy_interval`` (Wilson), ``n_correct``,
         ``n_samples``, ``loss`` (cross-entropy of the probabilities, None
         when the model gives none), ``report`` (scikit-learn's
-        :func:`~sklearn.metrics.classification_report` as a dict) and
+        ``sklearn.metrics.classification_report`` as a dict) and
         ``report_text``, ``confusion_matrix``, ``y_true``, ``y_pred`` and
         ``probabilities`` (None when the model gives none).
     """

@@ -1,10 +1,11 @@
 """Training recipes that reproduce the report's runs, seeded and overridable.
 
-:func:`fit_model` compiles and fits a network with the report's settings
-(Model 1: Adam 5e-4, 15 epochs; Model 2: RMSprop 2e-5, 10 epochs; both with
-``validation_split=0.2``). :func:`fit_transfer_head` trains the same Model 2
-much faster: its VGG16 base is frozen, so its output for a picture never
-changes, and the head can be trained on features computed once.
+[`fit_model`][animecls.training.fit_model] compiles and fits a network with the
+report's settings (Model 1: Adam 5e-4, 15 epochs; Model 2: RMSprop 2e-5, 10
+epochs; both with ``validation_split=0.2``).
+[`fit_transfer_head`][animecls.training.fit_transfer_head] trains the same
+Model 2 much faster: its VGG16 base is frozen, so its output for a picture
+never changes, and the head can be trained on features computed once.
 
 Both set the seeds (``keras.utils.set_random_seed``) and ask TensorFlow for
 deterministic kernels, so two runs with the same ``random_state`` give the
@@ -25,7 +26,6 @@ from ._vgg16 import base_features, get_vgg16_base, split_transfer_model
 
 __all__ = ["RECIPES", "fit_model", "fit_transfer_head"]
 
-#: The report's settings per model; every entry can be overridden.
 RECIPES = {
     "two_layer_cnn": {
         "optimizer": "adam",
@@ -66,6 +66,7 @@ RECIPES = {
         "validation_split": 0.2,
     },
 }
+"""The report's settings per model; every entry can be overridden."""
 
 _OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
 
@@ -266,16 +267,16 @@ def fit_model(
     Parameters
     ----------
     model : keras.Model
-        From :func:`~animecls.models.build_two_layer_cnn` or
-        :func:`~animecls.models.build_vgg16_transfer`.
+        From [`build_two_layer_cnn`][animecls.models.build_two_layer_cnn] or
+        [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer].
     x : array of shape (n_images, height, width, 3)
         Pictures, 0-255 (the models preprocess them themselves).
     y : array of shape (n_images,) or (n_images, n_classes)
         Integer labels (made one-hot here) or one-hot rows.
     recipe : {"two_layer_cnn", "vgg16_transfer", "vgg16_finetune", \
 "drawn_transfer", "drawn_finetune"} or None
-        Settings from :data:`RECIPES`; None picks the recipe of the builder
-        that made ``model``.
+        Settings from [`RECIPES`][animecls.training.RECIPES]; None picks the
+        recipe of the builder that made ``model``.
     epochs, learning_rate, optimizer, batch_size, validation_split : optional
         Override the recipe's value when not None. ``optimizer`` is
         ``"adam"`` or ``"rmsprop"``.
@@ -303,11 +304,12 @@ def fit_model(
         ``history.history`` holds the per-epoch loss and accuracy;
         ``history.fit_time`` the training time in seconds; ``history.settings``
         the recipe used; ``history.n_val`` the number of validation pictures
-        (read by [`generalization_gap`][animecls.evaluation.generalization_gap]);
-        ``history.epochs_trained`` the number of epochs run
-        and ``history.best_epoch`` the epoch (from 1) whose weights were kept
-        by early stopping (None without it). These are also recorded on the
-        model and saved with it by :func:`~animecls.models.save_model`.
+        (read by
+        [`generalization_gap`][animecls.evaluation.generalization_gap]);
+        ``history.epochs_trained`` the number of epochs run and
+        ``history.best_epoch`` the epoch (from 1) whose weights were kept by
+        early stopping (None without it). These are also recorded on the model
+        and saved with it by [`save_model`][animecls.models.save_model].
 
     See Also
     --------
@@ -402,13 +404,14 @@ def fit_transfer_head(
     Parameters
     ----------
     model : keras.Model
-        From :func:`~animecls.models.build_vgg16_transfer`, base frozen.
+        From [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer],
+        base frozen.
     x : array of shape (n_images, height, width, 3)
         Pictures, 0-255.
     y : array of shape (n_images,) or (n_images, n_classes)
         Integer labels or one-hot rows.
     recipe : str, default="vgg16_transfer"
-        As in :func:`fit_model`.
+        As in [`fit_model`][animecls.training.fit_model].
     epochs, learning_rate, optimizer, batch_size, validation_split : optional
         Override the recipe's value when not None.
     shuffle : bool, default=True
@@ -416,9 +419,9 @@ def fit_transfer_head(
     callbacks : list of keras.callbacks.Callback, default=None
         Passed to the head's ``fit``.
     early_stopping : int or None, default=None
-        Patience in epochs, as in :func:`fit_model`.
+        Patience in epochs, as in [`fit_model`][animecls.training.fit_model].
     random_state : int, default=0
-        Seed, as in :func:`fit_model`.
+        Seed, as in [`fit_model`][animecls.training.fit_model].
     cache_dir : path-like or None, default=None
         Keep the base's features on disk, keyed by the pictures' bytes and the
         base's weight values, so a second run skips the extraction.
@@ -428,8 +431,9 @@ def fit_transfer_head(
     Returns
     -------
     history : keras.callbacks.History
-        As :func:`fit_model` returns, plus ``history.extraction_time`` (seconds
-        spent computing or loading the features; included in ``fit_time``).
+        As [`fit_model`][animecls.training.fit_model] returns, plus
+        ``history.extraction_time`` (seconds spent computing or loading the
+        features; included in ``fit_time``).
 
     Raises
     ------

@@ -46,19 +46,14 @@ ROLES_PENDING = {
     "pretraining.py": "Sphinx roles not converted yet (issue 13)",
     "_backbone.py": "Sphinx roles not converted yet (issue 13)",
     "_engine.py": "Sphinx roles not converted yet (issue 13)",
-    "evaluation.py": "Sphinx roles not converted yet (issue 13)",
-    "training.py": "Sphinx roles not converted yet (issue 13)",
 }
 # API pages that show those roles...
 ROLE_PAGES_PENDING = {
     "pretraining": "pretraining.py: Sphinx roles not converted yet (issue 13)",
-    "evaluation": "evaluation.py: Sphinx roles not converted yet (issue 13)",
-    "training": "training.py: Sphinx roles not converted yet (issue 13)",
 }
 # ...and those with a constant that has no docstring.
 CONSTANT_PAGES_PENDING = {
     "pretraining": "PRETRAINING has a #: comment, not a docstring (issue 13)",
-    "training": "RECIPES has a #: comment, not a docstring (issue 13)",
 }
 
 
