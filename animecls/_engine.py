@@ -625,7 +625,7 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
 def _features_svm(spec, item, space, fit, val, seed, options, verbose):
     from sklearn.pipeline import Pipeline
 
-    from .embeddings import DrawnEmbedder, VGG16Embedder, make_embedding_svm
+    from .embeddings import DrawnEmbedder, VGG16Embedder, make_baseline
 
     if spec.backbone == "vgg16":
         features = space.vgg16_embeddings()
@@ -641,12 +641,12 @@ def _features_svm(spec, item, space, fit, val, seed, options, verbose):
         embedder = DrawnEmbedder(
             weights=space.drawn_weights, random_state=space.seed, verbose=0
         )
-    # The embedder is stateless: scaling and SVM fitted on the features
-    # computed once, behind an embedder of the same base, is the pipeline
-    # make_baseline would fit on the pictures.
-    scorer = make_embedding_svm("passthrough", random_state=seed)
+    model = make_baseline(spec.backbone, random_state=seed).set_params(embed=embedder)
+    # The embedder is stateless: the scaler and SVM fitted on the features
+    # computed once, behind an embedder of the same base, are the pipeline
+    # make_baseline would fit on the pictures (the steps are shared).
+    scorer = Pipeline([("embed", "passthrough"), *model.steps[1:]])
     scorer.fit(features[fit], space.target[fit])
-    model = Pipeline([("embed", embedder), *scorer.steps[1:]])
     return Bunch(model=model, scorer=scorer, x=features, history=None)
 
 

@@ -335,7 +335,7 @@ def _add_pretrain(commands):
     for flag, help_text in (
         ("--identities", "random identities to draw (default: 300)"),
         ("--per-identity", "pictures of each, 64x64 (default: 24)"),
-        ("--epochs", "training epochs (default: 16)"),
+        ("--epochs", "training epochs (default: 40)"),
         ("--seed", "seed of the designs, pictures and training (default: 0)"),
     ):
         pretrain.add_argument(flag, type=int, default=None, help=help_text)

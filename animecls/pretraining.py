@@ -33,7 +33,7 @@ PRETRAINING = {
     "n_identities": 300,
     "n_per_identity": 24,
     "n_validation_per_identity": 4,
-    "epochs": 16,
+    "epochs": 40,
     "batch_size": 64,
     "learning_rate": 2e-3,
     "random_state": 0,

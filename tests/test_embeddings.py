@@ -330,3 +330,15 @@ def test_fitted_embedder_pickles_without_its_network():
     np.testing.assert_array_equal(
         twin.transform(_pictures(2)), embedder.transform(_pictures(2))
     )
+
+
+def test_drawn_baseline_uses_the_c_chosen_on_development_identities():
+    import json
+    import pathlib
+
+    record = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    chosen = json.loads((record / "drawn_svm_c.json").read_text())
+    assert chosen["weights"] == "drawn"
+    assert make_baseline("drawn").named_steps["svm"].C == chosen["best_C"]
+    assert make_baseline("pixels").named_steps["svm"].C == 1.0
+    assert make_baseline("drawn", C=2.0).named_steps["svm"].C == 2.0

@@ -159,6 +159,19 @@ def test_the_shipped_weights_match_their_record_and_load_offline():
     assert resolve_drawn_weights("drawn") == str(DRAWN_WEIGHTS)
     # The shipped file is what pretrain_backbone's defaults write.
     assert {k: record["settings"][k] for k in PRETRAINING} == PRETRAINING
+    # The command's help states the same defaults (cli.py cannot import them:
+    # the pretraining module imports TensorFlow).
+    from animecls.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    help_text = " ".join(commands["pretrain"].format_help().split())
+    for flag, key in (
+        ("--identities", "n_identities"),
+        ("--per-identity", "n_per_identity"),
+        ("--epochs", "epochs"),
+        ("--seed", "random_state"),
+    ):
+        assert f"(default: {PRETRAINING[key]})" in help_text.split(flag)[-1][:80]
     assert record["pretraining_val_accuracy"] > 5 * record["chance"]
     assert record["training_time_s"] > 0 and DRAWN_RECORD.exists()
     backbone = load_drawn_backbone("drawn")
