@@ -3,16 +3,16 @@
 ImageNet weights need a download that classrooms behind a proxy, and these
 machines, cannot make. Pretraining need not use natural pictures (Kataoka et
 al., "Pre-training without Natural Images", ACCV 2020): animecls can draw as
-many characters as it likes (:func:`~animecls.datasets.random_designs`), so
-:func:`animecls.pretraining.pretrain_backbone` trains this network to tell
+many characters as it likes (``random_designs``), so
+``animecls.pretraining.pretrain_backbone`` trains this network to tell
 hundreds of drawn identities apart, and the wheel ships the result. Its
 features then carry over to characters it never saw, which is the transfer
 lesson, visible offline.
 
 The network takes 64x64 pictures, 0-255: ``Rescaling(1/255)``, four
 convolution blocks with batch normalisation (32, 64, 128 and 192 filters),
-global average pooling to :data:`FEATURES` numbers per picture; about half a
-million weights. :func:`drawn_features_model` puts a ``Resizing`` in front
+global average pooling to ``FEATURES`` numbers per picture; about half a
+million weights. ``drawn_features_model`` puts a ``Resizing`` in front
 for pictures of any other size.
 """
 
@@ -64,7 +64,7 @@ def build_drawn_backbone(*, name="drawn_backbone"):
     Returns
     -------
     model : keras.Model
-        ``(64, 64, 3)`` pictures, 0-255, to :data:`FEATURES` features.
+        ``(64, 64, 3)`` pictures, 0-255, to ``FEATURES`` features.
         Layers ``image``, ``rescale``, ``block{i}_conv{j}``,
         ``block{i}_bn{j}``, ``block{i}_relu{j}``, ``block{i}_pool`` and
         ``global_pool``; the blocks' names are what fine-tuning unfreezes.
@@ -96,7 +96,7 @@ def load_drawn_backbone(weights="drawn", *, random_state=0):
     weights : "drawn", None or path-like, default="drawn"
         The weights shipped with animecls, random weights (seeded by
         ``random_state``), or a ``.weights.h5`` file from
-        :func:`animecls.pretraining.pretrain_backbone`.
+        ``animecls.pretraining.pretrain_backbone``.
     random_state : int, default=0
         Seed of the random weights when ``weights=None``.
 
@@ -133,7 +133,7 @@ def load_drawn_backbone(weights="drawn", *, random_state=0):
 def drawn_features_model(input_shape, backbone, *, name="drawn_features"):
     """Wrap ``backbone`` so that it takes pictures of ``input_shape``, 0-255.
 
-    Pictures of another size than :data:`PRETRAINING_SIZE` are resized to it
+    Pictures of another size than ``PRETRAINING_SIZE`` are resized to it
     first (area averaging), as the embedders resize for VGG16.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="image")
@@ -142,7 +142,7 @@ def drawn_features_model(input_shape, backbone, *, name="drawn_features"):
 
 
 def resized_for_backbone(pictures):
-    """Resize a Keras tensor of pictures to :data:`PRETRAINING_SIZE` if needed.
+    """Resize a Keras tensor of pictures to ``PRETRAINING_SIZE`` if needed.
 
     Bilinear with antialiasing (an area average when shrinking), which has a
     gradient: Grad-CAM differentiates through it.

@@ -2,27 +2,27 @@
 
 As scikit-learn's ``model_selection/_validation.py`` has one
 ``_fit_and_score`` for ``cross_validate``, ``learning_curve`` and
-``validation_curve``, :func:`fit_and_score` here trains one model on one
-split and returns one row layout (:data:`ROW_COLUMNS`), whoever asks:
-:func:`~animecls.comparison.compare_models`,
-:func:`~animecls.experiments.learning_curve`,
-:func:`~animecls.experiments.repeated_splits`,
-:func:`~animecls.experiments.measure_remedies` and
-:func:`~animecls.experiments.shortcut_experiment`.
+``validation_curve``, ``fit_and_score`` here trains one model on one
+split and returns one row layout (``ROW_COLUMNS``), whoever asks:
+``compare_models``,
+``learning_curve``,
+``repeated_splits``,
+``measure_remedies`` and
+``shortcut_experiment``.
 
-A :class:`Workspace` holds one set of pictures and what is computed once
+A ``Workspace`` holds one set of pictures and what is computed once
 for it: the frozen VGG16 base's ``block5_pool`` maps, which the transfer
 head trains on and whose average the VGG16 SVM classifies. With frozen
 weights a picture's maps never change, so every model, seed and split of a
 run reads the same array.
 
-The models come from :mod:`animecls.registry`, or from the caller: a
+The models come from ``animecls.registry``, or from the caller: a
 scikit-learn estimator that takes picture arrays, or a function
 ``build(input_shape, num_classes)`` returning a Keras model
-(:func:`resolve_models`).
+(``resolve_models``).
 
 Keras is imported inside the functions that train, so importing this module
-(and :mod:`animecls.comparison`) stays light.
+(and ``animecls.comparison``) stays light.
 """
 
 import inspect
@@ -103,7 +103,7 @@ def _is_estimator(item):
 
 
 def _custom_spec(name, item):
-    """Return the :class:`ModelSpec` of a caller's estimator or builder."""
+    """Return the ``ModelSpec`` of a caller's estimator or builder."""
     if _is_estimator(item):
         kind = type(item)
         return ModelSpec(
@@ -360,7 +360,7 @@ class Workspace:
     data : Bunch
         ``images``, ``target`` and ``class_names``.
     weights : None or str
-        VGG16 weights as :func:`resolve_weights` returns them.
+        VGG16 weights as ``resolve_weights`` returns them.
     weights_label : str
         How tables name them.
     seed : int
@@ -458,7 +458,7 @@ class Workspace:
         return self.features("vgg16")
 
     def vgg16_embeddings(self):
-        """Average-pooled block5_pool maps: what :class:`VGG16Embedder` returns."""
+        """Average-pooled block5_pool maps: what ``VGG16Embedder`` returns."""
         import keras
 
         maps, _ = self.vgg16()
@@ -716,12 +716,12 @@ def _verdict(history, train_accuracy, val_accuracy, n_val, *, restored=False):
 
 
 def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verbose=0):
-    """Train one model on one split of a :class:`Workspace` and score it.
+    """Train one model on one split of a ``Workspace`` and score it.
 
     Parameters
     ----------
     entry : tuple
-        ``(spec, item)`` from :func:`resolve_models`.
+        ``(spec, item)`` from ``resolve_models``.
     space : Workspace
         The pictures, and the features computed once for them.
     fit, test : array of int
@@ -731,7 +731,7 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     seed : int
         Seed of the model's initial weights and of its training.
     options : dict, default=None
-        Knobs of the entry (:attr:`ModelSpec.knobs`), e.g.
+        Knobs of the entry (``ModelSpec.knobs``), e.g.
         ``{"augmentation": True}`` or ``{"finetune": True}``.
     verbose : int, default=0
         Keras' progress output.
@@ -739,10 +739,10 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     Returns
     -------
     result : Bunch
-        ``row`` (a dict with :data:`ROW_COLUMNS`), ``model`` (the fitted
+        ``row`` (a dict with ``ROW_COLUMNS``), ``model`` (the fitted
         model, taking pictures), ``history`` (per-epoch lists, None for an
         estimator without one) and ``evaluation``
-        (:func:`~animecls.evaluation.evaluate` on the test pictures).
+        (``evaluate`` on the test pictures).
     """
     from .evaluation import evaluate
 

@@ -1,9 +1,10 @@
 """Pretrain the drawn backbone on identities animecls draws itself.
 
-:func:`pretrain_backbone` draws hundreds of random characters
-(:func:`~animecls.datasets.random_designs`, none close to the default set's
-three), trains the small CNN of :mod:`animecls._backbone` to tell them apart
-with augmentation, and writes its weights and a record of how they were made.
+[`pretrain_backbone`][animecls.pretraining.pretrain_backbone] draws hundreds
+of random characters ([`random_designs`][animecls.datasets.random_designs],
+none close to the default set's three), trains the small CNN of
+``animecls._backbone`` to tell them apart with augmentation, and writes its
+weights and a record of how they were made.
 The weights shipped in the wheel (``weights="drawn"``) are exactly what
 ``animecls pretrain`` with its defaults writes; a student with a GPU reruns it
 in minutes, and with more identities, pictures or epochs.
@@ -28,7 +29,6 @@ from ._validation import check_count, check_seed
 
 __all__ = ["PRETRAINING", "pretrain_backbone"]
 
-#: The settings of the shipped weights: :func:`pretrain_backbone`'s defaults.
 PRETRAINING = {
     "n_identities": 300,
     "n_per_identity": 24,
@@ -38,6 +38,8 @@ PRETRAINING = {
     "learning_rate": 2e-3,
     "random_state": 0,
 }
+"""The settings of the shipped weights: the defaults of
+[`pretrain_backbone`][animecls.pretraining.pretrain_backbone]."""
 
 
 def _split(target, n_validation, rng):
@@ -91,7 +93,7 @@ def pretrain_backbone(
     Returns
     -------
     result : Bunch
-        ``backbone`` (the trained :mod:`~animecls._backbone` network),
+        ``backbone`` (the trained drawn-backbone network),
         ``history`` (per-epoch lists), ``record`` (what ``out``'s JSON holds:
         settings, validation accuracy, training time, versions, sha256) and
         ``path`` (``out``, or None).

@@ -42,19 +42,11 @@ PRIVATE_IMPORT = re.compile(
 
 # Files whose owner has not converted their Sphinx roles yet. Strict xfail: the
 # test fails as soon as one is converted, so that it is taken off this list.
-ROLES_PENDING = {
-    "pretraining.py": "Sphinx roles not converted yet (issue 13)",
-    "_backbone.py": "Sphinx roles not converted yet (issue 13)",
-    "_engine.py": "Sphinx roles not converted yet (issue 13)",
-}
+ROLES_PENDING = {}
 # API pages that show those roles...
-ROLE_PAGES_PENDING = {
-    "pretraining": "pretraining.py: Sphinx roles not converted yet (issue 13)",
-}
+ROLE_PAGES_PENDING = {}
 # ...and those with a constant that has no docstring.
-CONSTANT_PAGES_PENDING = {
-    "pretraining": "PRETRAINING has a #: comment, not a docstring (issue 13)",
-}
+CONSTANT_PAGES_PENDING = {}
 
 
 def _pending(values, pending):
