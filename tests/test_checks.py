@@ -65,6 +65,12 @@ def test_report_cnn_flags_parameters_per_picture_and_names_the_dense_layer():
         r"Dense 'dense', holds 62,980,352 of them \(99\.98%\)", str(finding)
     )
     assert "246,016 numbers of Flatten 'flatten'" in finding.message
+    # The threshold is called what it is, and the measurement is named.
+    assert "warning threshold of 10,000" in finding.message
+    assert "a convention" in finding.message and "not a proven limit" in str(finding)
+    assert "rule-of-thumb" not in finding.message
+    assert "shuffled_labels_test measures it" in finding.message
+    assert "more features than pictures fits any labels" in finding.message
 
 
 def test_global_pooling_cnn_passes_every_check():
@@ -313,6 +319,38 @@ def test_parameters_per_picture_threshold_is_a_keyword():
     report = check_model(model, data, max_params_per_image=per_picture / 2)
     assert _codes(report) == ["AC008"]
     assert f"{per_picture:,.0f} per picture" in report[0].message
+
+
+def test_check_model_notes_cite_where_the_threshold_comes_from():
+    notes = check_model.__doc__.split("Notes\n    -----")[1]
+    notes = " ".join(notes.split())
+    assert "a convention, not a theorem" in notes
+    # VGG16 per ImageNet picture, the anchor of the default 10,000.
+    assert "Very Deep Convolutional Networks for Large-Scale Image" in notes
+    assert "ImageNet Large Scale Visual Recognition Challenge" in notes
+    assert f"about {round(138_357_544 / 1_281_167)} per picture" in notes
+    # Why no parameters-per-picture line separates memorising from not.
+    assert "What Size Net Gives Valid Generalization?" in notes
+    assert "Understanding deep learning requires rethinking generalization" in notes
+    assert "2n + d weights" in notes and f"{2 * 103 + 512} weights" in notes
+    assert "Systems of Linear Inequalities" in notes
+    assert "[`shuffled_labels_test`][animecls.checks.shuffled_labels_test]" in notes
+
+
+def test_a_linear_svm_with_15_parameters_per_picture_fits_random_labels():
+    """The Notes' example: 512 features per picture, 103 pictures, 3 classes."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(103, 512))
+    labels = _shuffled_target(103)  # no relation to the features at all
+    svm = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(features, labels)
+    coefficients = svm[-1].coef_.size + svm[-1].intercept_.size
+    assert coefficients == 3 * 513
+    assert round(coefficients / 103) == 15
+    assert svm.score(features, labels) == 1.0  # memorised, as Cover's theorem says
 
 
 def test_raise_on_error_raises_with_the_whole_report():
