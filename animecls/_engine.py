@@ -579,6 +579,8 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
         spec.backbone, space
     )
     _, head = split_transfer_model(model, base_name)
+    # The head's log line and record name the backbone's weights too.
+    set_info(head, weights=get_info(model).get("weights", {}))
     history = _fit_network(
         head,
         features,

@@ -356,7 +356,9 @@ def fit_model(
     )
     _seed(random_state)
     _compile(model, settings)
-    _announce(model, settings, verbose, "pictures")
+    # A head trained on features computed once gets rows of numbers, not
+    # pictures: say which, so the log does not claim a network saw pictures.
+    _announce(model, settings, verbose, "pictures" if x.ndim == 4 else "features")
     start = time.perf_counter()
     history = model.fit(
         x,

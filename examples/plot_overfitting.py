@@ -183,7 +183,7 @@ fig.savefig(os.path.join(OUT, "shuffled_labels.png"), dpi=100)
 # backbone + a dense head) and `drawn_svm` (its 192 features + a linear SVM).
 # `repeated_splits` trains them and the report's CNN on the same three splits
 # (seeds 0, 1, 2), so the differences are the models'. Expect the CNN near
-# 0.75 and both drawn-backbone models near 0.85-0.90, with smaller gaps.
+# 0.75 and both drawn-backbone models above 0.9, with smaller gaps.
 splits = repeated_splits(
     data,
     n_splits=3,

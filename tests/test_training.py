@@ -124,3 +124,18 @@ def test_a_trained_transfer_model_saves_and_loads_cleanly(tmp_path):
     np.testing.assert_allclose(
         loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5
     )
+
+
+def test_the_log_line_says_what_the_network_trains_on(capsys):
+    # A head on features computed once sees rows of numbers: its log must
+    # not say pictures.
+    x, y = _noise(12)
+    head = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(3, activation="softmax")], name="head"
+    )
+    features = x.reshape(12, -1)[:, :5]
+    fit_model(head, features, y, recipe="drawn_transfer", epochs=1, verbose=2)
+    assert "Training head on features:" in capsys.readouterr().out
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", dense_units=8)
+    fit_model(model, x, y, epochs=1, verbose=2)
+    assert f"Training {model.name} on pictures:" in capsys.readouterr().out
