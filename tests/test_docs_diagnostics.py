@@ -65,8 +65,10 @@ def test_page_includes_existing_sections_files_and_figures():
     figures = re.findall(r"\]\(\.\./images/(diagnostics-[\w-]+\.png)\)", page)
     assert sorted(figures) == sorted(
         f"diagnostics-{name}.png"
-        for name in ("shuffled-labels", "leakage-faces", "gradcam")
+        for name in ("shuffled-labels", "leakage-drawn", "gradcam")
     )
+    # The real faces are for measurement only: no picture of them on the site.
+    assert not list((DOCS / "images").glob("*leakage-faces*"))
     for figure in figures:
         size = (DOCS / "images" / figure).stat().st_size
         assert 1000 < size < 300_000, figure
