@@ -356,9 +356,11 @@ def fit_model(
     )
     _seed(random_state)
     _compile(model, settings)
-    # A head trained on features computed once gets rows of numbers, not
-    # pictures: say which, so the log does not claim a network saw pictures.
-    _announce(model, settings, verbose, "pictures" if x.ndim == 4 else "features")
+    # A head trained on features computed once (pooled vectors, or VGG16's
+    # maps of 512 channels) gets no pictures: say which, so that the log does
+    # not claim a network saw pictures.
+    pictures = x.ndim == 4 and x.shape[-1] in (1, 3)
+    _announce(model, settings, verbose, "pictures" if pictures else "features")
     start = time.perf_counter()
     history = model.fit(
         x,

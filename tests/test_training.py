@@ -136,6 +136,18 @@ def test_the_log_line_says_what_the_network_trains_on(capsys):
     features = x.reshape(12, -1)[:, :5]
     fit_model(head, features, y, recipe="drawn_transfer", epochs=1, verbose=2)
     assert "Training head on features:" in capsys.readouterr().out
+    # VGG16's block5_pool maps are 4-D too, but not pictures.
+    maps = keras.Sequential(
+        [
+            keras.Input((2, 2, 8)),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ],
+        name="head",
+    )
+    features = x[:, :2, :2, :].repeat(3, axis=-1)[..., :8]
+    fit_model(maps, features, y, recipe="vgg16_transfer", epochs=1, verbose=2)
+    assert "Training head on features:" in capsys.readouterr().out
     model = build_two_layer_cnn((32, 32, 3), pooling="avg", dense_units=8)
     fit_model(model, x, y, epochs=1, verbose=2)
     assert f"Training {model.name} on pictures:" in capsys.readouterr().out
