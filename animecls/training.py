@@ -359,8 +359,8 @@ def fit_model(
     # A head trained on features computed once (pooled vectors, or VGG16's
     # maps of 512 channels) gets no pictures: say which, so that the log does
     # not claim a network saw pictures.
-    pictures = x.ndim == 4 and x.shape[-1] in (1, 3)
-    _announce(model, settings, verbose, "pictures" if pictures else "features")
+    mode = "pictures" if x.ndim == 4 and x.shape[-1] in (1, 3) else "features"
+    _announce(model, settings, verbose, mode)
     start = time.perf_counter()
     history = model.fit(
         x,
@@ -374,7 +374,9 @@ def fit_model(
         verbose=verbose,
     )
     n_val = _validation_size(len(x), settings["validation_split"], validation_data)
-    _record(model, history, settings, random_state, stopper, start, "images", n_val)
+    # The record keeps its word for pictures ("images"), as saved files hold.
+    recorded = "images" if mode == "pictures" else mode
+    _record(model, history, settings, random_state, stopper, start, recorded, n_val)
     return history
 
 

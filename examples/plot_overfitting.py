@@ -224,8 +224,8 @@ fig.savefig(os.path.join(OUT, "remedies.png"), dpi=100)
 # about 41,000 per training picture, fit the training pictures far better
 # than new ones (a gap of about 0.2-0.3, "overfitting"), and fit permuted
 # labels too. Its test accuracy, near 0.75, comes with an interval about
-# 0.2 wide on 56 pictures. The frozen drawn backbone beats it by 0.1-0.15 on
-# the same splits; early stopping and augmentation shrink the gap without
+# 0.2 wide on 56 pictures. The frozen drawn backbone beats it by 0.15 or
+# more on the same splits; early stopping and augmentation shrink the gap without
 # beating it. At the report's 250x250 the docs' overfitting page measures
 # the same story with 63 million parameters.
 print(f"Figures written to {OUT}")
