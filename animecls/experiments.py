@@ -27,10 +27,11 @@ with its figure.
 
 The pictures default to 96x96 (the report used 250x250) so that all four
 analyses on the embedded default set run in tens of minutes, not hours, on
-two CPU cores (each generated table of the docs says how long it took). At 96x96 the report's Flatten CNN still has 9.4 million parameters,
-about 90 thousand per picture of the report's 103 training pictures: far
-more than the pictures can pin down, as the report's 63 million were, so the
-lessons about overfitting carry over while each training takes seconds. VGG16
+two CPU cores (each generated table of the docs says how long it took). At
+96x96 the report's Flatten CNN still has 9.4 million parameters, about 90
+thousand per picture of the report's 103 training pictures: far more than
+the pictures can pin down, as the report's 63 million were, so the lessons
+about overfitting carry over while each training takes seconds. VGG16
 features of all pictures are computed once per data set (and kept on disk
 with ``cache_dir``); every seed and size reuses them.
 """
