@@ -35,17 +35,11 @@ def main():
     parser.add_argument("--image-size", type=int, default=128)
     args = parser.parse_args()
 
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    from animecls._backbone import drawn_features_model, load_drawn_backbone
     from animecls.datasets import make_characters, random_designs, split_indices
+    from animecls.embeddings import DrawnEmbedder, make_embedding_svm
 
     size = (args.image_size, args.image_size)
-    extractor = drawn_features_model(
-        (*size, 3), load_drawn_backbone(args.weights, random_state=0)
-    )
+    embedder = DrawnEmbedder(weights=args.weights, batch_size=64, verbose=0)
     scores = {c: [] for c in GRID}
     for k in range(args.sets):
         data = make_characters(
@@ -53,11 +47,11 @@ def main():
             image_size=size,
             random_state=k,
         )
-        features = extractor.predict(data.images, batch_size=64, verbose=0)
+        features = embedder.fit_transform(data.images)
         for seed in (0, 1):
             split = split_indices(data.target, random_state=seed)
             for c in GRID:
-                svm = make_pipeline(StandardScaler(), SVC(kernel="linear", C=c))
+                svm = make_embedding_svm("passthrough", C=c)
                 svm.fit(features[split.train], data.target[split.train])
                 predicted = svm.predict(features[split.test])
                 scores[c].append(float(np.mean(predicted == data.target[split.test])))
