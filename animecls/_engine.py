@@ -25,6 +25,7 @@ Keras is imported inside the functions that train, so importing this module
 (and ``animecls.comparison``) stays light.
 """
 
+import copy
 import inspect
 import os
 import sys
@@ -34,7 +35,7 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._validation import VGG16_MIN_SIZE, check_image_size
+from ._validation import VGG16_MIN_SIZE, check_count, check_image_size
 from .registry import DEFAULT_MODELS, MODELS, ModelSpec
 
 __all__ = [
@@ -717,7 +718,9 @@ def _verdict(history, train_accuracy, val_accuracy, n_val, *, restored=False):
     return generalization_gap(record, n_val=n_val).verdict
 
 
-def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verbose=0):
+def fit_and_score(
+    entry, space, fit, test, val=None, *, seed, options=None, epochs=None, verbose=0
+):
     """Train one model on one split of a ``Workspace`` and score it.
 
     Parameters
@@ -735,6 +738,9 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
     options : dict, default=None
         Knobs of the entry (``ModelSpec.knobs``), e.g.
         ``{"augmentation": True}`` or ``{"finetune": True}``.
+    epochs : int or None, default=None
+        Epochs of this run's networks (of each phase, and the most with
+        early stopping); None uses the workspace's.
     verbose : int, default=0
         Keras' progress output.
 
@@ -755,6 +761,10 @@ def fit_and_score(entry, space, fit, test, val=None, *, seed, options=None, verb
         val = None
     # The strategies pop the options they use; the verdict needs this one.
     restored = val is not None and options.get("early_stopping") is not None
+    if epochs is not None:
+        # A shallow copy: the features computed once stay shared.
+        space = copy.copy(space)
+        space.epochs = check_count(epochs, "epochs")
     start = time.perf_counter()
     fitted = _STRATEGIES[spec.strategy](
         spec, item, space, fit, val, seed, options, verbose

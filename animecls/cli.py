@@ -570,12 +570,14 @@ def _add_drawn_weights_option(parser):
     )
 
 
-def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
+def _add_experiment_options(parser, *, data=True, seeds=3, models="all"):
     """Add the options the four experiment commands share.
 
-    ``models`` is the help text's default: ``"all"`` (the function's None),
-    a comma-separated list (passed as the default), or None for a command
-    that chooses its models itself and has no ``--models``.
+    ``seeds`` is the default of ``--seeds`` (the function's ``n_seeds``),
+    or None for a command without it. ``models`` is the help text's default:
+    ``"all"`` (the function's None), a comma-separated list (passed as the
+    default), or None for a command that chooses its models itself and has no
+    ``--models``.
     """
     if data:
         parser.add_argument(
@@ -585,12 +587,12 @@ def _add_experiment_options(parser, *, data=True, seeds=True, models="all"):
             default=None,
             help="folder of class folders (default: the embedded default characters)",
         )
-    if seeds:
+    if seeds is not None:
         parser.add_argument(
             "--seeds",
             type=int,
-            default=3,
-            help="repetitions with different splits and seeds (default: 3)",
+            default=seeds,
+            help=f"repetitions with different splits and seeds (default: {seeds})",
         )
     if models is None:
         parser.set_defaults(models=_NO_MODELS)
@@ -721,7 +723,7 @@ def _add_splits(commands):
             "how much one split's number can move on a tiny test set."
         ),
     )
-    _add_experiment_options(splits, seeds=False)
+    _add_experiment_options(splits, seeds=None)
     splits.add_argument(
         "--splits",
         type=int,
@@ -749,20 +751,31 @@ def _add_remedies(commands):
         help="the report's CNN with one remedy at a time, against overfitting",
         description=(
             "Train the report's CNN as it is and with one remedy at a time "
-            "(augmentation, no dropout, early stopping, L2, global pooling, a "
-            "small head, transfer learning) over several seeds, and print each "
-            "remedy's test accuracy and generalisation gap."
+            "(augmentation, no dropout, the report's fixed epochs, L2, global "
+            "pooling, a small head, transfer learning) on the same repeated "
+            "splits, each stopped on its validation loss, and print each "
+            "remedy's test accuracy, its paired difference to the baseline "
+            "with its 95% interval, and the generalisation gap."
         ),
     )
-    # Each remedy names the model it changes: no --models.
-    _add_experiment_options(remedies, models=None)
+    # Each remedy names the model it changes: no --models. measure_remedies'
+    # defaults, written out: reading them would import animecls.experiments,
+    # and with it scikit-learn, for every command.
+    _add_experiment_options(remedies, seeds=5, models=None)
     remedies.add_argument(
         "--remedies",
         type=_names,
         default=None,
         help="comma-separated subset of: none, augmentation, no_dropout, "
-        "early_stopping, l2, global_pooling, small_head, transfer_frozen, "
+        "fixed_epochs, l2, global_pooling, small_head, transfer_frozen, "
         "transfer_finetune, drawn_frozen, drawn_finetune (default: all)",
+    )
+    remedies.add_argument(
+        "--patience",
+        type=int,
+        default=20,
+        help="epochs without a new lowest validation loss before a run stops "
+        "(default: 20)",
     )
     remedies.set_defaults(handler=_remedies)
 
@@ -775,6 +788,7 @@ def _remedies(args):
         remedies=args.remedies,
         n_seeds=args.seeds,
         test_size=args.test_size,
+        patience=args.patience,
         **_experiment_options(args),
     )
     return _report_experiment(result, args)

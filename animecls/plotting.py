@@ -671,7 +671,7 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
 
 
 def plot_remedies(result, *, chance="auto", ax=None):
-    """Plot each remedy's generalisation gap and test accuracy with intervals.
+    """Plot each remedy's test accuracy, its paired change and its gap.
 
     Parameters
     ----------
@@ -687,40 +687,51 @@ def plot_remedies(result, *, chance="auto", ax=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn on, with one row per remedy: the gap (train minus
-        validation accuracy) and the test accuracy, each a mean over seeds
-        with its 95% t-interval.
+        The figure drawn on, with one row per remedy: its test accuracy, the
+        paired change against its baseline on the same splits (the evidence
+        to judge it by: an interval clear of 0 is an effect) and the gap
+        (train minus validation accuracy), each with its 95% t-interval.
     """
     result = _experiment(result, "remedies")
-    remedies = [r["remedy"] for r in result.summary]
+    summary = result.summary
+    remedies = [r["remedy"] for r in summary]
     if ax is None:
         _, ax = _pyplot().subplots(
-            figsize=(6.5, 0.5 * len(remedies) + 1.8), layout="constrained"
+            figsize=(6.5, 0.6 * len(remedies) + 1.8), layout="constrained"
         )
     rows = np.arange(len(remedies))[::-1]
-    for prefix, label, offset, marker in (
-        ("", "test accuracy", 0.12, "o"),
-        ("gap_", "gap (train - validation)", -0.12, "s"),
+    for prefix, label, offset, marker, color in (
+        ("", "test accuracy", 0.22, "o", "C0"),
+        ("change_", "change vs baseline (paired)", 0.0, "D", "C2"),
+        ("gap_", "gap (train - validation)", -0.22, "s", "C3"),
     ):
-        means = np.array([r[f"{prefix}mean"] for r in result.summary], dtype=float)
-        errors = np.array([_error(r, prefix) for r in result.summary]).T
+        if prefix == "change_":
+            shown = [r for r in summary if r["change"] is not None]
+            keys = [dict(r, change_mean=r["change"]) for r in shown]
+        else:
+            shown = keys = summary
+        if not shown:
+            continue
+        means = np.array([r[f"{prefix}mean"] for r in keys], dtype=float)
+        errors = np.array([_error(r, prefix) for r in keys]).T
+        at = np.array([rows[remedies.index(r["remedy"])] for r in shown])
         ax.errorbar(
             means,
-            rows + offset,
+            at + offset,
             xerr=errors,
             fmt=marker,
             capsize=3,
             label=label,
-            color="C0" if prefix == "" else "C3",
+            color=color,
         )
     if (chance := _resolve_chance(chance, result.chance)) is not None:
         _chance_line(ax, chance, vertical=True)
-    ax.axvline(0, color="0.7", lw=0.8)
+    ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(rows, remedies)
     ax.set_xlim(min(-0.05, ax.get_xlim()[0]), 1.02)
-    ax.set_xlabel("accuracy (mean over seeds, 95% interval)")
+    ax.set_xlabel("accuracy, or difference in accuracy (mean, 95% interval)")
     n = result.settings.get("n_seeds")
-    ax.set_title(f"One remedy at a time, {n} seeds" + _weights_note(result))
+    ax.set_title(f"One remedy at a time, {n} splits" + _weights_note(result))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return figure_of(ax)
 

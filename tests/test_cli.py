@@ -561,3 +561,18 @@ def test_predict_names_a_pipeline_and_its_weights(
     Image.fromarray(images[0]).save(tmp_path / "p.png")
     assert main(["predict", path, str(tmp_path / "p.png")]) == 0
     assert capsys.readouterr().out.splitlines()[0] == f"Model: {path} ({label})"
+
+
+def test_remedies_defaults_are_measure_remedies_defaults():
+    # The parser writes measure_remedies' defaults out (so that building it
+    # imports no scikit-learn); this keeps the two from drifting apart.
+    import inspect
+
+    from animecls.cli import build_parser
+    from animecls.experiments import measure_remedies
+
+    args = build_parser().parse_args(["remedies"])
+    defaults = inspect.signature(measure_remedies).parameters
+    assert args.seeds == defaults["n_seeds"].default
+    assert args.patience == defaults["patience"].default
+    assert args.test_size == defaults["test_size"].default

@@ -68,11 +68,12 @@ def splits(tiny):
 def remedies(tiny):
     return measure_remedies(
         tiny,
-        remedies=["early_stopping", "transfer_finetune"],
-        n_seeds=1,
+        remedies=["fixed_epochs", "transfer_finetune"],
+        n_seeds=2,
         weights=None,
         quick=True,
         epochs=2,
+        patience=1,
     )
 
 
@@ -144,23 +145,75 @@ def test_interval_is_the_t_interval_of_the_mean():
 
 def test_remedies_add_their_baselines_and_measure_the_gap(remedies):
     names = [r["remedy"] for r in remedies.summary]
-    assert names == ["none", "early_stopping", "transfer_frozen", "transfer_finetune"]
+    assert names == ["none", "fixed_epochs", "transfer_frozen", "transfer_finetune"]
     rows = {r["remedy"]: r for r in remedies.summary}
     assert rows["none"]["change"] is None and rows["transfer_frozen"]["change"] is None
-    assert rows["early_stopping"]["change"] == pytest.approx(
-        rows["early_stopping"]["mean"] - rows["none"]["mean"]
-    )
+    assert rows["none"]["reading"] is None and rows["none"]["baseline"] is None
     for run in remedies.runs:
         assert run["gap"] == pytest.approx(run["train_accuracy"] - run["val_accuracy"])
     models = {r["remedy"]: r["model"] for r in remedies.runs}
     assert models["transfer_finetune"] == "vgg16_transfer"
-    assert models["early_stopping"] == "two_layer_cnn"
+    assert models["fixed_epochs"] == "two_layer_cnn"
     # fine-tuning adds its own epochs after the head's
     assert (
         rows["transfer_finetune"]["epochs_mean"]
         > rows["transfer_frozen"]["epochs_mean"]
     )
+    assert remedies.settings["patience"] == 1
+    assert remedies.settings["most_epochs"] == 2
     assert set(remedies.settings["remedies"]) <= set(REMEDIES)
+
+
+def test_remedies_report_paired_differences_on_the_same_splits(remedies):
+    from animecls.evaluation import paired_difference
+
+    rows = {r["remedy"]: r for r in remedies.summary}
+    for remedy, baseline in (
+        ("fixed_epochs", "none"),
+        ("transfer_finetune", "transfer_frozen"),
+    ):
+        mine, theirs = (
+            [r["test_accuracy"] for r in remedies.runs if r["remedy"] == name]
+            for name in (remedy, baseline)
+        )
+        expected = paired_difference(mine, theirs)
+        row = rows[remedy]
+        assert row["baseline"] == baseline
+        assert row["change"] == pytest.approx(expected.mean)
+        assert row["change_low"] == pytest.approx(expected.low)
+        assert row["change_high"] == pytest.approx(expected.high)
+        assert row["reading"] in {"helped", "hurt", "no clear difference"}
+    # Both runs of each remedy were on the splits of seeds 0 and 1.
+    seeds = {r["remedy"]: [] for r in remedies.summary}
+    for run in remedies.runs:
+        seeds[run["remedy"]].append(run["seed"])
+    assert all(s == [0, 1] for s in seeds.values())
+
+
+def test_remedies_stop_early_except_the_fixed_schedule(tiny):
+    # patience=1 over 6 epochs: a run stops as soon as validation loss fails
+    # to fall once, unless it keeps the fixed schedule.
+    result = measure_remedies(
+        tiny, remedies=["fixed_epochs"], n_seeds=1, quick=True, epochs=6, patience=1
+    )
+    epochs = {r["remedy"]: r["epochs_run"] for r in result.runs}
+    assert epochs["fixed_epochs"] == 6
+    assert epochs["none"] <= 6
+
+
+@pytest.mark.parametrize(
+    "change, reading",
+    [
+        ({"change_low": 0.01, "change_high": 0.2}, "helped"),
+        ({"change_low": -0.3, "change_high": -0.02}, "hurt"),
+        ({"change_low": -0.1, "change_high": 0.1}, "no clear difference"),
+        ({"change_low": None, "change_high": None}, "one seed: no interval"),
+    ],
+)
+def test_remedy_readings_follow_the_paired_interval(change, reading):
+    from animecls.experiments import _reading
+
+    assert _reading(change) == reading
 
 
 def test_shortcut_splits_test_accuracy_by_agreement(shortcut):
@@ -302,6 +355,8 @@ def test_auto_weights_fall_back_loudly_and_are_recorded(tiny, monkeypatch):
         (repeated_splits, {"epochs": 0}, "Received: epochs=0"),
         (measure_remedies, {"remedies": ["magic"]}, r"Received: remedies=\['magic'\]"),
         (measure_remedies, {"n_seeds": 1.5}, "Received: n_seeds=1.5"),
+        (measure_remedies, {"patience": 0}, "Received: patience=0"),
+        (measure_remedies, {"patience": None}, "Received: patience=None"),
         (
             repeated_splits,
             {"drawn_weights": "missing.weights.h5"},

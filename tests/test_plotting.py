@@ -85,7 +85,13 @@ EXPERIMENTS = {
     "remedies": _experiment(
         "remedies",
         [
-            dict(INTERVAL, remedy="none", gap_mean=0.3, gap_low=0.2, gap_high=0.4),
+            dict(
+                INTERVAL, remedy=name, gap_mean=0.3, gap_low=0.2, gap_high=0.4, **change
+            )
+            for name, change in (
+                ("none", {"change": None}),
+                ("l2", {"change": -0.1, "change_low": -0.2, "change_high": 0.05}),
+            )
         ],
     ),
     "shortcut": _experiment(
