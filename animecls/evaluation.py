@@ -32,6 +32,12 @@ _CURVES = ("accuracy", "val_accuracy", "loss", "val_loss")
 # few dozen pictures jumps by tenths when one picture flips between confidently
 # right and confidently wrong, so small wobbles after the lowest epoch are noise.
 _LOSS_TURN_RISE = 0.2
+# ... and by at least this much in absolute terms (nats of mean cross-entropy):
+# a relative rise alone condemns a model that is nearly always right. On 26
+# validation pictures 0.1 is 2.6 nats in all, e.g. one picture going from 90%
+# sure of its class to 7%; a loss of 0.05 ending at 0.08 (60% up) is one
+# picture growing a little less sure, not overfitting.
+_LOSS_TURN_MIN_RISE = 0.1
 
 # How close to a whole number of right answers val_accuracy * n_val must be:
 # Keras' float32 accuracies and three-decimal records are far closer, and an
@@ -422,10 +428,12 @@ def generalization_gap(
 
     *The validation loss curve's turn.* The loss has turned when its lowest
     value came at least ``patience`` epochs before the end and the last value
-    is more than 20% above it (a convention, like the patience: the mean
-    loss of a few dozen pictures jumps when one picture flips between
-    confidently right and confidently wrong). The model then keeps growing
-    more confident on validation pictures it gets wrong.
+    is more than 20% and more than 0.1 above it (conventions, like the
+    patience: the mean loss of a few dozen pictures jumps when one picture
+    flips between confidently right and confidently wrong, and a loss of
+    0.05 that ends at 0.08 is one picture growing less sure, not a turn).
+    The model then keeps growing more confident on validation pictures it
+    gets wrong.
 
     The verdict is ``"overfitting"`` when the gap shows it, or when the loss
     turned while training accuracy is at least ``underfit_accuracy``;
@@ -531,7 +539,9 @@ def generalization_gap(
     since = len(val_loss) - 1 - best
     rise = float(val_loss[-1] - val_loss[best])
     loss_turned = bool(
-        since >= patience and val_loss[-1] > (1 + _LOSS_TURN_RISE) * val_loss[best]
+        since >= patience
+        and val_loss[-1] > (1 + _LOSS_TURN_RISE) * val_loss[best]
+        and rise > _LOSS_TURN_MIN_RISE
     )
 
     if n_val is None:
@@ -591,7 +601,8 @@ def generalization_gap(
             f"Validation loss was lowest at epoch {best + 1} "
             f"({val_loss[best]:.3f}) and ended at {val_loss[-1]:.3f}: not yet "
             f"the turn ({patience} epochs without a new low, ending more than "
-            f"{_LOSS_TURN_RISE:.0%} above it) that shows overfitting."
+            f"{_LOSS_TURN_RISE:.0%} and more than {_LOSS_TURN_MIN_RISE} above "
+            "it) that shows overfitting."
         )
 
     if gap_shows == "overfitting":

@@ -233,6 +233,24 @@ def test_gap_turned_validation_loss_is_overfitting_after_patience_epochs():
     assert not generalization_gap(wobble, n_val=26).loss_turned
 
 
+def test_a_small_absolute_rise_of_a_nearly_perfect_model_is_no_turn():
+    # 25 of 26 right, loss lowest at epoch 2 (0.05) and 60% higher at the
+    # end, but only 0.03 higher: one picture a little less sure, not a turn.
+    history = _history(
+        [0.6, 0.9, 1.0, 1.0, 1.0],
+        _counts(16, 25, 25, 25, 25),
+        [0.9, 0.3, 0.1, 0.05, 0.02],
+        [0.9, 0.05, 0.06, 0.07, 0.08],
+    )
+    summary = generalization_gap(history, n_val=26)
+    assert not summary.loss_turned
+    assert summary.verdict == "inconclusive"
+    assert "more than 0.1 above" in summary.explanation
+    # The same curve a whole nat higher has turned.
+    shifted = dict(history, val_loss=[1.9, 0.5, 0.6, 0.65, 0.7])
+    assert generalization_gap(shifted, n_val=26).loss_turned
+
+
 def test_gap_fitting_needs_enough_validation_pictures():
     fitting = _history([0.8, 0.97], [0.8, 25 / 26], [0.5, 0.1], [0.5, 0.15])
     assert generalization_gap(fitting, n_val=26).verdict == "inconclusive"
