@@ -276,6 +276,19 @@ def test_no_other_page_shows_a_sphinx_role(site):
     assert not found, f"pages that show Sphinx roles as text: {found}"
 
 
+def test_no_page_shows_an_unfilled_fact(site):
+    # docs/_hooks/facts.py fills {{ name }} from docs/_generated/facts.json.
+    found = [
+        str(page.relative_to(site))
+        for page in site.rglob("*.html")
+        if page.relative_to(site).parts[0] != "assets"
+        and re.search(r"\{\{\s*[a-z0-9_]+\s*\}\}", page.read_text("utf-8"))
+    ]
+    assert not found, f"pages with an unfilled fact: {found}"
+    overfitting = (site / "overfitting.html").read_text("utf-8")
+    assert "Why 62,990,275 parameters memorise 103 pictures" in overfitting
+
+
 def test_api_reference_links_between_pages(site):
     models = _page(site, "models")
     # A function, a module and a constant, each linked to where it is shown.
