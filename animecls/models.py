@@ -420,11 +420,7 @@ def build_vgg16_transfer(
     num_classes = check_count(num_classes, "num_classes", minimum=2)
     if head not in ("flatten", "avg"):
         raise ValueError(f'head must be "flatten" or "avg". Received: head={head!r}')
-    if output_activation not in ("softmax", "sigmoid"):
-        raise ValueError(
-            'output_activation must be "softmax" or "sigmoid". '
-            f"Received: output_activation={output_activation!r}"
-        )
+    _check_output_activation(output_activation)
     dropout = check_factor(dropout, "dropout", 1.0)
 
     base = build_vgg16_base(input_shape, weights)
@@ -460,6 +456,14 @@ def build_vgg16_transfer(
     return model
 
 
+def _check_output_activation(output_activation):
+    if output_activation not in ("softmax", "sigmoid"):
+        raise ValueError(
+            'output_activation must be "softmax" or "sigmoid". '
+            f"Received: output_activation={output_activation!r}"
+        )
+
+
 def build_drawn_transfer(
     input_shape=(64, 64, 3),
     num_classes=3,
@@ -467,6 +471,7 @@ def build_drawn_transfer(
     weights="drawn",
     dense_units=128,
     dropout=0.2,
+    output_activation="softmax",
     random_state=0,
     name="drawn_transfer",
 ):
@@ -497,6 +502,10 @@ def build_drawn_transfer(
         Width of the hidden dense layer.
     dropout : float, default=0.2
         Dropout rate before the output layer.
+    output_activation : {"softmax", "sigmoid"}, default="softmax"
+        As in [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer]:
+        ``"sigmoid"`` reproduces the report's mistake on a backbone whose
+        head learns without ImageNet.
     random_state : int, default=0
         Seed of the backbone's random weights when ``weights=None``.
     name : str, default="drawn_transfer"
@@ -525,12 +534,15 @@ def build_drawn_transfer(
         )
     num_classes = check_count(num_classes, "num_classes", minimum=2)
     dropout = check_factor(dropout, "dropout", 1.0)
+    _check_output_activation(output_activation)
     backbone = load_drawn_backbone(weights, random_state=random_state)
     inputs = keras.Input(shape=input_shape, name="image")
     x = backbone(resized_for_backbone(inputs), training=False)
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = layers.Dense(
+        num_classes, activation=output_activation, name="predictions"
+    )(x)
     model = keras.Model(inputs, outputs, name=name)
     set_info(
         model,
@@ -538,6 +550,7 @@ def build_drawn_transfer(
         weights=describe_drawn_weights(weights),
         preprocessing="Resizing to 64x64 and Rescaling(1/255) inside the model; "
         "takes 0-255 RGB pictures",
+        output_activation=output_activation,
     )
     return model
 

@@ -142,6 +142,21 @@ def test_weights_must_be_drawn_none_or_a_weights_file(tmp_path):
         build_drawn_transfer(weights=tmp_path / "missing.weights.h5")
 
 
+def test_drawn_transfer_can_reproduce_the_reports_sigmoid_output():
+    from animecls.models import build_drawn_transfer, get_info
+
+    images = make_characters(2, image_size=(48, 48), random_state=5).images
+    model = build_drawn_transfer((48, 48, 3), output_activation="sigmoid")
+    assert get_info(model)["output_activation"] == "sigmoid"
+    scores = model.predict(images, verbose=0)
+    assert ((scores > 0) & (scores < 1)).all()
+    assert not np.allclose(scores.sum(axis=1), 1.0)
+    softmax = build_drawn_transfer((48, 48, 3)).predict(images, verbose=0)
+    np.testing.assert_allclose(softmax.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="Received: output_activation='tanh'"):
+        build_drawn_transfer(output_activation="tanh")
+
+
 def test_the_shipped_weights_match_their_record_and_load_offline(capsys):
     from animecls._backbone import (
         DRAWN_RECORD,
