@@ -36,6 +36,8 @@ True
 >>> plt.close("all")
 """
 
+import os
+
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
@@ -542,6 +544,16 @@ def _experiment(result, kind):
     return result
 
 
+def _data_note(result):
+    """Name the data set a title shows: a folder by its own name."""
+    data = result.settings.get("data")
+    if not data or data == "a Bunch":
+        return ""
+    if data == "the embedded default characters":
+        return f", {data}"
+    return f", {os.path.basename(os.path.normpath(data))}"
+
+
 def _weights_note(result):
     weights = result.settings.get("weights", "-")
     if weights == "-":
@@ -604,7 +616,11 @@ def plot_learning_curve(result, *, chance="auto", ax=None):
     ax.set_xlabel("training pictures per character")
     ax.set_ylabel("test accuracy (mean, 95% interval)")
     n_seeds = result.settings.get("n_seeds")
-    ax.set_title(f"Learning curves over {n_seeds} seeds" + _weights_note(result))
+    ax.set_title(
+        f"Learning curves over {n_seeds} seeds"
+        + _data_note(result)
+        + _weights_note(result)
+    )
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return figure_of(ax)
 
@@ -666,7 +682,11 @@ def plot_repeated_splits(result, *, chance="auto", ax=None):
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("test accuracy, one dot per split")
     n = result.settings.get("n_splits")
-    ax.set_title(f"The same protocol over {n} splits" + _weights_note(result))
+    ax.set_title(
+        f"The same protocol over {n} splits"
+        + _data_note(result)
+        + _weights_note(result)
+    )
     return figure_of(ax)
 
 
@@ -731,7 +751,9 @@ def plot_remedies(result, *, chance="auto", ax=None):
     ax.set_xlim(min(-0.05, ax.get_xlim()[0]), 1.02)
     ax.set_xlabel("accuracy, or difference in accuracy (mean, 95% interval)")
     n = result.settings.get("n_seeds")
-    ax.set_title(f"One remedy at a time, {n} splits" + _weights_note(result))
+    ax.set_title(
+        f"One remedy at a time, {n} splits" + _data_note(result) + _weights_note(result)
+    )
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return figure_of(ax)
 

@@ -156,6 +156,19 @@ def test_every_plot_returns_the_figure_it_drew_on(name):
     assert all(ax.has_data() or ax.images for ax in np.ravel(given))
 
 
+@pytest.mark.parametrize("kind", ["learning_curve", "repeated_splits", "remedies"])
+def test_experiment_titles_name_the_data_set(kind):
+    plot = PLOTS[kind][0]
+    for data, expected in (
+        ("/home/me/class/anime-faces-6/", ", anime-faces-6"),
+        ("the embedded default characters", ", the embedded default characters"),
+    ):
+        result = Bunch(**{**EXPERIMENTS[kind], "settings": {"data": data}})
+        title = plot(result).axes[0].get_title()
+        assert expected in title and "/home" not in title
+        plt.close("all")
+
+
 def test_one_panel_takes_ax_several_take_axes():
     import inspect
 
