@@ -178,10 +178,11 @@ def paired_difference(a, b, *, confidence=0.95):
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
+        # Naming each list keeps clear which one is short (or not flat).
         raise ValueError(
-            "a and b must hold one number per split, the same splits in the "
-            f"same order. Received: {a.shape[0] if a.ndim else a!r} and "
-            f"{b.shape[0] if b.ndim else b!r} numbers"
+            "a and b must each be a flat list of one number per split, the "
+            f"same splits in the same order. Received: a={a.tolist()!r}, "
+            f"b={b.tolist()!r}"
         )
     return mean_interval(a - b, confidence=confidence, bounds=(-1.0, 1.0))
 

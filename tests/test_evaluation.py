@@ -388,7 +388,15 @@ def test_paired_difference_is_tighter_than_either_interval():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: paired_difference([0.9, 0.8], [0.7]), "Received: 2 and 1 numbers"),
+        (
+            lambda: paired_difference([0.9, 0.8], [0.7]),
+            r"Received: a=\[0.9, 0.8\], b=\[0.7\]$",
+        ),
+        (
+            lambda: paired_difference([[0.9], [0.8]], [[0.7], [0.6]]),
+            r"flat list.*Received: a=\[\[0.9\], \[0.8\]\], b=\[\[0.7\], \[0.6\]\]$",
+        ),
+        (lambda: paired_difference(0.9, 0.7), r"Received: a=0.9, b=0.7$"),
         (lambda: mean_interval([0.9, float("nan")]), r"Received: values=\[0.9, nan\]"),
         (lambda: mean_interval([[0.9], [0.8]]), "flat list"),
         (lambda: mean_interval([0.9, 0.8], confidence=95), "Received: confidence=95"),
