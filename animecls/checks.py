@@ -529,17 +529,37 @@ def _check_parameters(model, n_images, max_params_per_image):
                 "of them"
             )
         where += "."
+    # The default's provenance (check_model's Notes) is claimed only for the
+    # default; it is read from the signature, the one place it is set, which
+    # the rendered docs show as a number.
+    default = check_model.__kwdefaults__["max_params_per_image"]
+    if max_params_per_image == default:
+        threshold = (
+            "above check_model's warning threshold of "
+            f"{max_params_per_image:,.0f} (max_params_per_image; a convention, "
+            "about 100 times what VGG16 trains per ImageNet picture, not a "
+            "proven limit)"
+        )
+    else:
+        # A fractional threshold below 1 would print as 0 with ",.0f".
+        shown = (
+            f"{max_params_per_image:,.0f}"
+            if max_params_per_image >= 1
+            else f"{max_params_per_image:g}"
+        )
+        threshold = (
+            f"above your warning threshold of {shown} (max_params_per_image; "
+            f"check_model's default is {default:,})"
+        )
     return [
         Finding(
             "AC008",
             "warning",
             f"The model trains {trainable:,} parameters on {n_images} pictures: "
-            f"{per_image:,.0f} per picture, above check_model's warning threshold "
-            f"of {max_params_per_image:,.0f} (max_params_per_image; a convention, "
-            "about 100 times what VGG16 trains per ImageNet picture, not a proven "
-            f"limit).{where} The count shows room to memorise, not memorising, "
-            "and a small count is no proof against it (a linear model with more "
-            "features than pictures fits any labels). shuffled_labels_test "
+            f"{per_image:,.0f} per picture, {threshold}.{where} The count shows "
+            "room to memorise, not memorising, and a small count is no proof "
+            "against it (a linear model with more features than pictures fits "
+            "any labels). shuffled_labels_test "
             "measures it: training accuracy near 1.0 on permuted labels means the "
             "training accuracy on the true labels proves nothing, and only "
             "validation and test accuracy count. Reduce the parameters, freeze "
@@ -606,7 +626,9 @@ def check_model(
     max_params_per_image : float, default=10_000
         AC008's warning threshold on trainable parameters per training
         picture (those left after the validation split). A convention of
-        animecls, not a bound from theory: see Notes.
+        animecls, not a bound from theory: see Notes. The message cites the
+        default's origin only for the default; another value is named as
+        yours.
     max_proportion_gap : float, default=0.2
         AC007's limit on the largest absolute difference between a class's
         proportion in the validation part and in all targets.

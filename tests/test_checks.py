@@ -321,6 +321,31 @@ def test_parameters_per_picture_threshold_is_a_keyword():
     assert f"{per_picture:,.0f} per picture" in report[0].message
 
 
+@pytest.mark.parametrize(
+    ("threshold", "shown"), [(100, "100"), (400.4, "400"), (0.5, "0.5")]
+)
+def test_custom_threshold_is_named_as_the_users_not_the_default(threshold, shown):
+    data = (_pictures(60), _shuffled_target(60))
+    report = check_model(_small_cnn(), data, max_params_per_image=threshold)
+    (finding,) = report
+    assert (
+        f"above your warning threshold of {shown} (max_params_per_image; "
+        "check_model's default is 10,000)." in finding.message
+    )
+    # The default's provenance is not claimed for the user's value.
+    assert "a convention" not in finding.message
+    assert "VGG16 trains per ImageNet picture" not in finding.message
+    assert "check_model's warning threshold" not in finding.message
+
+
+def test_default_threshold_passed_explicitly_keeps_its_provenance():
+    model = build_two_layer_cnn()  # 250x250, far above the default
+    data = (_pictures(103, 250), _shuffled_target(103))
+    (finding,) = check_model(model, data, max_params_per_image=10_000.0)
+    assert "check_model's warning threshold of 10,000" in finding.message
+    assert "a convention, about 100 times what VGG16 trains" in finding.message
+
+
 def test_check_model_notes_cite_where_the_threshold_comes_from():
     notes = check_model.__doc__.split("Notes\n    -----")[1]
     notes = " ".join(notes.split())
