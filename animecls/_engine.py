@@ -495,7 +495,12 @@ def _fit_network(model, x, y, fit, val, space, seed, recipe, early_stopping, ver
         random_state=seed,
         verbose=verbose,
     )
-    return history.history
+    return history
+
+
+def _phase(history):
+    """Return ``(epochs run, epoch kept from 1 or None)`` of one fit."""
+    return len(history.history["loss"]), history.best_epoch
 
 
 def _network(spec, item, space, fit, val, seed, options, verbose):
@@ -533,7 +538,13 @@ def _network(spec, item, space, fit, val, seed, options, verbose):
         early_stopping,
         verbose,
     )
-    return Bunch(model=model, scorer=model, x=space.images, history=history)
+    return Bunch(
+        model=model,
+        scorer=model,
+        x=space.images,
+        history=history.history,
+        phases=[_phase(history)],
+    )
 
 
 def _transfer_model(backbone, space):
@@ -607,7 +618,13 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
         training=dict(get_info(head).get("training", {}), mode="frozen features"),
     )
     if not finetune:
-        return Bunch(model=model, scorer=head, x=features, history=history)
+        return Bunch(
+            model=model,
+            scorer=head,
+            x=features,
+            history=history.history,
+            phases=[_phase(history)],
+        )
     unfreeze_top(model)
     second = _fit_network(
         model,
@@ -621,8 +638,17 @@ def _frozen_head(spec, item, space, fit, val, seed, options, verbose):
         early_stopping,
         verbose,
     )
-    joined = {k: history[k] + second.get(k, []) for k in history}
-    return Bunch(model=model, scorer=model, x=space.images, history=joined)
+    first = history.history
+    joined = {k: first[k] + second.history.get(k, []) for k in first}
+    # Early stopping restores each phase's best epoch on its own: the phases
+    # say which of the joined epochs the returned weights went through.
+    return Bunch(
+        model=model,
+        scorer=model,
+        x=space.images,
+        history=joined,
+        phases=[_phase(history), _phase(second)],
+    )
 
 
 def _features_svm(spec, item, space, fit, val, seed, options, verbose):
@@ -691,12 +717,29 @@ def _accuracy(scorer, x, y, idx):
     return float(np.mean(predicted == y[idx]))
 
 
-def _verdict(history, train_accuracy, val_accuracy, n_val, *, restored=False):
+def _kept_epochs(phases):
+    """Return the indices, in the phases' joined history, of the epochs kept.
+
+    Each phase starts from the weights the one before it kept, and early
+    stopping restores its own best epoch: the epochs after a phase's best
+    trained weights that were thrown away.
+    """
+    kept, start = [], 0
+    for n_epochs, best_epoch in phases:
+        kept += range(start, start + (n_epochs if best_epoch is None else best_epoch))
+        start += n_epochs
+    return kept
+
+
+def _verdict(history, train_accuracy, val_accuracy, n_val, *, phases=None):
     """generalization_gap's rule on the accuracies measured after training.
 
     ``n_val`` is the number of validation pictures ``val_accuracy`` was
-    measured on: the verdict weighs the gap by it. ``restored`` says early
-    stopping put back the weights of the epoch with the lowest validation loss.
+    measured on: the verdict weighs the gap by it. ``phases`` lists, for each
+    training phase whose epochs ``history`` joins in order, ``(epochs run,
+    best epoch)``: the epoch (from 1, within the phase) whose weights early
+    stopping restored, or None when the phase kept its last epoch's. None
+    reads all of ``history`` as one phase that kept its last epoch.
     """
     from .evaluation import generalization_gap
 
@@ -706,13 +749,15 @@ def _verdict(history, train_accuracy, val_accuracy, n_val, *, restored=False):
     if not record.get("val_loss"):
         # A model without a loss curve (an SVM) is judged on its gap alone.
         record = {"loss": [0.0], "val_loss": [0.0]}
-    elif restored:
-        # The model scored is the one of the lowest validation loss (Keras'
-        # EarlyStopping keeps the first lowest): the epochs after it trained
-        # weights that were thrown away, and their rising loss is not this
-        # model's.
-        kept = int(np.argmin(record["val_loss"])) + 1
-        record = {key: values[:kept] for key, values in record.items()}
+    elif phases is not None:
+        # The model scored holds the weights early stopping restored (the
+        # best epoch of the last phase, grown from the best of the ones
+        # before): the epochs after a phase's best trained weights that were
+        # thrown away, and their rising loss is not this model's. An argmin
+        # over the joined history would pick the wrong epoch when the last
+        # phase never beats an earlier one's lowest loss.
+        kept = _kept_epochs(phases)
+        record = {key: [values[i] for i in kept] for key, values in record.items()}
     record["accuracy"] = [*record.get("accuracy", [])[:-1], train_accuracy]
     record["val_accuracy"] = [*record.get("val_accuracy", [])[:-1], val_accuracy]
     return generalization_gap(record, n_val=n_val).verdict
@@ -759,8 +804,6 @@ def fit_and_score(
     _check_options(spec, options)
     if val is not None and len(val) == 0:
         val = None
-    # The strategies pop the options they use; the verdict needs this one.
-    restored = val is not None and options.get("early_stopping") is not None
     if epochs is not None:
         # A shallow copy: the features computed once stay shared.
         space = copy.copy(space)
@@ -795,7 +838,11 @@ def fit_and_score(
         "val_accuracy": val_accuracy,
         "gap": None if val_accuracy is None else train_accuracy - val_accuracy,
         "verdict": _verdict(
-            history, train_accuracy, val_accuracy, n_val, restored=restored
+            history,
+            train_accuracy,
+            val_accuracy,
+            n_val,
+            phases=fitted.get("phases"),
         ),
         "epochs_run": None if history is None else len(history["loss"]),
         "parameters": learned_parameters(fitted.model),

@@ -382,7 +382,7 @@ def test_verdict_of_the_issue_cases_and_of_restored_weights():
     assert _verdict(rising, 1.0, 13 / 26, 26) == "overfitting"
     # Early stopping kept epoch 2's weights: its later loss is not the model's.
     assert _verdict(rising, 1.0, 25 / 26, 26) == "overfitting"
-    assert _verdict(rising, 1.0, 25 / 26, 26, restored=True) == "inconclusive"
+    assert _verdict(rising, 1.0, 25 / 26, 26, phases=[(5, 2)]) == "inconclusive"
     assert _verdict(None, 1.0, None, 0) is None
 
 
