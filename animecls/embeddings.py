@@ -501,7 +501,7 @@ class ColorHistogram(_Stateless):
 def make_embedding_svm(
     embedder=None,
     *,
-    C=1.0,
+    C=None,
     kernel="linear",
     gamma="scale",
     probability=False,
@@ -515,8 +515,13 @@ def make_embedding_svm(
     embedder : transformer or None, default=None
         Turns pictures into features; None means ``VGG16Embedder()`` (ImageNet
         weights, average-pooled ``block5_pool``).
-    C : float, default=1.0
-        SVM regularisation (search it as ``svm__C``).
+    C : float or None, default=None
+        SVM regularisation (search it as ``svm__C``). None is the C recorded
+        for the embedder: 0.01 for a
+        [`DrawnEmbedder`][animecls.embeddings.DrawnEmbedder] (chosen on
+        development sets of random identities, never on the default set:
+        ``benchmarks/choose_drawn_svm_c.py``), as ``make_baseline("drawn")``
+        uses, and 1.0 for any other embedder.
     kernel : {"linear", "rbf"}, default="linear"
         SVM kernel (``svm__kernel``). Linear suits the 512-dimensional VGG16
         embeddings; try ``"rbf"`` for the colour histograms.
@@ -569,7 +574,7 @@ def make_embedding_svm(
     if embedder is None:
         embedder = VGG16Embedder()
     svm = SVC(
-        C=C,
+        C=_recorded_c(embedder) if C is None else C,
         kernel=kernel,
         gamma=gamma,
         class_weight=class_weight,
@@ -689,10 +694,21 @@ _BASELINES = {
     "vgg16": VGG16Embedder,
     "drawn": DrawnEmbedder,
 }
-# The SVM's C when none is given. For the drawn backbone's features it was
-# chosen on development sets of random identities, never on the default set
-# (benchmarks/choose_drawn_svm_c.py; the grid is nearly flat there).
-_DEFAULT_C = {"drawn": 0.01}
+# The SVM's C when none is given, by embedder; 1.0 (SVC's own) for the others.
+# For the drawn backbone's features it was chosen on development sets of
+# random identities, never on the default set (benchmarks/choose_drawn_svm_c.py,
+# results in benchmarks/results/drawn_svm_c.json; the grid is nearly flat).
+# make_embedding_svm reads it, so make_baseline("drawn") and
+# make_embedding_svm(DrawnEmbedder()) agree.
+_DEFAULT_C = {DrawnEmbedder: 0.01}
+
+
+def _recorded_c(embedder):
+    """Return the SVM's C chosen for ``embedder``'s features, 1.0 if none was."""
+    for kind, c in _DEFAULT_C.items():
+        if isinstance(embedder, kind):
+            return c
+    return 1.0
 
 
 def make_baseline(
@@ -707,9 +723,11 @@ def make_baseline(
         [`ColorHistogram`][animecls.embeddings.ColorHistogram],
         [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] or
         [`DrawnEmbedder`][animecls.embeddings.DrawnEmbedder].
-    C : float, default=None
-        SVM regularisation. None is 0.01 for ``"drawn"`` (chosen on
-        development sets of random identities, never on the default set:
+    C : float or None, default=None
+        SVM regularisation. None is the extractor's own, as
+        [`make_embedding_svm`][animecls.embeddings.make_embedding_svm] chooses
+        it: 0.01 for ``"drawn"`` (chosen on development sets of random
+        identities, never on the default set:
         ``benchmarks/choose_drawn_svm_c.py``) and 1.0 for the others.
     kernel : {"linear", "rbf"}, default="linear"
         SVM kernel.
@@ -739,7 +757,7 @@ def make_baseline(
         )
     return make_embedding_svm(
         _BASELINES[name](**params),
-        C=_DEFAULT_C.get(name, 1.0) if C is None else C,
+        C=C,
         kernel=kernel,
         probability=probability,
         random_state=random_state,

@@ -15,6 +15,7 @@ from animecls import embeddings  # noqa: E402
 from animecls.embeddings import (  # noqa: E402
     CacheWarning,
     ColorHistogram,
+    DrawnEmbedder,
     RawPixels,
     VGG16Embedder,
     make_baseline,
@@ -342,3 +343,22 @@ def test_drawn_baseline_uses_the_c_chosen_on_development_identities():
     assert make_baseline("drawn").named_steps["svm"].C == chosen["best_C"]
     assert make_baseline("pixels").named_steps["svm"].C == 1.0
     assert make_baseline("drawn", C=2.0).named_steps["svm"].C == 2.0
+
+
+def test_embedding_svm_on_drawn_features_uses_the_drawn_baselines_c():
+    from animecls.registry import get_model_spec
+
+    chosen = make_baseline("drawn").named_steps["svm"].C
+    assert make_embedding_svm(DrawnEmbedder()).named_steps["svm"].C == chosen
+    assert make_embedding_svm(DrawnEmbedder(weights=None)).named_steps["svm"].C == (
+        chosen
+    )
+    calibrated = make_embedding_svm(DrawnEmbedder(), probability=True)
+    assert calibrated.named_steps["svm"].estimator.C == chosen
+    # An explicit C is kept, and other embedders keep SVC's 1.0.
+    assert make_embedding_svm(DrawnEmbedder(), C=1.0).named_steps["svm"].C == 1.0
+    assert make_embedding_svm(RawPixels()).named_steps["svm"].C == 1.0
+    assert make_embedding_svm("passthrough").named_steps["svm"].C == 1.0
+    # The registry's description (plain Python, no import of this module)
+    # states the same value.
+    assert f"C={chosen}" in get_model_spec("drawn_svm").fit
