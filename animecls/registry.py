@@ -245,14 +245,43 @@ def models_markdown():
     return "\n".join(lines) + "\n"
 
 
-def model_label(row):
+def model_label(row, *, imagenet=False):
     """Return a row's model name, saying "(random weights)" where it had them.
 
     A VGG16 or drawn-backbone model run from random weights is not the model
     its name suggests; the table says so in the model's own cell, so no
     number of it can be quoted without its weights.
+
+    Parameters
+    ----------
+    row : dict
+        A table or run row: ``model``, and ``weights`` as the rows' weights
+        column says it (``"-"`` when missing).
+    imagenet : bool, default=False
+        Also say "(ImageNet weights)" where the row had them, for tables
+        shown beside ones measured offline (the comparison guide's ImageNet
+        tables). The library's own tables leave them unsaid: they are what a
+        VGG16 model's name implies.
+
+    Returns
+    -------
+    label : str
+        E.g. ``"vgg16_svm (random weights)"``, ``"vgg16_svm (ImageNet
+        weights)"`` or ``"pixels_svm"``.
+
+    Examples
+    --------
+    >>> from animecls.registry import model_label
+    >>> model_label({"model": "vgg16_svm", "weights": "none (ImageNet unavailable)"})
+    'vgg16_svm (random weights)'
+    >>> model_label({"model": "vgg16_svm", "weights": "imagenet"}, imagenet=True)
+    'vgg16_svm (ImageNet weights)'
+    >>> model_label({"model": "vgg16_svm", "weights": "imagenet"})
+    'vgg16_svm'
     """
     weights = str(row.get("weights", "-"))
     if weights == "none" or weights.startswith("none "):
         return f"{row['model']} (random weights)"
+    if imagenet and weights == "imagenet":
+        return f"{row['model']} (ImageNet weights)"
     return row["model"]

@@ -4,7 +4,13 @@ import pathlib
 import pytest
 
 from animecls import registry
-from animecls.registry import DEFAULT_MODELS, MODELS, get_model_spec, models_markdown
+from animecls.registry import (
+    DEFAULT_MODELS,
+    MODELS,
+    get_model_spec,
+    model_label,
+    models_markdown,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -53,6 +59,39 @@ def test_unknown_names_are_refused_with_the_list():
     with pytest.raises(ValueError, match=r"Received: 'resnet'"):
         get_model_spec("resnet")
     assert get_model_spec("vgg16_svm") is MODELS["vgg16_svm"]
+
+
+@pytest.mark.parametrize(
+    ("weights", "imagenet", "label"),
+    [
+        ("none", False, "vgg16_svm (random weights)"),
+        ("none (ImageNet unavailable)", True, "vgg16_svm (random weights)"),
+        ("imagenet", True, "vgg16_svm (ImageNet weights)"),
+        # The library's own tables leave the weights a name implies unsaid.
+        ("imagenet", False, "vgg16_svm"),
+        ("/tmp/vgg16.h5", True, "vgg16_svm"),
+        ("-", True, "vgg16_svm"),
+    ],
+)
+def test_model_label_names_random_and_on_request_imagenet_weights(
+    weights, imagenet, label
+):
+    row = {"model": "vgg16_svm", "weights": weights}
+    assert model_label(row, imagenet=imagenet) == label
+
+
+def test_imagenet_tables_label_their_rows_through_model_label(monkeypatch):
+    import importlib.util
+
+    path = ROOT / "docs" / "_scripts" / "imagenet_results.py"
+    spec = importlib.util.spec_from_file_location("imagenet_results", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert not hasattr(script, "LABEL")  # no second copy of the words
+    row = {"model": "vgg16_transfer", "weights": "imagenet"}
+    assert script.with_weights(row)["model"] == "vgg16_transfer (ImageNet weights)"
+    monkeypatch.setattr(registry, "model_label", lambda row, imagenet: "from registry")
+    assert script.with_weights(row)["model"] == "from registry"
 
 
 def test_the_docs_model_list_is_generated_from_the_registry():

@@ -47,9 +47,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "docs" / "_generated" / "imagenet"
 STEM = "vgg16-imagenet"
 COMMAND = "python docs/_scripts/imagenet_results.py --weights imagenet"
-# The label a VGG16 row's model cell carries here: the offline tables say
-# "(random weights)" in the same place.
-LABEL = "ImageNet weights"
 
 
 # ---------------------------------------------------------------- measuring
@@ -213,6 +210,8 @@ def with_weights(row, weights=None):
         For a VGG16 row whose weights are not ImageNet's: this page must not
         show one under the ImageNet heading.
     """
+    from animecls.registry import model_label
+
     weights = row.get("weights", weights)
     if not _vgg16(row["model"]):
         return dict(row)
@@ -221,7 +220,10 @@ def with_weights(row, weights=None):
             f"{row['model']} ran without ImageNet weights; the ImageNet tables "
             f"show only ImageNet rows. Received: weights={weights!r}"
         )
-    return dict(row, model=f"{row['model']} ({LABEL})")
+    # The offline tables say "(random weights)" in the same place: one
+    # function words both.
+    label = model_label({"model": row["model"], "weights": weights}, imagenet=True)
+    return dict(row, model=label)
 
 
 def _epochs(n):
