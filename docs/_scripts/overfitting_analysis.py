@@ -472,7 +472,11 @@ def interval_rows(measurements):
     if "heads" in data.get("default", {}):
         run = data["default"]["heads"]["softmax"][0]
         rows.append(
-            (f"VGG16, {DATA_LABELS['default']}", run["n_correct"], run["n_test"])
+            (
+                f"{_head_label(measurements)}, {DATA_LABELS['default']}",
+                run["n_correct"],
+                run["n_test"],
+            )
         )
     return rows
 
@@ -494,8 +498,7 @@ def render_intervals(measurements):
         _table(header, rows)
         + "\nWilson 95% intervals; the last column is the smallest test set "
         f"whose interval would be at most ±{TARGET_HALF_WIDTH * 100:.0f} points "
-        "at the same accuracy. VGG16: the report's Model 2 with softmax "
-        f"outputs; {_weights_note(measurements)}.\n"
+        f"at the same accuracy. {_head_note(measurements)}.\n"
     )
 
 
@@ -506,9 +509,10 @@ def render_mcnemar(measurements):
     pairs = []
     if "heads" in data:
         softmax, sigmoid = data["heads"]["softmax"][0], data["heads"]["sigmoid"][0]
+        head = _head_label(measurements)
         pairs += [
-            ("CNN", cnn, "VGG16 (softmax)", softmax),
-            ("CNN", cnn, "VGG16 (sigmoid, the report's)", sigmoid),
+            ("CNN", cnn, f"{head} (softmax)", softmax),
+            ("CNN", cnn, f"{head} (sigmoid, the report's)", sigmoid),
         ]
     pairs.append(("CNN", cnn, "CNN with global avg", data["cnn"]["avg"][0]))
     rows = []
@@ -525,7 +529,7 @@ def render_mcnemar(measurements):
     return (
         _table(header, rows)
         + f"\nThe same {len(y_test)} test pictures of the drawn characters "
-        f"(seed 42); {_weights_note(measurements)}.\n"
+        f"(seed 42). {_head_note(measurements)}.\n"
     )
 
 
@@ -557,7 +561,7 @@ def render_heads(measurements):
         model = (
             f"The report's head (Flatten, Dense(256), Dense(3)) on "
             f"{_weights_note(measurements)}, trained with the report's recipe "
-            f"(RMSprop, learning rate 2e-5, {epochs} epochs)"
+            f"({_recipe_text('vgg16_transfer', epochs)})"
         )
     else:
         model = (
@@ -565,7 +569,7 @@ def render_heads(measurements):
             "the drawn backbone animecls ships, frozen: a head that learns "
             "with no network, where one on VGG16 with random weights barely "
             "trains (its test loss stays near ln 3 = 1.10). Trained with the "
-            f"drawn_transfer recipe (Adam, learning rate 1e-3, {epochs} epochs)"
+            f"drawn_transfer recipe ({_recipe_text('drawn_transfer', epochs)})"
         )
     return (
         _table(["", "softmax", "sigmoid (the report's)"], rows)
@@ -578,8 +582,35 @@ def render_heads(measurements):
     )
 
 
+def _recipe_text(name, epochs):
+    """A recipe as the footers state it, read from animecls' own RECIPES."""
+    from animecls.training import RECIPES
+
+    recipe = RECIPES[name]
+    optimizer = {"adam": "Adam", "rmsprop": "RMSprop"}[recipe["optimizer"]]
+    return f"{optimizer}, learning rate {recipe['learning_rate']:g}, {epochs} epochs"
+
+
 def _heads_backbone(measurements):
     return measurements["datasets"]["default"].get("heads_backbone", "vgg16")
+
+
+def _head_label(measurements):
+    """What the tables call the transfer model whose head was measured."""
+    return "VGG16" if _heads_backbone(measurements) == "vgg16" else "drawn_transfer"
+
+
+def _head_note(measurements):
+    if _heads_backbone(measurements) == "vgg16":
+        return (
+            "VGG16: the report's Model 2 with softmax outputs; "
+            f"{_weights_note(measurements)}"
+        )
+    return (
+        "drawn_transfer: a head on the drawn backbone animecls ships, the "
+        "transfer model that learns with no network (VGG16's ImageNet "
+        "weights could not be downloaded where this was measured)"
+    )
 
 
 def render_svm(measurements):
