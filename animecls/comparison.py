@@ -340,9 +340,9 @@ def compare_models(
     size = resolve_image_size(
         data, image_size, quick, default=FULL_IMAGE_SIZE, needs_vgg16=needs_vgg16
     )
-    if any(spec.backbone == "drawn" for spec, _ in entries):
-        # Checked before any training: a mistyped file fails now.
-        drawn_weights = check_drawn_weights(drawn_weights)
+    # Checked before any training, and even when no model uses it (as the
+    # experiments do): a mistyped file fails now, not in the run that needs it.
+    drawn_weights = check_drawn_weights(drawn_weights)
     if epochs is None and quick:
         epochs = QUICK["epochs"]
     if epochs is not None:

@@ -131,6 +131,12 @@ def test_explicit_imagenet_offline_is_an_error(tiny, monkeypatch):
         ({"validation_split": 1.0}, ValueError, "Received: validation_split=1.0"),
         ({"image_size": 16}, ValueError, "Received: image_size=16"),
         ({"image_size": 48}, ValueError, "data holds 32x32 pictures"),
+        # Checked even when no model uses it, as the experiments do.
+        (
+            {"models": ["pixels_svm"], "drawn_weights": "missing.weights.h5"},
+            ValueError,
+            "Received: drawn_weights='missing.weights.h5'",
+        ),
     ],
 )
 def test_bad_arguments(tiny, kwargs, error, message):
