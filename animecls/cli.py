@@ -570,14 +570,22 @@ def _add_drawn_weights_option(parser):
     )
 
 
-def _add_experiment_options(parser, *, data=True, seeds=3, models="all"):
+def _add_experiment_options(
+    parser,
+    *,
+    data=True,
+    seeds=3,
+    models="all",
+    epochs="epochs for the networks (default: the report's recipes, fewer with "
+    "--quick)",
+):
     """Add the options the four experiment commands share.
 
     ``seeds`` is the default of ``--seeds`` (the function's ``n_seeds``),
     or None for a command without it. ``models`` is the help text's default:
     ``"all"`` (the function's None), a comma-separated list (passed as the
     default), or None for a command that chooses its models itself and has no
-    ``--models``.
+    ``--models``. ``epochs`` is the help of ``--epochs``.
     """
     if data:
         parser.add_argument(
@@ -609,13 +617,7 @@ def _add_experiment_options(parser, *, data=True, seeds=3, models="all"):
         default=None,
         help="picture size, 96 or HEIGHTxWIDTH (default: 96, smaller with --quick)",
     )
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="epochs for the networks (default: the report's recipes, fewer "
-        "with --quick)",
-    )
+    parser.add_argument("--epochs", type=int, default=None, help=epochs)
     parser.add_argument(
         "--test-size",
         type=float,
@@ -761,7 +763,14 @@ def _add_remedies(commands):
     # Each remedy names the model it changes: no --models. measure_remedies'
     # defaults, written out: reading them would import animecls.experiments,
     # and with it scikit-learn, for every command.
-    _add_experiment_options(remedies, seeds=5, models=None)
+    _add_experiment_options(
+        remedies,
+        seeds=5,
+        models=None,
+        epochs="the most epochs of each training phase, which early stopping "
+        "usually ends sooner; fixed_epochs trains exactly this many (default: "
+        "100, and the recipe's for fixed_epochs; 5 with --quick)",
+    )
     remedies.add_argument(
         "--remedies",
         type=_names,

@@ -563,7 +563,7 @@ def test_predict_names_a_pipeline_and_its_weights(
     assert capsys.readouterr().out.splitlines()[0] == f"Model: {path} ({label})"
 
 
-def test_remedies_defaults_are_measure_remedies_defaults():
+def test_remedies_defaults_are_measure_remedies_defaults(capsys):
     # The parser writes measure_remedies' defaults out (so that building it
     # imports no scikit-learn); this keeps the two from drifting apart.
     import inspect
@@ -576,3 +576,9 @@ def test_remedies_defaults_are_measure_remedies_defaults():
     assert args.seeds == defaults["n_seeds"].default
     assert args.patience == defaults["patience"].default
     assert args.test_size == defaults["test_size"].default
+    from animecls.experiments import REMEDY_MAX_EPOCHS
+
+    with pytest.raises(SystemExit):
+        main(["remedies", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(default: {REMEDY_MAX_EPOCHS}," in help_text
