@@ -57,6 +57,15 @@ class UnreadableImageError(Exception):
     """
 
 
+class NotAPictureError(UnreadableImageError):
+    """A file whose content is not a picture in a supported format.
+
+    Told apart from a picture that cannot be used (too large, truncated,
+    unreadable) so that ``predict`` can leave such files of a folder out, as
+    a README beside the pictures, while a broken picture stays an error.
+    """
+
+
 def _too_large(width, height):
     return UnreadableImageError(
         f"too large ({width} x {height} pixels; possible decompression bomb)"
@@ -89,7 +98,7 @@ def _open(source, max_pixels):
     try:
         image = Image.open(source, formats=SUPPORTED_FORMATS)
     except UnidentifiedImageError:
-        raise UnreadableImageError(
+        raise NotAPictureError(
             "not a picture in a supported format (" + ", ".join(SUPPORTED_FORMATS) + ")"
         ) from None
     except Image.DecompressionBombError as error:
@@ -142,10 +151,23 @@ def probe_image(path, *, max_pixels=DEFAULT_MAX_PIXELS):
     Raises
     ------
     UnreadableImageError
-        If the file cannot be opened as a supported picture or is too large.
+        If the file cannot be opened as a supported picture or is too large
+        (``NotAPictureError`` when its content is not a picture at all).
+
+    Warns
+    -----
+    UserWarning
+        Once per distinct message Pillow gave while reading the header (such
+        as "Corrupt EXIF data"), naming the file: the picture is still used,
+        but its metadata (its orientation, say) may be ignored.
     """
     _check_regular_file(path)
-    with _LOCK, warnings.catch_warnings():
+    with _LOCK, warnings.catch_warnings(record=True) as caught:
+        # Pillow's own warnings do not say which file they are about; record
+        # them (even under an "error" filter, which would otherwise turn odd
+        # EXIF into a skipped picture here but not in read_image) and repeat
+        # them with the file's name below.
+        warnings.simplefilter("always")
         # Our max_pixels check replaces Pillow's DecompressionBombWarning.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -161,7 +183,25 @@ def probe_image(path, *, max_pixels=DEFAULT_MAX_PIXELS):
             raise UnreadableImageError(
                 f"corrupt picture header ({_reason(error)})"
             ) from None
+    _warn_about(path, caught)
     return size[::-1] if orientation in _SWAPS_AXES else size
+
+
+def _warn_about(path, caught):
+    """Repeat the warnings Pillow gave about ``path``, naming it."""
+    seen = set()
+    for record in caught:
+        message = str(record.message).strip()
+        if (record.category, message) in seen:
+            continue
+        seen.add((record.category, message))
+        warnings.warn(
+            f"Pillow warned about {os.fspath(path)!r} while reading its header: "
+            f"{message} (the picture is still used; what Pillow could not read, "
+            "such as its EXIF orientation, is ignored)",
+            record.category,
+            stacklevel=3,
+        )
 
 
 def _to_rgb(image):
