@@ -271,6 +271,96 @@ def _list_directory(directory):
         ) from None
 
 
+def _file_id(path):
+    """Return what makes two names one file (or folder) on disk, or None."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        # Gone or unreadable since it was listed: nothing to compare.
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _how_same(path, other, directory):
+    """Say how two names ``path`` and ``other`` come to be one file or folder."""
+    shown, other_shown = _display(path, directory), _display(other, directory)
+    path_link, other_link = os.path.islink(path), os.path.islink(other)
+    if path_link and other_link:
+        real = os.fsencode(os.path.realpath(path)).decode("utf-8", "backslashreplace")
+        return f"both are symbolic links to {real!r}"
+    if path_link:
+        return f"{shown!r} is a symbolic link to {other_shown!r}"
+    if other_link:
+        return f"{other_shown!r} is a symbolic link to {shown!r}"
+    return "hard links to one file" if os.path.isfile(path) else "one folder on disk"
+
+
+def _same_folders(directory, names):
+    """Map each class folder that is the same folder as another to the one kept.
+
+    A real folder is kept rather than a symbolic link to it; otherwise the
+    first name.
+    """
+    groups = {}
+    for name in names:
+        key = _file_id(os.path.join(directory, name))
+        if key is not None:
+            groups.setdefault(key, []).append(name)
+    same = {}
+    for group in groups.values():
+        real = [n for n in group if not os.path.islink(os.path.join(directory, n))]
+        kept = (real or group)[0]
+        same.update((name, kept) for name in group if name != kept)
+    return same
+
+
+def _drop_same_files(filenames, target, ids, directory, skipped):
+    """Return which files to keep: each file on disk counts once, in one class.
+
+    Two names of one file (a hard link, or a symbolic link to a picture of
+    the folder) are one picture. In one class, the first name is kept: loaded
+    twice, it could land in both the training and the test part. In two
+    classes its label is unknown and it would leak between the parts, so
+    neither is kept; both are named in ``skipped``.
+    """
+    keep = np.ones(len(filenames), dtype=bool)
+    groups = {}
+    for index, key in enumerate(ids):
+        if key is not None:
+            groups.setdefault(key, []).append(index)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        if len({target[i] for i in group}) == 1:
+            first = filenames[group[0]]
+            for i in group[1:]:
+                keep[i] = False
+                how = _how_same(filenames[i], first, directory)
+                skipped.append(
+                    (
+                        filenames[i],
+                        f"the same file as {_display(first, directory)!r} ({how}): "
+                        "counted once, so that it cannot land in both the training "
+                        "and the test part",
+                    )
+                )
+            continue
+        for i in group:
+            keep[i] = False
+            others = [filenames[j] for j in group if j != i]
+            how = _how_same(filenames[i], others[0], directory)
+            named = ", ".join(repr(_display(o, directory)) for o in others)
+            skipped.append(
+                (
+                    filenames[i],
+                    f"the same file as {named} ({how}): one picture in two classes "
+                    "is a label mistake, and would leak between the training and "
+                    "the test part; keep it in one class folder only",
+                )
+            )
+    return keep
+
+
 def _scan(directory, class_names, max_pixels):
     """Decide which files count: the one place the loaders share."""
     directory = _check_directory(directory)
@@ -285,6 +375,20 @@ def _scan(directory, class_names, max_pixels):
             skipped.append((entry.path, reason))
 
     if class_names is None:
+        # A class folder that is another one (a symbolic link to it) would
+        # give every one of its pictures two labels.
+        same = _same_folders(directory, folders)
+        for name, kept in same.items():
+            path, other = os.path.join(directory, name), os.path.join(directory, kept)
+            skipped.append(
+                (
+                    path,
+                    f"the same folder as the class folder {kept!r} "
+                    f"({_how_same(path, other, directory)}): one set of pictures "
+                    "cannot be two classes; not a class",
+                )
+            )
+        folders = [name for name in folders if name not in same]
         if len(folders) < 2:
             found = ", ".join(repr(f) for f in folders) or "none"
             loose = sum(reason.startswith("not inside") for _, reason in skipped)
@@ -294,6 +398,8 @@ def _scan(directory, class_names, max_pixels):
                 if loose and not folders
                 else ""
             )
+            for name, kept in same.items():
+                advice += f" {name!r} is the same folder as {kept!r}."
             raise ValueError(
                 "Too few classes: expected one sub-folder per class, found "
                 f"{len(folders)} ({found}) in {directory!r}; at least 2 are "
@@ -310,8 +416,18 @@ def _scan(directory, class_names, max_pixels):
                 f"{', '.join(repr(f) for f in folders) or 'none'}. "
                 f"Received: class_names={class_names!r}"
             )
+        same = _same_folders(directory, class_names)
+        if same:
+            name, kept = next(iter(same.items()))
+            path, other = os.path.join(directory, name), os.path.join(directory, kept)
+            raise ValueError(
+                f"The class folders {kept!r} and {name!r} are the same folder "
+                f"({_how_same(path, other, directory)}): one set of pictures "
+                "cannot be two classes. Leave one of them out of class_names. "
+                f"Received: class_names={class_names!r}"
+            )
 
-    filenames, target, sizes = [], [], []
+    filenames, target, sizes, ids = [], [], [], []
     for label, name in enumerate(class_names):
         folder = os.path.join(directory, name)
         try:
@@ -337,8 +453,12 @@ def _scan(directory, class_names, max_pixels):
             filenames.append(entry.path)
             target.append(label)
             sizes.append(size)
+            ids.append(_file_id(entry.path))
 
-    target = np.asarray(target, dtype=np.int64)
+    keep = _drop_same_files(filenames, target, ids, directory, skipped)
+    filenames = [f for f, kept in zip(filenames, keep, strict=True) if kept]
+    sizes = [size for size, kept in zip(sizes, keep, strict=True) if kept]
+    target = np.asarray(target, dtype=np.int64)[keep]
     counts = {
         name: int(n)
         for name, n in zip(
@@ -392,7 +512,10 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
         target : ndarray of int64
             Class number of each file.
         skipped : list of (str, str)
-            Each file or folder that does not count, and why.
+            Each file or folder that does not count, and why (as in
+            [`load_image_folder`][animecls.datasets.load_image_folder],
+            including a class folder or picture that is one on disk with
+            another).
         image_sizes : list of (int, int)
             ``(width, height)`` of each picture after its EXIF orientation,
             read from the file header.
@@ -412,7 +535,8 @@ def scan_image_folder(directory, *, class_names=None, max_pixels=DEFAULT_MAX_PIX
         If ``directory`` is a file.
     ValueError
         If it holds fewer than 2 class folders, or ``class_names`` names a
-        folder it does not hold.
+        folder it does not hold, or two that are the same folder (one a
+        symbolic link to the other).
 
     See Also
     --------
@@ -864,7 +988,10 @@ def load_image_folder(
         why: files that are not pictures (``.DS_Store``, ``desktop.ini``,
         ``Thumbs.db``, ``notes.txt``), corrupt or truncated pictures, pictures
         over ``max_pixels``, files directly in ``directory``, hidden files
-        and folders (names starting with "."), folders inside class folders.
+        and folders (names starting with "."), folders inside class folders,
+        a class folder that is another class folder (a symbolic link to it),
+        the second name of a file in one class (a hard or symbolic link) and
+        both names of a file in two classes (see Notes).
 
     See Also
     --------
@@ -881,6 +1008,16 @@ def load_image_folder(
     frame), BMP and TIFF. Nothing is silently dropped: every file or folder
     that is not loaded is in ``skipped`` and in the warning. Files are opened
     read-only; loading never changes, moves or deletes them.
+
+    **One picture, one class.** A class folder that is a symbolic link to
+    another class folder, or a picture hard-linked (or symbolically linked)
+    into two class folders, would give one picture two labels, and put it
+    in both the training and the test part. Such a class folder is skipped
+    (the real folder is kept), and such a picture is skipped in every class,
+    each with a reason naming the other path; a second name of one file in
+    the same class is skipped too, so it is loaded once.
+    [`find_duplicates`][animecls.leakage.find_duplicates] finds copies that
+    are different files.
 
     **Colours.** The EXIF orientation is applied first, as a phone shows the
     picture. Grayscale becomes three equal channels, CMYK is converted,
