@@ -6,6 +6,7 @@ as the folder loader decodes them. Re-exported by [`animecls.models`][].
 """
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -15,33 +16,91 @@ from ._model_files import check_class_names, load_model
 
 __all__ = ["predict"]
 
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
+def _folder_pictures(folder, left_out):
+    """Return the pictures of ``folder``, chosen by content as the loaders do.
 
-def _image_files(item):
-    if os.path.isdir(item):
+    A file whose content is not a picture (a README, ``notes.txt``) is added
+    to ``left_out`` with the loaders' reason; one that is a picture but
+    cannot be used (truncated, too large, a broken link) is an error naming
+    it, since ``predict`` returns one label per picture.
+    """
+    from ._images import NotAPictureError, UnreadableImageError, probe_image
+
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        raise type(error)(
+            error.errno,
+            f"Cannot list the folder {folder!r} ({error.strerror}). "
+            f"Received: {folder!r}",
+        ) from None
+    files = []
+    for entry in entries:
         # Hidden files are skipped as the folder loader skips them (macOS
-        # leaves "._name.jpg" copies that are not pictures); anything else
-        # named like a picture is read, so a broken one is an error that
-        # names it rather than a picture silently left out.
-        files = sorted(
-            os.path.join(item, name)
-            for name in os.listdir(item)
-            if name.lower().endswith(_IMAGE_EXTENSIONS)
-            and not name.startswith(".")
-            and not os.path.isdir(os.path.join(item, name))
+        # leaves "._name.jpg" copies that are not pictures); folders are not
+        # searched.
+        if entry.name.startswith(".") or _is_dir(entry):
+            continue
+        try:
+            # The loaders' own test of "is this a picture", by content: an
+            # "IMG_0001" without extension or a ".jfif" is one.
+            probe_image(entry.path)
+        except NotAPictureError as error:
+            left_out.append((entry.path, str(error)))
+            continue
+        except UnreadableImageError as error:
+            raise _cannot_read(entry.path, error) from None
+        files.append(entry.path)
+    if not files:
+        found = "; ".join(f"{os.path.basename(p)}: {r}" for p, r in left_out[:3])
+        raise ValueError(
+            f"The folder {folder!r} holds no pictures: an empty batch"
+            + (f" (left out: {found})" if found else "")
+            + f". Received: {folder!r}"
         )
-        if not files:
-            raise ValueError(
-                f"The folder {item!r} holds no pictures "
-                f"({', '.join(_IMAGE_EXTENSIONS)}): an empty batch. "
-                f"Received: {item!r}"
-            )
-        return files
+    return files
+
+
+def _is_dir(entry):
+    try:
+        return entry.is_dir()
+    except OSError:
+        # A symbolic link loop: probe_image names it.
+        return False
+
+
+def _image_files(item, left_out):
+    """Return the picture files of ``item``, a file or a folder."""
+    if os.path.isdir(item):
+        return _folder_pictures(item, left_out)
     if not os.path.lexists(item):
         raise FileNotFoundError(f"No picture at {item!r}. Received: {item!r}")
-    # A broken link or an unreadable file is named by the decoder's reason.
+    # A file named by the caller is read whatever it holds: a broken link or
+    # a file that is not a picture is an error naming the decoder's reason.
     return [item]
+
+
+def _cannot_read(path, error):
+    return ValueError(
+        f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
+    )
+
+
+def _warn_left_out(left_out):
+    from .datasets import SkippedFilesWarning
+
+    listed = "\n".join(f"  {path}: {reason}" for path, reason in left_out[:20])
+    more = len(left_out) - 20
+    if more > 0:
+        listed += f"\n  ... and {more} more (see the `skipped` attribute of the result)"
+    warnings.warn(
+        f"Left out {len(left_out)} file{'s' if len(left_out) != 1 else ''} that "
+        f"{'are' if len(left_out) != 1 else 'is'} not a picture:\n{listed}",
+        SkippedFilesWarning,
+        stacklevel=3,
+    )
 
 
 def _read_pictures(paths, size):
@@ -55,9 +114,7 @@ def _read_pictures(paths, size):
             # RGB, the same resize, so a picture is seen as in training.
             read_image(path, image_size=tuple(size), out=pictures[index])
         except UnreadableImageError as error:
-            raise ValueError(
-                f"Cannot read {path!r} as a picture ({error}). Received: {path!r}"
-            ) from None
+            raise _cannot_read(path, error) from None
     return pictures
 
 
@@ -80,6 +137,9 @@ def predict(model, images, *, class_names=None, batch_size=32):
         one picture ``(height, width, 3)``) of the model's input size.
         Files are decoded as [`animecls.datasets.load_image_folder`][]
         does (RGB, EXIF orientation, stretched to the model's input size).
+        In a folder, pictures are recognised by their content, as the
+        loaders recognise them, whatever their name (``IMG_0001``,
+        ``.jfif``, ``.jpe``); files that are not pictures are left out.
     class_names : list of str or None, default=None
         Names of the classes; by default the ones saved with the model.
     batch_size : int, default=32
@@ -90,17 +150,26 @@ def predict(model, images, *, class_names=None, batch_size=32):
     result : sklearn.utils.Bunch
         ``labels`` (predicted name per picture), ``probabilities`` (array
         ``(n_images, n_classes)``, or None for a pipeline built without
-        ``probability=True``), ``class_names`` and ``filenames`` (None for
-        an array).
+        ``probability=True``), ``class_names``, ``filenames`` (None for
+        an array) and ``skipped``, the ``(path, reason)`` of each file of a
+        folder that was left out because it is not a picture.
 
     Raises
     ------
     ValueError
-        For an empty batch, pictures of the wrong size or channel count, or
-        class names that do not match the model's outputs.
+        For an empty batch, pictures of the wrong size or channel count, a
+        picture that cannot be read (truncated, too large, a broken link;
+        the message names it), a file named in ``images`` that is not a
+        picture, or class names that do not match the model's outputs.
     ModelFileError
         If ``model`` is a file not written by
         [`save_model`][animecls.models.save_model].
+
+    Warns
+    -----
+    SkippedFilesWarning
+        Once per call, naming each file of a folder that was left out
+        because it is not a picture.
 
     Examples
     --------
@@ -132,19 +201,24 @@ def predict(model, images, *, class_names=None, batch_size=32):
     class_names = check_class_names(class_names, n_outputs, "The model")
 
     filenames = None
+    skipped = []
     if isinstance(images, (str, os.PathLike)) or (
         isinstance(images, (list, tuple))
         and images
         and all(isinstance(i, (str, os.PathLike)) for i in images)
     ):
         items = [images] if isinstance(images, (str, os.PathLike)) else images
-        filenames = [f for item in items for f in _image_files(os.fspath(item))]
+        filenames = [
+            f for item in items for f in _image_files(os.fspath(item), skipped)
+        ]
         if input_shape is None:
             raise ValueError(
                 "This pipeline was not saved with an image size; pass an array "
                 "of pictures. Received: picture files"
             )
         pictures = _read_pictures(filenames, input_shape[:2])
+        if skipped:
+            _warn_left_out(skipped)
     else:
         try:
             pictures = np.asarray(images)
@@ -204,4 +278,5 @@ def predict(model, images, *, class_names=None, batch_size=32):
         probabilities=probabilities,
         class_names=class_names,
         filenames=filenames,
+        skipped=skipped,
     )

@@ -9,6 +9,7 @@ PIL = pytest.importorskip("PIL")
 
 from PIL import Image  # noqa: E402
 
+from animecls.datasets import SkippedFilesWarning  # noqa: E402
 from animecls.embeddings import ColorHistogram, RawPixels, make_embedding_svm  # noqa: E402
 from animecls.models import (  # noqa: E402
     ModelFileError,
@@ -90,10 +91,13 @@ def test_predict_on_array_single_picture_file_and_folder(cnn, cnn_file, picture_
     expected = cnn.predict(x, verbose=0)
     np.testing.assert_allclose(result.probabilities, expected, rtol=1e-5)
     assert result.labels == [NAMES[i] for i in expected.argmax(axis=1)]
-    assert result.filenames is None
+    assert result.filenames is None and result.skipped == []
     assert predict(cnn_file, x[0]).probabilities.shape == (1, 3)
 
-    folder = predict(cnn_file, picture_folder)
+    # Chosen by content, as the loaders choose: the text file is named, not read.
+    with pytest.warns(SkippedFilesWarning, match=r"(?s)Left out 1 file.*notes\.txt"):
+        folder = predict(cnn_file, picture_folder)
+    assert [path for path, _ in folder.skipped] == [str(picture_folder / "notes.txt")]
     assert [name.rsplit("/", 1)[-1] for name in folder.filenames] == [
         "grey.jpg",
         "p0.png",
