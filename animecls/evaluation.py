@@ -12,7 +12,7 @@ from sklearn.metrics import classification_report, confusion_matrix, log_loss
 from sklearn.utils import Bunch
 
 from ._history import history_dict
-from ._validation import check_choice, check_count, check_fraction
+from ._validation import check_choice, check_count, check_fraction, is_int
 
 __all__ = [
     "accuracy_interval",
@@ -68,6 +68,13 @@ def accuracy_interval(n_correct, n_total, *, confidence=0.95, method="wilson"):
     low, high : float
         The interval's bounds, within [0, 1].
 
+    Raises
+    ------
+    ValueError
+        If ``n_correct`` or ``n_total`` is not an integer (a float such as
+        53.7, a string, a bool), or ``n_correct`` is not in
+        ``[0, n_total]``.
+
     Examples
     --------
     The report's 54 correct answers out of 56 (0.964):
@@ -76,6 +83,14 @@ def accuracy_interval(n_correct, n_total, *, confidence=0.95, method="wilson"):
     >>> round(low, 2), round(high, 2)
     (0.88, 0.99)
     """
+    for name, value in (("n_correct", n_correct), ("n_total", n_total)):
+        if not is_int(value):
+            # int() would quietly turn 53.7 into 53, and "54" into 54.
+            raise ValueError(
+                f"{name} must be an integer: a number of test pictures. For an "
+                "accuracy, pass round(accuracy * n_total) right answers. "
+                f"Received: {name}={value!r}"
+            )
     n_correct, n_total = int(n_correct), int(n_total)
     if n_total <= 0:
         raise ValueError(f"n_total must be positive. Received: n_total={n_total}")
@@ -212,6 +227,12 @@ def mcnemar_test(y_true, y_pred_a, y_pred_b):
         ``both_wrong`` and ``pvalue``. A large p-value means the test set
         cannot tell the two models apart.
 
+    Raises
+    ------
+    ValueError
+        If the three are not 1-D of one length, or do not hold labels of one
+        type (class names in one, class numbers in another, or both in one).
+
     Examples
     --------
     Two models with equal accuracy that disagree on four pictures:
@@ -220,6 +241,7 @@ def mcnemar_test(y_true, y_pred_a, y_pred_b):
     >>> result.only_a_correct, result.only_b_correct, result.pvalue
     (2, 2, 1.0)
     """
+    given = {"y_true": y_true, "y_pred_a": y_pred_a, "y_pred_b": y_pred_b}
     y_true, y_pred_a, y_pred_b = (np.asarray(y) for y in (y_true, y_pred_a, y_pred_b))
     if not (y_true.ndim == y_pred_a.ndim == y_pred_b.ndim == 1):
         raise ValueError(
@@ -231,6 +253,7 @@ def mcnemar_test(y_true, y_pred_a, y_pred_b):
             "y_true, y_pred_a and y_pred_b must have the same length. "
             f"Received lengths: {len(y_true)}, {len(y_pred_a)}, {len(y_pred_b)}"
         )
+    _check_label_types(**given)
     a_right = y_pred_a == y_true
     b_right = y_pred_b == y_true
     only_a = int(np.sum(a_right & ~b_right))
@@ -245,6 +268,49 @@ def mcnemar_test(y_true, y_pred_a, y_pred_b):
         both_wrong=int(np.sum(~a_right & ~b_right)),
         pvalue=float(pvalue),
     )
+
+
+def _label_type(labels):
+    """Return "numbers", "strings" or "mixed labels": what ``labels`` holds."""
+    # A list is looked at before NumPy converts it: np.asarray(["a", 1]) turns
+    # the 1 into the string "1".
+    array = labels if isinstance(labels, np.ndarray) else np.asarray(labels, object)
+    if array.dtype.kind in "biuf":
+        return "numbers"
+    if array.dtype.kind in "US":
+        return "strings"
+    kinds = {
+        "strings"
+        if isinstance(v, str | bytes)
+        else "numbers"
+        if isinstance(v, int | float | np.number)
+        else "mixed labels"
+        for v in array.ravel().tolist()
+    }
+    return kinds.pop() if len(kinds) == 1 else "mixed labels"
+
+
+def _check_label_types(**arrays):
+    """Refuse labels that ``==`` cannot compare: names against numbers."""
+    types = {name: _label_type(labels) for name, labels in arrays.items()}
+    if len(set(types.values())) == 1 and "mixed labels" not in types.values():
+        return
+    received = ", ".join(
+        f"{name} of {kind} ({_preview(np.asarray(arrays[name], object))})"
+        for name, kind in types.items()
+    )
+    raise ValueError(
+        "y_true, y_pred_a and y_pred_b must hold labels of one type, all class "
+        "numbers or all class names: a name never equals a number, so every "
+        "prediction would count as wrong. Convert them with the model's "
+        f"class_names. Received: {received}"
+    )
+
+
+def _preview(labels, limit=3):
+    values = labels.tolist()[:limit]
+    shown = ", ".join(repr(v) for v in values)
+    return shown + (", ..." if len(labels) > limit else "")
 
 
 def _is_scikit_learn_estimator(model):
