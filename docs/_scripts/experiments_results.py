@@ -25,6 +25,7 @@ regenerates them with pretrained features.
 """
 
 import argparse
+import json
 import os
 import pathlib
 import tempfile
@@ -54,6 +55,67 @@ ANALYSES = {
 COMMAND = "`python docs/_scripts/experiments_results.py`"
 
 
+def record(stem, result):
+    """Keep the whole result (runs, summary, settings) beside its table.
+
+    The table, and for the remedies the sentence that reads them, are
+    rendered from this record (``render``), so a test can check that what
+    the pages say is what was measured.
+    """
+
+    def plain(value):
+        # numpy scalars and arrays, as JSON numbers and lists
+        return value.tolist() if hasattr(value, "tolist") else str(value)
+
+    (GENERATED / f"{stem}.json").write_text(
+        json.dumps(dict(result), indent=1, default=plain) + "\n", encoding="utf-8"
+    )
+
+
+def load_record(stem):
+    """Return a result as the experiment returned it, from its record."""
+    from sklearn.utils import Bunch
+
+    return Bunch(**json.loads((GENERATED / f"{stem}.json").read_text("utf-8")))
+
+
+def readings(result):
+    """Say in words which remedies helped, which hurt, and which did neither."""
+    groups = {"helped": [], "hurt": [], "no clear difference": []}
+    for row in result.summary:
+        if row["reading"] in groups:
+            groups[row["reading"]].append(
+                f"`{row['remedy']}` ({row['change']:+.3f}, "
+                f"{row['change_low']:+.2f} to {row['change_high']:+.2f} vs "
+                f"`{row['baseline']}`)"
+            )
+    n = result.settings["n_seeds"]
+    lines = [
+        f"Read off the table above ({n} splits, paired 95% intervals of the "
+        "change in test accuracy):",
+        "",
+    ]
+    for reading, label in (
+        ("helped", "**Helped**"),
+        ("hurt", "**Hurt**"),
+        ("no clear difference", "**No clear difference**"),
+    ):
+        items = groups[reading]
+        lines.append(f"- {label}: " + ("; ".join(items) if items else "none") + ".")
+    return "\n".join(lines) + "\n"
+
+
+def render(stem, result, note):
+    """Write the table (and the remedies' readings) of a recorded result."""
+    (GENERATED / f"{stem}.md").write_text(
+        experiments.summary_markdown(result) + "\n" + note + "\n", encoding="utf-8"
+    )
+    if result.kind == "remedies":
+        (GENERATED / f"{stem}-readings.md").write_text(
+            readings(result), encoding="utf-8"
+        )
+
+
 def write(stem, result, plot, data_label, extra=""):
     settings = result.settings
     note = (
@@ -64,10 +126,8 @@ def write(stem, result, plot, data_label, extra=""):
         else f"{data_label}; {settings['time_s']:.0f} s wall time on two shared CPU "
         f"cores; {COMMAND}."
     )
-    (GENERATED / f"{stem}.md").write_text(
-        experiments.summary_markdown(result) + "\n" + note + extra + "\n",
-        encoding="utf-8",
-    )
+    record(stem, result)
+    render(stem, result, note + extra)
     figure = plot(result)
     figure.savefig(IMAGES / f"{stem}.png", dpi=100, bbox_inches="tight")
     plt.close(figure)
