@@ -31,7 +31,8 @@ VGG16_NOTOP_URL = (
     + VGG16_NOTOP_FILENAME
 )
 VGG16_NOTOP_MD5 = "6d6bbae143d832006294945121d1f1fc"
-# Size of the published file, used only to say "truncated" rather than "wrong".
+# Size of the published file: a file of another size is refused before it is
+# read to be hashed, and called "truncated" when smaller.
 VGG16_NOTOP_SIZE = 58_889_256
 
 
@@ -221,8 +222,10 @@ def install_weights(path, *, overwrite=False):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not the published one (wrong md5), e.g. truncated by
-        an interrupted copy or another model's weights.
+        If the file is not the published one, e.g. truncated by an
+        interrupted copy or another model's weights: its size is checked
+        first (58,889,256 bytes), so a file of another size is refused
+        without being read; then its md5.
 
     See Also
     --------
@@ -239,21 +242,27 @@ def install_weights(path, *, overwrite=False):
     if not os.path.isfile(source):
         raise FileNotFoundError(f"No file to install. Received: path={source!r}")
     size = os.path.getsize(source)
-    md5 = _file_hash(source, "md5")
-    if md5 != VGG16_NOTOP_MD5:
+    # The size first: reading a file of the wrong size to hash it (a 4 GB
+    # video picked by mistake) takes long and can only fail.
+    if size != VGG16_NOTOP_SIZE:
+        sizes = f"{size:,} bytes instead of {VGG16_NOTOP_SIZE:,}"
         if size < VGG16_NOTOP_SIZE:
-            what = (
-                f"it is truncated ({size:,} bytes instead of "
-                f"{VGG16_NOTOP_SIZE:,}): copy it again"
-            )
+            what = f"it is truncated ({sizes}): copy it again"
         else:
             what = (
                 "it is not the published VGG16 no-top ImageNet weights file "
-                f"{VGG16_NOTOP_FILENAME} ({size:,} bytes)"
+                f"{VGG16_NOTOP_FILENAME} ({sizes})"
             )
         raise ValueError(
+            f"Refusing to install {source!r} without reading it: {what}. "
+            f"Received: path={source!r}"
+        )
+    md5 = _file_hash(source, "md5")
+    if md5 != VGG16_NOTOP_MD5:
+        raise ValueError(
             f"Refusing to install {source!r}: its md5 is {md5}, Keras publishes "
-            f"{VGG16_NOTOP_MD5}, so {what}. Received: path={source!r}"
+            f"{VGG16_NOTOP_MD5}, so it is damaged or another file of the same "
+            f"size ({size:,} bytes). Received: path={source!r}"
         )
     destination = vgg16_weights_cache_path()
     if (

@@ -97,14 +97,41 @@ def test_install_refuses_truncated_file(keras_home, tmp_path, monkeypatch):
     assert not (keras_home / "models" / _weights.VGG16_NOTOP_FILENAME).exists()
 
 
-def test_install_refuses_other_file(keras_home, tmp_path):
+def test_install_refuses_a_file_of_another_size_without_reading_it(
+    keras_home, tmp_path, monkeypatch
+):
     other = tmp_path / "resnet.h5"
-    other.write_bytes(b"y" * (_weights.VGG16_NOTOP_SIZE // 1000))
+    # Sparse: as large as a video picked by mistake, on no disk space.
+    with open(other, "wb") as file:
+        file.truncate(4 * 2**30)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was read to be hashed")
+
+    monkeypatch.setattr(_weights, "_file_hash", never)
+    with pytest.raises(
+        ValueError,
+        match=r"without reading it: it is not the published .* \(4,294,967,296 "
+        r"bytes instead of 58,889,256\)\. Received: path=",
+    ):
+        install_weights(other)
+    assert not (keras_home / "models").exists()
+
+
+def test_install_refuses_a_file_of_the_right_size_and_wrong_md5(
+    keras_home, tmp_path, monkeypatch
+):
+    source = tmp_path / "weights.h5"
+    source.write_bytes(b"x" * 1000)
+    _publish(monkeypatch, source)
+    other = tmp_path / "other.h5"
+    other.write_bytes(b"y" * 1000)
     with pytest.raises(ValueError) as info:
         install_weights(other)
     message = str(info.value)
     assert f"Keras publishes {_weights.VGG16_NOTOP_MD5}" in message
     assert "Received: path=" in message
+    assert not (keras_home / "models" / _weights.VGG16_NOTOP_FILENAME).exists()
 
 
 def test_install_refuses_missing_file(keras_home, tmp_path):
