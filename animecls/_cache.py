@@ -8,6 +8,13 @@ gives another key, so stale features are never served. Files are read with
 first, then renamed, so an interrupted run never leaves a half-written entry;
 an entry damaged anyway (a copied or truncated file) is reported with a
 warning and rebuilt.
+
+An entry is untrusted input too (a cache folder can be shared or copied):
+its ``.npy`` header is checked before its data is read
+(``animecls._untrusted.read_npy_header``), so a header declaring 10**14
+values, or more than the file holds, allocates nothing. Any damaged entry
+(unreadable, truncated, forged, of the wrong shape or type, a folder or a
+device in its place) gives a ``CacheWarning`` and a recompute, never an error.
 """
 
 import hashlib
@@ -18,6 +25,7 @@ import warnings
 import numpy as np
 
 from ._files import atomic_write
+from ._untrusted import LimitError, read_npy_header
 
 # Bump when the meaning of a cached array changes.
 CACHE_FORMAT = 1
@@ -72,28 +80,39 @@ def load(cache_dir, key, shape):
     ``shape`` is the expected shape of the features. An entry that cannot be
     read, or holds an array of another shape or a non-float type, is reported
     with a [`CacheWarning`][animecls.embeddings.CacheWarning] and ignored; the
-    caller recomputes the features and overwrites it.
+    caller recomputes the features and overwrites it. The header is checked
+    against ``shape`` before the data is read, so a forged entry allocates
+    nothing.
     """
     shape = tuple(shape)
     path = cache_path(cache_dir, key)
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         return None
+    # Checked before opening: opening a named pipe would wait for a writer.
+    if not os.path.isfile(path):
+        return _damaged(path, "not a regular file")
     try:
         with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
             # np.load would take anything else for a pickle or a zip archive.
             if file.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
                 return _damaged(path, "not a .npy file")
             file.seek(0)
-            features = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
+            found, dtype = read_npy_header(file, size, "the entry")
+            if found != shape or dtype.kind != "f":
+                return _damaged(
+                    path,
+                    f"holds a {dtype} array of shape {found}, expected floats of "
+                    f"shape {shape}",
+                )
+            file.seek(0)
+            return np.load(file, allow_pickle=False)
+    except LimitError as error:
+        return _damaged(path, str(error))
+    # Whatever else a damaged entry raises (a folder, a device or a broken
+    # link in its place, a read error), the features can be computed again.
+    except Exception as error:
         return _damaged(path, f"{type(error).__name__}: {error}")
-    if features.shape != shape or features.dtype.kind != "f":
-        return _damaged(
-            path,
-            f"holds a {features.dtype} array of shape {features.shape}, "
-            f"expected floats of shape {shape}",
-        )
-    return features
 
 
 class CacheWarning(UserWarning):
