@@ -2,9 +2,12 @@
 
 A network is a Keras ``.keras`` archive with an ``animecls.json`` member (class
 names, input shape, versions, the model's record from ``animecls._info``);
-a pipeline is an ``.npz`` archive of arrays and JSON (``animecls._pipeline_file``).
-Loading runs no code from the file unless asked to: a ``.keras`` config is
-checked for entries that could run code before Keras reads it.
+a pipeline is a skops archive (``animecls._pipeline_file``). Loading runs no
+code from the file unless asked to: a ``.keras`` config is checked for
+entries that could run code or load other files before Keras reads it. Model
+files are untrusted input: every member is read through
+``animecls._untrusted``, whose limits (and ``MAX_INPUT_VALUES`` here) are
+checked before anything of a size the file declares is allocated.
 
 The public names are re-exported by [`animecls.models`][].
 """
@@ -19,10 +22,12 @@ import numpy as np
 from . import _pipeline_file
 from ._files import atomic_write
 from ._info import get_info, set_info
-from ._validation import check_image_size
+from ._untrusted import LimitError, check_archive, read_json_member
+from ._validation import check_image_size, is_int
 from ._weights import describe_weights
 
 __all__ = [
+    "MAX_INPUT_VALUES",
     "ModelFileError",
     "check_class_names",
     "load_model",
@@ -40,6 +45,14 @@ class ModelFileError(ValueError):
 
 _FORMAT = "animecls-model"
 _FORMAT_VERSION = 1
+
+#: Values one input picture of a loaded model may hold: 4096x4096 RGB
+#: (50,331,648). A file declaring more is refused before anything of that size
+#: is allocated (Keras builds a ``Flatten``/``Dense`` head of that size when
+#: loading, and ``predict`` reads each picture file at it).
+MAX_INPUT_VALUES = 4096 * 4096 * 3
+# A colour channel has 256 values, so more bins than that only allocate.
+_MAX_HISTOGRAM_BINS = 256
 
 
 def check_class_names(class_names, n_outputs, what):
@@ -160,8 +173,11 @@ def save_model(model, path, *, class_names=None, image_size=None):
             "make_embedding_svm. Received: model of type "
             f"{type(model).__module__}.{type(model).__qualname__}"
         )
-    if not path.endswith(".npz"):
-        raise ValueError(f"A pipeline is saved to a .npz file. Received: path={path!r}")
+    if not path.endswith((".skops", ".npz")):
+        raise ValueError(
+            "A pipeline is saved to a .skops file (or .npz, the name animecls "
+            f"used before). Received: path={path!r}"
+        )
     classes = getattr(model, "classes_", None)
     if classes is None:
         raise ValueError("Fit the pipeline before saving it. Received: unfitted model")
@@ -181,25 +197,14 @@ def save_model(model, path, *, class_names=None, image_size=None):
         input_shape=[height, width, 3],
         info=_pipeline_info(model),
     )
-    try:
-        arrays = _pipeline_file.encode(model, metadata)
-    except TypeError as error:
-        raise TypeError(
-            f"Cannot save this pipeline without pickle: {error}. Use joblib at "
-            "your own risk (loading a pickle runs code from the file)."
-        ) from error
-    with (
-        atomic_write(path) as temporary,
-        zipfile.ZipFile(temporary, "w") as archive,
-    ):
-        # np.savez's layout, written here so that a failed write still closes
-        # the archive (numpy < 2.2 leaves it to the garbage collector, which
-        # then reports an error about a closed file).
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(
-                    member, np.asanyarray(array), allow_pickle=False
-                )
+    with atomic_write(path) as temporary:
+        try:
+            _pipeline_file.write(temporary, model, metadata)
+        except TypeError as error:
+            raise TypeError(
+                f"Cannot save this pipeline without pickle: {error}. Use joblib "
+                "at your own risk (loading a pickle runs code from the file)."
+            ) from error
     return path
 
 
@@ -219,60 +224,137 @@ def _pipeline_info(model):
     return info
 
 
+def _open_archive(path):
+    """Open a model file as a zip archive whose members' declared sizes are checked.
+
+    Every later read of a member is bounded as well (``animecls._untrusted``).
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, IsADirectoryError, ValueError, EOFError):
+        raise ModelFileError(
+            f"{path!r} is not a model saved by animecls.models.save_model (not a "
+            "zip archive: .keras and .skops files are)."
+        ) from None
+    try:
+        check_archive(archive)
+    except LimitError as error:
+        archive.close()
+        raise ModelFileError(f"{path!r} could not be loaded: {error}") from None
+    return archive
+
+
 def read_metadata(path):
     """Return the animecls metadata of a model file, without loading the model.
 
     Parameters
     ----------
     path : str
-        A ``.keras`` or ``.npz`` file from
+        A ``.keras``, ``.skops`` or ``.npz`` file from
         [`save_model`][animecls.models.save_model].
 
     Returns
     -------
     metadata : dict
-        ``format``, ``kind`` (``"keras"`` or ``"sklearn"``) and, for a
-        ``.keras`` file, the class names, input shape, versions and ``info``.
+        ``format``, ``kind`` (``"keras"`` or ``"sklearn"``), the class names,
+        input shape, versions and ``info``.
 
     Raises
     ------
     ModelFileError
         If the file is not a zip archive written by
-        [`save_model`][animecls.models.save_model].
+        [`save_model`][animecls.models.save_model], or its metadata is
+        damaged, of the wrong types, or beyond the limits of
+        ``animecls._untrusted`` or ``MAX_INPUT_VALUES``.
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, IsADirectoryError):
-        raise ModelFileError(
-            f"{path!r} is not a model saved by animecls.models.save_model (not a "
-            "zip archive: .keras and .npz files are)."
-        ) from None
-    with archive:
+    with _open_archive(path) as archive:
         names = archive.namelist()
-        if "animecls.json" in names:
-            try:
-                metadata = json.loads(archive.read("animecls.json"))
-            except ValueError:
-                metadata = {}
-        elif "animecls_metadata.npy" in names:
-            metadata = {"kind": "sklearn", "format": _FORMAT}
-        else:
-            hint = (
-                " It is a Keras file without animecls metadata: load it with "
-                "keras.saving.load_model and pass class_names to predict."
-                if "config.json" in names
-                else ""
-            )
+        try:
+            if "animecls.json" in names:
+                metadata = read_json_member(archive, "animecls.json")
+            elif _pipeline_file.METADATA_MEMBER in names:
+                metadata = _pipeline_file.read_document(archive)["metadata"]
+            else:
+                hint = (
+                    " It is a Keras file without animecls metadata: load it with "
+                    "keras.saving.load_model and pass class_names to predict."
+                    if "config.json" in names
+                    else ""
+                )
+                raise ModelFileError(
+                    f"{path!r} was not saved by animecls.models.save_model.{hint}"
+                )
+        except LimitError as error:
             raise ModelFileError(
-                f"{path!r} was not saved by animecls.models.save_model.{hint}"
-            )
-    if metadata.get("format") != _FORMAT:
-        raise ModelFileError(f"{path!r} has damaged animecls metadata.")
+                f"{path!r} has damaged animecls metadata: {error}"
+            ) from None
+    problem = _metadata_problem(metadata)
+    if problem is not None:
+        raise ModelFileError(f"{path!r} has damaged animecls metadata: {problem}")
     return metadata
+
+
+def _metadata_problem(metadata):
+    """Say what is wrong with a file's metadata (types and sizes), or None."""
+    if not isinstance(metadata, dict):
+        return f"it is not a JSON object. Received: a {type(metadata).__name__}"
+    if metadata.get("format") != _FORMAT or metadata.get("kind") not in (
+        "keras",
+        "sklearn",
+    ):
+        return (
+            f"its format and kind are not {_FORMAT!r} and 'keras' or 'sklearn'. "
+            f"Received: format={metadata.get('format')!r:.60}, "
+            f"kind={metadata.get('kind')!r:.60}"
+        )
+    for key, kind in (("info", dict), ("versions", dict), ("classes", list)):
+        if key in metadata and not isinstance(metadata[key], kind):
+            return (
+                f"its {key!r} is not a JSON {kind.__name__}. Received: "
+                f"{key}={metadata[key]!r:.80}"
+            )
+    names = metadata.get("class_names")
+    if names is not None and not (
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+    ):
+        return f"its 'class_names' is not a list of strings. Received: {names!r:.80}"
+    shape = metadata.get("input_shape")
+    if shape is not None:
+        return _shape_problem(shape, "input_shape")
+    return None
+
+
+def _shape_problem(shape, name, received=None):
+    """Say why ``shape`` (one picture's, no batch axis) is refused, or None.
+
+    ``received`` is the value to show, ``shape`` itself by default.
+    """
+    received = shape if received is None else received
+    if not (
+        isinstance(shape, list) and shape and all(is_int(d) and d >= 1 for d in shape)
+    ):
+        return (
+            f"its {name!r} is not a list of positive ints. Received: "
+            f"{name}={received!r:.80}"
+        )
+    values = int(np.prod(shape, dtype=object))
+    if values > MAX_INPUT_VALUES:
+        return (
+            f"its {name!r} declares pictures of {values:,} values, more than the "
+            f"{MAX_INPUT_VALUES:,} (4096x4096x3) animecls allocates for one "
+            f"picture. Received: {name}={received!r:.80}"
+        )
+    return None
 
 
 # Keras entries that hold Python code rather than naming a class to build.
 _CODE_ENTRIES = ("Lambda", "TFOpLambda", "__lambda__")
+# Keras layers that load code, a graph or a pickle from elsewhere: a
+# SavedModel (TFSMLayer: Keras >= 3.11 refuses it in safe mode, 3.10 does
+# not), a PyTorch module, JAX or Flax functions.
+_EXTERNAL_LAYERS = ("TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer")
+# Config keys that give a model's input shape, batch axis first.
+_INPUT_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape")
 # The Keras modules whose classes a network is made of. Other Keras modules
 # hold functions that fetch files or load models, which configs have used to
 # get around safe_mode.
@@ -295,33 +377,69 @@ _LAYER_MODULES = frozenset(
 )
 
 
-def _code_in_config(path):
-    """Name the first entry of a ``.keras`` config that could run code, or None.
-
-    Keras' own ``safe_mode`` refuses Python lambdas, but configs naming other
-    modules or functions have got around it (CVE-2025-1550, fixed in Keras
-    3.9; CVE-2025-8747 and CVE-2025-9906, fixed in 3.11). Checked here,
-    before Keras reads the file, whatever Keras version is installed: only
-    classes of the Keras modules networks are built from, animecls classes,
-    classes registered in this Python session, and Keras' own activation
-    functions may be named.
-    """
-    with zipfile.ZipFile(path) as archive:
-        config = json.loads(archive.read("config.json"))
-    registered = keras.saving.get_custom_objects()
+def _config_entries(config):
+    """Yield every JSON object of a Keras config, without recursion."""
     pending = [config]
     while pending:
         value = pending.pop()
         if isinstance(value, list):
             pending.extend(value)
-            continue
-        if not isinstance(value, dict):
-            continue
-        pending.extend(value.values())
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+            yield value
+
+
+def _oversized_input(config):
+    """Say which input shape of a ``.keras`` config is refused, or None."""
+    for entry in _config_entries(config):
+        for key in _INPUT_SHAPE_KEYS:
+            shape = entry.get(key)
+            if shape is None:
+                continue
+            # One shape, or one per input of a model with several.
+            several = isinstance(shape, list) and shape and isinstance(shape[0], list)
+            for one in shape if several else [shape]:
+                if not isinstance(one, list) or not one:
+                    return _shape_problem(one, key)
+                # The batch axis is None; so may be other axes of a model that
+                # takes any size, which allocates only at the size it is given.
+                sized = [d for d in one[1:] if d is not None]
+                problem = _shape_problem(sized or [1], key, received=one)
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _code_in_config(config):
+    """Name the first entry of a ``.keras`` config that could run code, or None.
+
+    Keras' own ``safe_mode`` refuses Python lambdas, but configs naming other
+    modules or functions have got around it (CVE-2025-1550, fixed in Keras
+    3.9; CVE-2025-8747 and CVE-2025-9906, fixed in 3.11), and Keras 3.10 builds
+    a ``TFSMLayer``, which runs the graph of a SavedModel the config points
+    to. Checked here, before Keras reads the file, whatever Keras version is
+    installed: no layer that loads code or graphs from elsewhere, no lookup
+    layer reading its vocabulary from a file, and only classes of the Keras
+    modules networks are built from, animecls classes, classes registered in
+    this Python session, and Keras' own activation functions may be named.
+    """
+    registered = keras.saving.get_custom_objects()
+    for value in _config_entries(config):
         name = value.get("class_name")
         module = value.get("module")
         if name in _CODE_ENTRIES:
             return f"a {name!r} entry"
+        if name in _EXTERNAL_LAYERS or value.get("registered_name") in (
+            _EXTERNAL_LAYERS
+        ):
+            return f"a {name!r} layer, which loads code or a graph from elsewhere"
+        if isinstance(value.get("config"), dict) and isinstance(
+            value["config"].get("vocabulary"), str
+        ):
+            return (
+                f"a {name!r} layer reading its vocabulary from the file "
+                f"{value['config']['vocabulary']!r:.80}"
+            )
         # Keras looks a function up by its name (its config), a class by its
         # registered name; either found among the registered objects is used
         # instead of the module.
@@ -331,11 +449,13 @@ def _code_in_config(path):
         if module is None or (isinstance(key, str) and key in registered):
             continue
         if not isinstance(module, str):
-            return f"a class with module {module!r}"
+            return f"a class with module {module!r:.80}"
         if name == "function" and module != "keras.activations":
-            return f"the function {value.get('config')!r} from the module {module!r}"
+            return (
+                f"the function {value.get('config')!r:.80} from the module {module!r}"
+            )
         if module not in _LAYER_MODULES and not module.startswith("animecls."):
-            return f"the class {name!r} from the module {module!r}"
+            return f"the class {name!r:.80} from the module {module!r}"
     return None
 
 
@@ -344,19 +464,34 @@ def load_model(path, *, safe_mode=True):
 
     Loading runs no code from the file by default. Keras networks are loaded
     with Keras' ``safe_mode=True`` (no ``Lambda`` code is run), after a check
-    that the file names only Keras and animecls classes; pipelines are
-    rebuilt from arrays and JSON, with no pickle, whatever ``safe_mode`` is.
+    that the file names only Keras and animecls classes and no layer that
+    loads code or graphs from elsewhere (a ``TFSMLayer``), whatever Keras
+    version is installed. Pipelines are rebuilt by skops from arrays and
+    JSON, with no pickle, from the classes animecls builds pipelines from.
+
+    A model file is untrusted input, read within documented limits before
+    anything of a size it declares is allocated: at most 1 GiB per archive
+    member and 2 GiB in all, no member expanding more than 100 times (past
+    1 MiB), JSON of at most 16 MiB nested at most 100 levels, ``.npy``
+    arrays no larger than the data they hold, and input pictures of at most
+    ``MAX_INPUT_VALUES`` values (4096x4096x3). Loading never reads or writes
+    where the file says: a pipeline's saved ``cache_dir`` is dropped (set
+    your own with ``pipeline.set_params(embed__cache_dir=...)``), and a
+    saved weights file path is refused unless ``safe_mode=False``.
 
     Parameters
     ----------
     path : path-like
-        A ``.keras`` or ``.npz`` file from
+        A ``.keras``, ``.skops`` or ``.npz`` file from
         [`save_model`][animecls.models.save_model].
     safe_mode : bool, default=True
         Refuse a network whose file holds Python code (a ``Lambda`` layer, a
-        function) or names classes from other modules. Pass False only for a
-        file you made yourself or whose author you trust: loading it can
-        then run any code, as running a script from that author would.
+        function), loads code or graphs from other files (a ``TFSMLayer``) or
+        names classes from other modules, and a pipeline whose extractor
+        reads a weights file the model file names. Pass False only for a file
+        you made yourself or whose author you trust: loading it can then run
+        any code, as running a script from that author would. The size
+        limits apply either way.
 
     Returns
     -------
@@ -370,8 +505,10 @@ def load_model(path, *, safe_mode=True):
         If there is no file at ``path``.
     ModelFileError
         If the file was not written by
-        [`save_model`][animecls.models.save_model], is damaged, or (with
-        ``safe_mode=True``) holds code.
+        [`save_model`][animecls.models.save_model], is damaged or of the
+        wrong types, exceeds a limit above, or (with ``safe_mode=True``)
+        holds code or names a file to read. The message names the file, and
+        the limit when one is exceeded.
 
     Examples
     --------
@@ -386,40 +523,185 @@ def load_model(path, *, safe_mode=True):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}. Received: path={path!r}")
     metadata = read_metadata(path)
-    if metadata.get("kind") == "keras":
-        refused = None
-        if safe_mode:
+    if metadata["kind"] == "keras":
+        model = _load_network(path, safe_mode)
+    else:
+        with _open_archive(path) as archive:
             try:
-                refused = _code_in_config(path)
-            except (KeyError, ValueError, zipfile.BadZipFile) as error:
-                raise ModelFileError(
-                    f"{path!r} could not be loaded: damaged config ({error})"
-                ) from None
-        if refused is None:
-            try:
-                model = keras.saving.load_model(path, safe_mode=safe_mode)
-            except Exception as error:  # Keras raises many types for a bad file
-                if "safe_mode" not in str(error):
-                    raise ModelFileError(
-                        f"{path!r} could not be loaded: {error}"
-                    ) from error
-                refused = "a Python function (Keras refused it)"
-        if refused is not None:
-            raise ModelFileError(
-                f"{path!r} holds code that loading would run ({refused}), so it "
-                "was not loaded. Models built by animecls hold none. If you made "
-                "the file yourself or trust its author, load it with "
-                "load_model(path, safe_mode=False). Received: safe_mode=True"
-            )
-        set_info(model, **metadata.get("info", {}))
-        set_info(model, saved=metadata)
-        return model
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            model, metadata = _pipeline_file.decode(archive)
-    except (ValueError, KeyError, OSError) as error:
-        raise ModelFileError(f"{path!r} could not be loaded: {error}") from error
+                model, _ = _pipeline_file.read(path, archive)
+            # A crafted state fails in skops or in a class's __setstate__,
+            # with any type of error: each is a damaged file, not a traceback.
+            except Exception as error:
+                raise ModelFileError(f"{path!r} could not be loaded: {error}") from None
+        problem = _pipeline_problem(model, safe_mode)
+        if problem is not None:
+            raise ModelFileError(f"{path!r} could not be loaded: {problem}")
     set_info(model, **metadata.get("info", {}))
     set_info(model, saved=metadata)
     return model
+
+
+def _load_network(path, safe_mode):
+    """Check a ``.keras`` file's config, then load it with Keras."""
+    with _open_archive(path) as archive:
+        try:
+            config = read_json_member(archive, "config.json")
+        except (KeyError, LimitError) as error:
+            raise ModelFileError(
+                f"{path!r} could not be loaded: damaged config ({error})"
+            ) from None
+    problem = _oversized_input(config)
+    if problem is not None:
+        raise ModelFileError(f"{path!r} could not be loaded: {problem}")
+    refused = _code_in_config(config) if safe_mode else None
+    if refused is None:
+        try:
+            return keras.saving.load_model(path, safe_mode=safe_mode)
+        except Exception as error:  # Keras raises many types for a bad file
+            if "safe_mode" not in str(error):
+                raise ModelFileError(f"{path!r} could not be loaded: {error}") from None
+            refused = "a Python function (Keras refused it)"
+    raise ModelFileError(
+        f"{path!r} holds code that loading would run ({refused}), so it "
+        "was not loaded. Models built by animecls hold none. If you made "
+        "the file yourself or trust its author, load it with "
+        "load_model(path, safe_mode=False). Received: safe_mode=True"
+    )
+
+
+def _pipeline_problem(model, safe_mode):
+    """Say why a rebuilt pipeline is refused, or None; drop its saved cache folder.
+
+    The classes are those of the allow-list, but their state came from the
+    file: what decides an allocation, a path or the memory libsvm reads is
+    checked here.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC
+
+    from .embeddings import ColorHistogram
+
+    if not isinstance(model, Pipeline):
+        return (
+            f"it holds a {type(model).__name__}, not a pipeline. Received: "
+            f"{model!r:.80}"
+        )
+    steps = model.__dict__.get("steps")
+    if not (
+        isinstance(steps, list)
+        and steps
+        and all(
+            isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)
+            for step in steps
+        )
+    ):
+        return f"its pipeline steps are damaged. Received: steps={steps!r:.80}"
+    for name, step in steps:
+        state = vars(step) if hasattr(step, "__dict__") else {}
+        if "image_size" in state:
+            try:
+                height, width = check_image_size(state["image_size"], "image_size")
+            except ValueError as error:
+                return f"its step {name!r} is damaged: {error}"
+            problem = _shape_problem(
+                [height, width, 3], "image_size", received=state["image_size"]
+            )
+            if problem is not None:
+                return f"its step {name!r} is refused: {problem}"
+        if isinstance(step, ColorHistogram):
+            bins = state.get("bins")
+            values = [bins] if is_int(bins) else bins
+            if not (
+                isinstance(values, (list, tuple))
+                and len(values) in (1, 3)
+                and all(is_int(b) and 1 <= b <= _MAX_HISTOGRAM_BINS for b in values)
+            ):
+                return (
+                    f"its step {name!r} has bins beyond 1 to {_MAX_HISTOGRAM_BINS} "
+                    f"per channel. Received: bins={bins!r:.80}"
+                )
+        # The folder the pipeline cached features in belongs to the machine
+        # that saved it: a loaded pipeline caches only where its user says.
+        if "cache_dir" in state:
+            step.cache_dir = None
+        weights = state.get("weights")
+        if safe_mode and weights is not None and weights not in ("imagenet", "drawn"):
+            return (
+                f"its step {name!r} reads the weights file {weights!r:.120}, a path "
+                "the model file names, so it was not loaded. If you made the file "
+                "yourself or trust its author, load it with "
+                "load_model(path, safe_mode=False). Received: safe_mode=True"
+            )
+        if isinstance(step, SVC) or isinstance(getattr(step, "estimator", None), SVC):
+            problem = _svc_problem(step)
+            if problem is not None:
+                return f"its step {name!r} is damaged: {problem}"
+    classes = getattr(steps[-1][1], "classes_", None)
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        return f"its classes are damaged. Received: classes_={classes!r:.80}"
+    return None
+
+
+def _svc_problem(step):
+    """Say why a fitted SVC's arrays do not fit together, or None.
+
+    libsvm indexes them without checking, so arrays of the wrong type or
+    shape from a file would make it read memory it does not own.
+    """
+    from sklearn.svm import SVC
+
+    svms = [step] if isinstance(step, SVC) else []
+    for calibrated in getattr(step, "calibrated_classifiers_", []):
+        svms.append(getattr(calibrated, "estimator", None))
+    for svm in svms:
+        if not isinstance(svm, SVC):
+            return f"a calibrated classifier is not an SVC. Received: {svm!r:.80}"
+        state = vars(svm)
+        arrays = {
+            key: state.get(key)
+            for key in (
+                "support_",
+                "support_vectors_",
+                "_n_support",
+                "_dual_coef_",
+                "_intercept_",
+                "_probA",
+                "_probB",
+                "classes_",
+                "shape_fit_",
+            )
+        }
+        if not all(
+            isinstance(value, np.ndarray)
+            for key, value in arrays.items()
+            if key != "shape_fit_"
+        ):
+            return "the SVC's fitted arrays are missing. Received: an SVC state"
+        vectors, counts = arrays["support_vectors_"], arrays["_n_support"]
+        dual, intercept = arrays["_dual_coef_"], arrays["_intercept_"]
+        n_classes = len(arrays["classes_"])
+        fits = (
+            state.get("_sparse") is False
+            and state.get("kernel") in ("linear", "rbf", "poly", "sigmoid")
+            and vectors.dtype == np.float64
+            and vectors.ndim == 2
+            and counts.dtype == np.int32
+            and counts.shape == (n_classes,)
+            and (counts >= 0).all()
+            and int(counts.sum()) == len(vectors) == len(arrays["support_"])
+            and dual.dtype == np.float64
+            and dual.shape == (n_classes - 1, len(vectors))
+            and intercept.dtype == np.float64
+            and intercept.shape == (n_classes * (n_classes - 1) // 2,)
+            and all(a.dtype == np.float64 for a in (arrays["_probA"], arrays["_probB"]))
+            and tuple(arrays["shape_fit_"] or ())[1:] == (vectors.shape[1],)
+            and all(a.flags.c_contiguous for a in (vectors, dual, intercept))
+        )
+        if not fits:
+            return (
+                "the SVC's fitted arrays do not fit together (support vectors, "
+                "their counts per class, the dual coefficients and intercepts). "
+                f"Received: {len(vectors)} support vectors of shape "
+                f"{vectors.shape}, counts {counts.tolist()!r:.60}"
+            )
+    return None

@@ -1,24 +1,62 @@
-"""Save fitted scikit-learn pipelines without pickle.
+"""Save fitted scikit-learn pipelines without pickle: skops' format, and ours before it.
 
 ``pickle``/``joblib`` files run code when loaded, so a model file from an
-untrusted source can take over the machine. Here a pipeline is written as an
-``.npz`` archive: its NumPy arrays as ``.npy`` members (read with
-``allow_pickle=False``) and the rest of its state as JSON. Loading rebuilds
-only the estimator classes of an allow-list (the steps animecls builds
-pipelines from); anything else in a file is refused, so loading runs no code
-from the file.
+untrusted source can take over the machine. A pipeline is written in the
+format of skops (``skops.io``), scikit-learn's secure persistence: a zip
+archive of a JSON schema (``schema.json``) and ``.npy`` arrays, from which
+only explicitly trusted types are rebuilt. animecls adds its metadata as the
+member ``animecls_metadata.npy`` (a JSON string), the name and encoding of
+the earlier format, so metadata is read the same way from both.
+
+Loading trusts less than skops does by default (every scikit-learn
+estimator): the schema is checked first, and may name only the classes of
+an allow-list (the steps animecls builds pipelines from) and the builtin and
+NumPy types that hold their state. Every member is read through
+``animecls._untrusted`` (bounded sizes, depth and ``.npy`` headers).
+
+Files written before animecls used skops (an ``.npz`` archive of arrays and
+a JSON tree of the estimators, the "tree" format) are still read, with the
+same allow-list and bounds.
 """
 
+import copy
+import io
 import json
+import os
+import zipfile
 
 import numpy as np
 
 from ._info import INFO_ATTRIBUTE
+from ._untrusted import (
+    LimitError,
+    parse_json,
+    read_json_member,
+    read_npy_header,
+    read_npy_member,
+)
 
-METADATA_KEY = "animecls_metadata"
+__all__ = ["METADATA_MEMBER", "allowed_classes", "read", "read_document", "write"]
+
+METADATA_MEMBER = "animecls_metadata.npy"
+_SCHEMA_MEMBER = "schema.json"
+
+# The skops nodes that hold builtin and NumPy values; ObjectNode builds a
+# class, so it may name only a class of the allow-list. Any other node (a
+# function, a method, a reduce call, a random generator) is refused.
+_VALUE_NODES = frozenset(
+    {"DictNode", "ListNode", "TupleNode", "JsonNode", "NdArrayNode", "DTypeNode"}
+)
+_BUILTIN_TYPES = frozenset(
+    {"dict", "list", "tuple", "str", "int", "float", "bool", "NoneType"}
+)
 
 
-def _allowed():
+def allowed_classes():
+    """Return ``{"module.Class": class}`` for every class a pipeline file may name.
+
+    The steps animecls builds pipelines from, and nothing else.
+    """
     # Imported lazily: the classes live in modules that import Keras.
     from sklearn.calibration import (
         CalibratedClassifierCV,
@@ -46,59 +84,182 @@ def _allowed():
     return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
 
 
-class _Encoder:
-    def __init__(self):
-        self.arrays = {}
-        self.allowed = {cls: name for name, cls in _allowed().items()}
+def write(path, estimator, metadata):
+    """Write ``estimator`` and ``metadata`` to a new skops archive at ``path``.
 
-    def array(self, value):
-        if value.dtype.hasobject:
-            value = np.asarray(value.tolist())
-            if value.dtype.hasobject:
-                raise TypeError("an array of Python objects cannot be saved")
-        key = f"a{len(self.arrays)}"
-        self.arrays[key] = value
-        return {"__array__": key}
+    Raises
+    ------
+    TypeError
+        If the pipeline holds an object outside the allow-list, which
+        loading would refuse.
+    """
+    import skops.io
 
-    def encode(self, value):
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return value
-        if isinstance(value, (np.ndarray, np.generic)):
-            return self.array(np.asarray(value))
-        if isinstance(value, tuple):
-            return {"__tuple__": [self.encode(v) for v in value]}
-        if isinstance(value, list):
-            return [self.encode(v) for v in value]
-        if isinstance(value, dict):
-            return {
-                "__dict__": [[self.encode(k), self.encode(v)] for k, v in value.items()]
-            }
-        name = self.allowed.get(type(value))
-        if name is None:
+    allowed = allowed_classes()
+    classes = {
+        f"{type(e).__module__}.{type(e).__qualname__}" for e in _parts(estimator)
+    }
+    foreign = sorted(classes - set(allowed))
+    if foreign:
+        raise TypeError(
+            f"{foreign[0]} is not one of the estimators animecls can save without "
+            "pickle"
+        )
+    # The metadata member carries the record; kept in the estimator as well,
+    # a loaded and saved again pipeline would hold two.
+    estimator = copy.copy(estimator)
+    vars(estimator).pop(INFO_ATTRIBUTE, None)
+    if isinstance(getattr(estimator, "steps", None), list):
+        estimator.steps = [(name, _portable(step)) for name, step in estimator.steps]
+    data = skops.io.dumps(estimator)
+    # What loading would refuse is refused now, not found out on loading.
+    with zipfile.ZipFile(io.BytesIO(data)) as written:
+        try:
+            _check_schema(read_json_member(written, _SCHEMA_MEMBER), allowed)
+        except LimitError as error:
             raise TypeError(
-                f"{type(value).__module__}.{type(value).__qualname__} is not one of "
-                "the estimators animecls can save without pickle"
+                f"{error}; saving it would give a file loading refuses"
+            ) from None
+    buffer = io.BytesIO()
+    np.lib.format.write_array(
+        buffer, np.asarray(json.dumps({"metadata": metadata})), allow_pickle=False
+    )
+    with open(path, "wb") as file:
+        file.write(data)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(METADATA_MEMBER, buffer.getvalue())
+
+
+def _portable(step):
+    """Return ``step`` as it is saved: without paths of the saving machine.
+
+    Its feature cache folder is not saved (loading would not follow it), and
+    a weights path is saved as a string, not a ``pathlib`` object.
+    """
+    cache_dir = getattr(step, "cache_dir", None)
+    weights = getattr(step, "weights", None)
+    if cache_dir is None and not isinstance(weights, os.PathLike):
+        return step
+    step = copy.copy(step)
+    if cache_dir is not None:
+        step.cache_dir = None
+    if isinstance(weights, os.PathLike):
+        step.weights = os.fspath(weights)
+    return step
+
+
+def _parts(estimator):
+    """Yield the estimator and every estimator inside it (pipeline steps, wrapped)."""
+    yield estimator
+    for _, step in getattr(estimator, "steps", []):
+        yield from _parts(step)
+    inner = getattr(estimator, "estimator", None)
+    if inner is not None and hasattr(inner, "get_params"):
+        yield from _parts(inner)
+    for calibrated in getattr(estimator, "calibrated_classifiers_", []):
+        yield from _parts(calibrated)
+
+
+def read_document(archive):
+    """Return the JSON document of the metadata member of a checked archive."""
+    text = read_npy_member(archive, METADATA_MEMBER)
+    if text.dtype.kind != "U" or text.ndim != 0:
+        raise LimitError(
+            f"its {METADATA_MEMBER!r} is not a JSON string. Received: an array of "
+            f"dtype {text.dtype} and shape {text.shape}"
+        )
+    document = parse_json(str(text).encode("utf-8"), f"its {METADATA_MEMBER!r}")
+    if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
+        found = document.get("metadata") if isinstance(document, dict) else document
+        raise LimitError(
+            f"its {METADATA_MEMBER!r} holds no metadata object. Received: "
+            f"{_kind(found)}"
+        )
+    return document
+
+
+def _kind(value):
+    return f"a JSON {type(value).__name__}"
+
+
+def read(path, archive):
+    """Rebuild ``(estimator, metadata)`` from a checked archive opened at ``path``.
+
+    Raises
+    ------
+    LimitError
+        If the file names a class outside the allow-list, is damaged, or
+        declares more than animecls reads. Other errors (TypeError,
+        AttributeError) may come from a state the classes cannot take; the
+        caller reports each as a damaged file.
+    """
+    document = read_document(archive)
+    if _SCHEMA_MEMBER in archive.namelist():
+        return _read_skops(path, archive), document["metadata"]
+    return _decode_tree(archive, document), document["metadata"]
+
+
+def _read_skops(path, archive):
+    import skops.io
+
+    schema = read_json_member(archive, _SCHEMA_MEMBER)
+    allowed = allowed_classes()
+    _check_schema(schema, allowed)
+    # skops reads arrays with np.load, which allocates what a header declares
+    # before reading: each header is checked against its member first.
+    for member in archive.infolist():
+        if member.filename.endswith(".npy"):
+            with archive.open(member) as stream:
+                read_npy_header(stream, member.file_size, f"its {member.filename!r}")
+    return skops.io.load(path, trusted=sorted(allowed))
+
+
+def _check_schema(schema, allowed):
+    """Refuse a skops schema naming anything but allowed classes and plain values."""
+    if not isinstance(schema, dict):
+        raise LimitError(
+            f"its {_SCHEMA_MEMBER!r} is not a skops schema. Received: {_kind(schema)}"
+        )
+    pending = [schema]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        pending.extend(value.values())
+        if "__loader__" not in value:
+            continue
+        loader, module, name = (
+            value.get("__loader__"),
+            value.get("__module__"),
+            value.get("__class__"),
+        )
+        if not all(isinstance(part, str) for part in (loader, module, name)):
+            raise LimitError(
+                f"its {_SCHEMA_MEMBER!r} has a damaged entry. Received: loader "
+                f"{loader!r}, module {module!r}, class {name!r}"
             )
-        state = value.__getstate__() if hasattr(value, "__getstate__") else vars(value)
-        state = dict(state)
-        # The metadata of the file carries the record; kept in the state as
-        # well, a loaded and saved again pipeline would hold two.
-        state.pop(INFO_ATTRIBUTE, None)
-        return {"__estimator__": name, "state": self.encode(state)}
+        if loader == "ObjectNode" and f"{module}.{name}" in allowed:
+            continue
+        if loader == "TypeNode" and (module, name) == ("builtins", "str"):
+            continue  # skops' record of a dict's key types
+        plain = (module == "builtins" and name in _BUILTIN_TYPES) or (
+            module == "numpy" and name.replace("_", "").isalnum()
+        )
+        if loader in _VALUE_NODES and plain:
+            continue
+        raise LimitError(
+            f"the file names the class {module}.{name!r} ({loader}), which animecls "
+            f"does not load. Received: {module}.{name}"
+        )
 
 
-def encode(estimator, metadata):
-    """Return the arrays of an ``.npz`` archive that holds ``estimator``."""
-    encoder = _Encoder()
-    tree = encoder.encode(estimator)
-    document = json.dumps({"metadata": metadata, "estimator": tree})
-    return {METADATA_KEY: np.asarray(document), **encoder.arrays}
-
-
-def decode(archive):
-    """Rebuild ``(estimator, metadata)`` from an opened ``.npz`` archive."""
-    document = json.loads(str(archive[METADATA_KEY]))
-    allowed = _allowed()
+def _decode_tree(archive, document):
+    """Rebuild the estimator of a file in the earlier format (an ``.npz`` tree)."""
+    allowed = allowed_classes()
+    members = set(archive.namelist())
 
     def decode_value(value):
         if isinstance(value, list):
@@ -106,26 +267,60 @@ def decode(archive):
         if not isinstance(value, dict):
             return value
         if "__array__" in value:
-            array = archive[value["__array__"]]
+            key = value["__array__"]
+            if not isinstance(key, str) or f"{key}.npy" not in members:
+                raise LimitError(f"the file names a missing array. Received: {key!r}")
+            array = read_npy_member(archive, f"{key}.npy")
             return array[()] if array.ndim == 0 else array
         if "__tuple__" in value:
-            return tuple(decode_value(v) for v in value["__tuple__"])
+            items = value["__tuple__"]
+            if not isinstance(items, list):
+                raise LimitError(
+                    f"a '__tuple__' entry holds {_kind(items)}, not a list. "
+                    f"Received: {items!r:.80}"
+                )
+            return tuple(decode_value(v) for v in items)
         if "__dict__" in value:
-            return {decode_value(k): decode_value(v) for k, v in value["__dict__"]}
+            pairs = value["__dict__"]
+            if not isinstance(pairs, list) or not all(
+                isinstance(pair, list) and len(pair) == 2 for pair in pairs
+            ):
+                raise LimitError(
+                    "a '__dict__' entry must hold [key, value] pairs. Received: "
+                    f"{pairs!r:.80}"
+                )
+            decoded = {}
+            for key, item in pairs:
+                key = decode_value(key)
+                if not isinstance(key, (str, int, float, bool, tuple, type(None))):
+                    raise LimitError(
+                        "a '__dict__' entry has a key that is not a plain value. "
+                        f"Received: {key!r:.80}"
+                    )
+                decoded[key] = decode_value(item)
+            return decoded
         if "__estimator__" in value:
-            cls = allowed.get(value["__estimator__"])
+            name = value["__estimator__"]
+            cls = allowed.get(name) if isinstance(name, str) else None
             if cls is None:
-                raise ValueError(
-                    f"the file names the class {value['__estimator__']!r}, which "
-                    "animecls does not load"
+                raise LimitError(
+                    f"the file names the class {name!r}, which animecls does not "
+                    f"load. Received: {name!r}"
+                )
+            state = decode_value(value.get("state"))
+            if not isinstance(state, dict) or not all(
+                isinstance(key, str) for key in state
+            ):
+                raise LimitError(
+                    f"the state of its {name} is not a dict of attributes. "
+                    f"Received: {type(state).__name__}"
                 )
             estimator = cls.__new__(cls)
-            state = decode_value(value["state"])
             if hasattr(estimator, "__setstate__"):
                 estimator.__setstate__(state)
             else:
                 estimator.__dict__.update(state)
             return estimator
-        raise ValueError(f"unexpected entry {sorted(value)} in the file")
+        raise LimitError(f"unexpected entry {sorted(value)} in the file")
 
-    return decode_value(document["estimator"]), document["metadata"]
+    return decode_value(document.get("estimator"))

@@ -5,21 +5,18 @@ really holds: empty, truncated and mislabelled files, pictures of every
 mode, 1-pixel and decompression-bomb sizes, symbolic link loops, names that
 are not UTF-8 or are 255 bytes long, hidden folders. Every entry point must
 load the usable pictures, name each file it leaves out and why, and change
-no file. Then faults (a full disk, an interruption) and untrusted model and
-cache files.
+no file. Then faults (a full disk, an interruption). Untrusted model and
+cache files are in test_hostile_model_files.py.
 """
 
 import errno
 import hashlib
 import io
-import json
 import os
-import pickle
 import re
 import resource
 import sys
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +39,6 @@ from animecls import cli, comparison  # noqa: E402
 from animecls.comparison import compare_models  # noqa: E402
 from animecls.embeddings import ColorHistogram, RawPixels, VGG16Embedder  # noqa: E402
 from animecls.models import (  # noqa: E402
-    ModelFileError,
     build_two_layer_cnn,
     load_model,
     predict,
@@ -613,125 +609,6 @@ def test_an_interrupted_compare_never_looks_complete_and_reruns(
     assert result.run_dir == str(out) and not partial.exists()
     assert not (out / ".animecls-incomplete").exists()
     assert (out / "results.csv").exists()
-
-
-# ----------------------------------------------------------- untrusted files
-
-
-def _lambda_model():
-    inputs = keras.Input((4, 4, 3))
-    x = keras.layers.Lambda(lambda t: t * 2.0, name="doubles")(inputs)
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(2, activation="softmax")(x)
-    return keras.Model(inputs, outputs)
-
-
-def test_a_model_holding_code_is_refused_unless_trusted(tmp_path):
-    path = tmp_path / "lambda.keras"
-    save_model(_lambda_model(), path, class_names=["a", "b"])
-    with pytest.raises(
-        ModelFileError,
-        match=r"holds code that loading would run \(a 'Lambda' entry\).*"
-        r"safe_mode=False\)\. Received: safe_mode=True",
-    ):
-        load_model(path)
-    with pytest.raises(ModelFileError, match="holds code"):
-        predict(path, np.zeros((1, 4, 4, 3), np.uint8))
-    model = load_model(path, safe_mode=False)
-    assert model.get_layer("doubles") is not None
-    with pytest.raises(ValueError, match="Received: safe_mode='no'"):
-        load_model(path, safe_mode="no")
-
-
-def _rewrite_config(path, change):
-    with zipfile.ZipFile(path) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    config = json.loads(members["config.json"])
-    change(config)
-    members["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        ({"module": "os", "class_name": "system"}, "'system' from the module 'os'"),
-        # The shapes of CVE-2025-8747 and CVE-2025-9906: Keras' own functions.
-        (
-            {"module": "keras.utils", "class_name": "get_file"},
-            "'get_file' from the module 'keras.utils'",
-        ),
-        (
-            {
-                "module": "keras.models",
-                "class_name": "function",
-                "config": "load_model",
-            },
-            "the function 'load_model' from the module 'keras.models'",
-        ),
-        # Keras finds a function by its name, not by its registered name, so a
-        # registered name of ours must not let the function through.
-        (
-            {
-                "module": "keras.utils",
-                "class_name": "function",
-                "config": "get_file",
-                "registered_name": "animecls>VGG16Preprocess",
-            },
-            "the function 'get_file' from the module 'keras.utils'",
-        ),
-    ],
-    ids=[
-        "os.system",
-        "keras.utils.get_file",
-        "keras.models.load_model",
-        "function-behind-a-registered-name",
-    ],
-)
-def test_a_config_naming_other_code_is_refused_before_keras_reads_it(
-    tmp_path, tiny_model, monkeypatch, entry, message
-):
-    path = tmp_path / "foreign.keras"
-    save_model(tiny_model, path, class_names=["a", "b"])
-
-    def plant(config):
-        config["config"]["layers"][-1].update(entry)
-
-    _rewrite_config(path, plant)
-
-    def never(*args, **kwargs):
-        raise AssertionError("Keras read a file that names other code")
-
-    monkeypatch.setattr(keras.saving, "load_model", never)
-    with pytest.raises(ModelFileError, match=re.escape(message)):
-        load_model(path)
-
-
-def test_a_pipeline_file_holding_a_pickle_is_refused_unread(tmp_path, monkeypatch):
-    path = tmp_path / "pickled.npz"
-    document = {"metadata": {}, "estimator": {"__array__": "a0"}}
-    np.savez(  # np.savez pickles an array of Python objects
-        path,
-        animecls_metadata=np.asarray(json.dumps(document)),
-        a0=np.array([{"payload": 1}], dtype=object),
-    )
-
-    def never(*args, **kwargs):
-        raise AssertionError("a file was unpickled")
-
-    monkeypatch.setattr(pickle, "load", never)
-    monkeypatch.setattr(pickle, "loads", never)
-    with pytest.raises(ModelFileError, match="could not be loaded.*allow_pickle"):
-        load_model(path)
-
-
-def test_a_pickle_named_like_a_model_is_refused(tmp_path):
-    path = tmp_path / "model.keras"
-    path.write_bytes(pickle.dumps({"not": "a model"}))
-    with pytest.raises(ModelFileError, match="not a zip archive"):
-        load_model(path)
 
 
 # ------------------------------------------------------------------------ docs
