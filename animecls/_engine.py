@@ -45,6 +45,7 @@ __all__ = [
     "ImageNetFallbackWarning",
     "Workspace",
     "check_drawn_weights",
+    "check_split_classes",
     "drawn_weights_label",
     "describe_data",
     "fit_and_score",
@@ -54,6 +55,7 @@ __all__ = [
     "resolve_image_size",
     "resolve_models",
     "resolve_weights",
+    "split_parts",
 ]
 
 #: The one quick preset of every entry point: small pictures and few epochs,
@@ -342,6 +344,132 @@ def load_data(data, image_size, verbose=0):
         "with images, target and class_names. Received: data of type "
         f"{type(data).__name__}"
     )
+
+
+def split_parts(
+    target,
+    class_names,
+    *,
+    test_size,
+    validation_split,
+    random_state,
+    who="random_state",
+    verbose=0,
+):
+    """Split as the report does, and check every class is in every part.
+
+    The one split of ``compare_models`` and of the experiments that validate:
+    [`split_indices`][animecls.datasets.split_indices] (a stratified test
+    part, then the last ``validation_split`` of the training part to validate
+    with, as Keras' ``fit(validation_split=...)`` cuts it, unstratified), then
+    ``check_split_classes``. Called before any training, so a split that
+    leaves a class out fails in a second, not after the run.
+
+    Returns the split's Bunch (``train``, ``validation``, ``test``...), with
+    ``validation_missing``: the classes with no validation picture, said in
+    the log when ``verbose``.
+    """
+    from .datasets import split_indices
+
+    split = split_indices(
+        target,
+        test_size=test_size,
+        validation_split=validation_split,
+        random_state=random_state,
+    )
+    parts = {"fit": split.train, "validation": split.validation, "test": split.test}
+    if not len(split.validation):
+        del parts["validation"]
+    split.validation_missing = check_split_classes(
+        target,
+        class_names,
+        parts,
+        how=(
+            f"the validation part is the last {validation_split:.0%} of the "
+            "training part, cut as Keras' validation_split cuts it, not "
+            "stratified"
+        ),
+        received=f"{who}={random_state!r}, validation_split={validation_split!r}",
+    )
+    if split.validation_missing:
+        log(
+            verbose,
+            f"Note: no validation picture of {_listed(split.validation_missing)} "
+            f"with {who} {random_state} (the last {validation_split:.0%} of the "
+            "training part validates, unstratified): the validation scores leave "
+            "it out. More pictures of it, or another seed, would include it.",
+        )
+    return split
+
+
+def _listed(names):
+    quoted = [repr(n) for n in names]
+    return (
+        quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    )
+
+
+def check_split_classes(target, class_names, parts, *, how="", received=""):
+    """Check, before training, that every class is in every part of a split.
+
+    ``parts`` maps a part's name (``"fit"``, ``"validation"``, ``"test"``) to
+    its indices into ``target``. A class with no picture to fit on is never
+    learned (an SVM then never predicts it, and its row in the table looks
+    normal), and one with none to test on is never measured: either raises a
+    ``ValueError`` naming the classes, their counts in every part and what
+    to do; ``how`` says how the split was made.
+
+    A class missing only from the validation part is not an error: the
+    models learn it and are tested on it, only the validation scores
+    (validation accuracy, the gap and its verdict, early stopping) leave it
+    out. It happens by chance on small sets, since the part is cut
+    unstratified as Keras cuts it (4 in 10 splits of 8 pictures per class,
+    1 in 100 of the default set's), so it is returned for the caller to say,
+    rather than raised or warned (which would stop such runs wherever
+    warnings are errors). Returns the names of such classes, empty when
+    there is none.
+    """
+    target = np.asarray(target)
+    counts = {
+        part: np.bincount(
+            target[np.asarray(idx, dtype=np.int64)], minlength=len(class_names)
+        )
+        for part, idx in parts.items()
+    }
+    lacking = []
+    for c in range(len(class_names)):
+        empty = [
+            part for part in ("fit", "test") if part in counts and not counts[part][c]
+        ]
+        if empty:
+            total = int(sum(n[c] for n in counts.values()))
+            cells = ", ".join(f"{part} {int(n[c])}" for part, n in counts.items())
+            verbs = " or ".join(_VERBS[part] for part in empty)
+            lacking.append(
+                f"{class_names[c]!r} has none to {verbs} (of its {total} "
+                f"pictures: {cells})"
+            )
+    if lacking:
+        how = (
+            f" {how[0].upper()}{how[1:]}, so a small class can land there whole."
+            if how
+            else ""
+        )
+        raise ValueError(
+            f"Every class needs pictures to fit on and to test with: "
+            f"{'; '.join(lacking)}.{how} A model never learns a class it does "
+            "not fit on, nor is measured on one it is not tested with; nothing "
+            "was trained. Add pictures of that class, or try another seed. "
+            f"Received: {received}"
+        )
+    return [
+        class_names[c]
+        for c in range(len(class_names))
+        if "validation" in counts and not counts["validation"][c]
+    ]
+
+
+_VERBS = {"fit": "fit on", "validation": "validate with", "test": "test with"}
 
 
 def describe_data(data):
