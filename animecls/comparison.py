@@ -31,8 +31,9 @@ from ._engine import (
     resolve_image_size,
     resolve_models,
     resolve_weights,
+    split_parts,
 )
-from ._files import RunFolder, write_rows
+from ._files import RunFolder, check_apart, write_rows
 from ._validation import check_count, check_fraction, check_seed, check_test_size
 from .evaluation import mcnemar_test
 from .registry import MODELS, model_label
@@ -115,6 +116,7 @@ def results_markdown(table):
 
 def _write_table(run_dir, table, meta):
     write_rows(run_dir / "results.csv", table, COLUMNS)
+    missing = meta.get("validation_missing")
     intro = (
         f"# Comparison on {meta['data']}\n\n"
         f"{meta['n_fit']} training, {meta['n_val']} validation and "
@@ -122,7 +124,14 @@ def _write_table(run_dir, table, meta):
         f"{meta['image_size'][0]}x{meta['image_size'][1]}; split "
         f"{1 - meta['test_fraction']:.0%}/{meta['test_fraction']:.0%} with seed "
         f"{meta['random_state']}, the last {meta['validation_fraction']:.0%} of "
-        "the training part kept for validation (as Keras' validation_split).\n\n"
+        "the training part kept for validation (as Keras' validation_split)"
+        + (
+            f"; it holds no picture of {', '.join(map(repr, missing))}, which "
+            "the validation scores leave out"
+            if missing
+            else ""
+        )
+        + ".\n\n"
         "The interval is Wilson's 95% interval; the McNemar p-value tests each "
         "model against the most accurate one on the same test pictures (a large "
         "p-value: the test set cannot tell them apart). Train and validation "
@@ -222,7 +231,10 @@ def compare_models(
     20% of the training part kept for validation, as
     ``fit(validation_split=0.2)`` did. Every model trains on the same pictures
     and is tested on the same pictures, so the McNemar test between two of them
-    is valid.
+    is valid. Before any training, every class must have pictures in each of
+    the three parts (to fit on, to validate with, to test with): a split that
+    leaves a class out of one raises a ``ValueError`` naming the class and
+    its counts.
 
     Parameters
     ----------
@@ -284,13 +296,18 @@ def compare_models(
         Seed of the split and of every model; it also seeds random VGG16
         weights.
     out_dir : path-like, default=None
-        Write a run folder here (it must not exist yet; checked before any
-        training): ``results.csv``, ``results.md``, ``histories.json``,
-        ``run.json``, ``figures/*.png`` and ``models/``. Files are written
-        once training is over, into ``<out_dir>.incomplete``, renamed to
-        ``out_dir`` when all are written; an interrupted run leaves no folder
-        that looks complete, and a rerun with the same ``out_dir`` starts
-        afresh.
+        Write a run folder here: ``results.csv``, ``results.md``,
+        ``histories.json``, ``run.json``, ``figures/*.png`` and ``models/``.
+        Before any training the run claims ``<out_dir>.incomplete`` (so
+        ``out_dir`` must not exist, and its name must be one that can be
+        created); the files are written there once training is over, and
+        the folder is renamed to ``out_dir`` when all are written, so every
+        file in it comes from this run. Another run with the same
+        ``out_dir`` fails at once and touches nothing of this one's; an
+        interrupted run leaves no folder that looks complete, and a rerun
+        with the same ``out_dir`` replaces what it left. If ``out_dir``
+        appears during the run, the finished results go to
+        ``<out_dir>.recovered-<token>`` and a ``FileExistsError`` says so.
     save_models : bool, default=True
         Also save the trained models in ``out_dir/models`` (``.keras`` for
         networks, ``.npz`` for SVM pipelines), ready for ``animecls predict``.
@@ -299,7 +316,8 @@ def compare_models(
         An estimator of your own that cannot be saved without pickle is
         left out, with a line saying so.
     cache_dir : path-like, default=None
-        Keep VGG16 features on disk so a second run skips the extraction.
+        Keep VGG16 features on disk so a second run skips the extraction;
+        it must not be ``out_dir`` or inside it.
     verbose : int, default=1
         0 is silent; 1 prints progress to standard error.
 
@@ -330,8 +348,6 @@ def compare_models(
     >>> result = compare_models(quick=True, models=["pixels_svm", ("mine", mine)],
     ...                         verbose=0)  # doctest: +SKIP
     """
-    from .datasets import split_indices
-
     entries = resolve_models(models)
     random_state = check_seed(random_state)
     validation_split = check_fraction(validation_split, "validation_split")
@@ -347,22 +363,68 @@ def compare_models(
         epochs = QUICK["epochs"]
     if epochs is not None:
         epochs = check_count(epochs, "epochs")
-    # Checked before any training: a run that cannot be written fails now.
-    folder = (
-        None
-        if out_dir is None
-        else RunFolder(out_dir, subfolders=("models", "figures"))
-    )
+    # Claimed before any training: a run that cannot be written, or whose
+    # folder another run holds, fails now; the folder is this run's alone.
+    folder = None
+    if out_dir is not None:
+        check_apart(out_dir, cache_dir)
+        folder = RunFolder(out_dir, subfolders=("models", "figures"))
+        folder.claim()
+    try:
+        return _compare(
+            folder,
+            data,
+            entries,
+            size,
+            epochs,
+            weights,
+            drawn_weights,
+            quick,
+            test_size,
+            validation_split,
+            random_state,
+            needs_vgg16,
+            save_models,
+            cache_dir,
+            verbose,
+        )
+    except BaseException:
+        # Before the results exist this removes the empty claimed folder;
+        # after, it leaves what was written, marked incomplete, for a rerun.
+        if folder is not None:
+            folder.abandon()
+        raise
 
+
+def _compare(
+    folder,
+    data,
+    entries,
+    size,
+    epochs,
+    weights,
+    drawn_weights,
+    quick,
+    test_size,
+    validation_split,
+    random_state,
+    needs_vgg16,
+    save_models,
+    cache_dir,
+    verbose,
+):
     bunch = load_data(data, size, verbose)
-    split = split_indices(
-        bunch,
+    # Every class in every part, checked before any training.
+    split = split_parts(
+        bunch["target"],
+        list(bunch["class_names"]),
         test_size=test_size,
         validation_split=validation_split,
         random_state=random_state,
+        verbose=verbose,
     )
     vgg16_weights, weights_label = (
-        resolve_weights(weights, verbose, stacklevel=3) if needs_vgg16 else (None, "-")
+        resolve_weights(weights, verbose, stacklevel=4) if needs_vgg16 else (None, "-")
     )
     space = Workspace(
         bunch,
@@ -441,6 +503,8 @@ def compare_models(
         "feature_times_s": {k: round(v, 3) for k, v in space.feature_times.items()},
         "drawn_weights": space.drawn_label,
         "models": {n: o.spec.description for n, o in outcomes.items()},
+        # Classes the unstratified validation part holds no picture of.
+        "validation_missing": list(split.validation_missing),
     }
     result = Bunch(
         table=table,

@@ -48,6 +48,7 @@ from ._engine import (
     QUICK,
     Workspace,
     check_drawn_weights,
+    check_split_classes,
     describe_data,
     drawn_weights_label,
     fit_and_score,
@@ -56,6 +57,7 @@ from ._engine import (
     resolve_image_size,
     resolve_models,
     resolve_weights,
+    split_parts,
 )
 from ._files import RunFolder, write_rows
 from ._validation import check_count, check_seed, check_test_size
@@ -214,6 +216,29 @@ def _report_split(target, test_size, seed):
     return split.train, split.validation, split.test
 
 
+def _checked_splits(space, test_size, seeds, verbose=0):
+    """Every seed's report split, made and checked before any training.
+
+    Each is the report's protocol (``split_parts`` of the engine):
+    a split whose fit, validation or test part lacks a class raises a
+    ``ValueError`` naming the seed, the class and its counts, before the
+    first model trains rather than after the seeds before it.
+    """
+    splits = []
+    for seed in seeds:
+        split = split_parts(
+            space.target,
+            list(space.class_names),
+            test_size=test_size,
+            validation_split=_VALIDATION_FRACTION,
+            random_state=seed,
+            who="seed",
+            verbose=verbose,
+        )
+        splits.append((split.train, split.validation, split.test))
+    return splits
+
+
 def _interval(values, *, bounds=(0.0, 1.0)):
     """Mean, standard deviation and 95% t-interval of the mean of ``values``."""
     return dict(mean_interval(values, confidence=_CONFIDENCE, bounds=bounds))
@@ -369,7 +394,9 @@ def learning_curve(
     )
     names = [spec.name for spec, _ in entries]
     space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
-    runs = []
+    # Every seed's split and subsamples, made before any training, so a size
+    # too large for one seed's split fails before the first model trains.
+    plans = []
     for k in range(n_seeds):
         seed = int(random_state) + k
         fit_all, val_all, test = _report_split(space.target, test_size, seed)
@@ -380,8 +407,8 @@ def learning_curve(
             for c in range(space.n_classes)
         ]
         available = min(len(members) for members in by_class)
-        # Checked before any training, and "all" trained once when it equals
-        # a size asked for: the same run twice would narrow the interval.
+        # "all" trained once when it equals a size asked for: the same run
+        # twice would narrow the interval.
         plan = {}
         for requested in sizes:
             per_class = available if requested is None else int(requested)
@@ -394,6 +421,9 @@ def learning_curve(
                 )
             if per_class not in plan or requested is None:
                 plan[per_class] = requested
+        plans.append((seed, test, by_class, plan))
+    runs = []
+    for seed, test, by_class, plan in plans:
         for per_class, requested in plan.items():
             chosen = np.concatenate([members[:per_class] for members in by_class])
             for entry in entries:
@@ -506,10 +536,12 @@ def repeated_splits(
     )
     names = [spec.name for spec, _ in entries]
     space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
+    seeds = [int(random_state) + k for k in range(n_splits)]
+    splits = _checked_splits(space, test_size, seeds, verbose)
     runs = []
-    for k in range(n_splits):
-        seed = int(random_state) + k
-        fit_idx, val_idx, test_idx = _report_split(space.target, test_size, seed)
+    for k, (seed, (fit_idx, val_idx, test_idx)) in enumerate(
+        zip(seeds, splits, strict=True)
+    ):
         for entry in entries:
             log(verbose, f"split {k + 1}/{n_splits}: {entry[0].name}")
             runs.append(
@@ -661,10 +693,10 @@ def measure_remedies(
     entry_of = {spec.name: (spec, item) for spec, item in entries}
     # The workspace's epochs are the fixed schedule's: None keeps each recipe's.
     space = _workspace(bunch, backbones, random_state, schedule, cache_dir)
+    seeds = [int(random_state) + k for k in range(n_seeds)]
+    splits = _checked_splits(space, test_size, seeds, verbose)
     runs = []
-    for k in range(n_seeds):
-        seed = int(random_state) + k
-        fit_idx, val_idx, test_idx = _report_split(space.target, test_size, seed)
+    for seed, (fit_idx, val_idx, test_idx) in zip(seeds, splits, strict=True):
         for remedy in chosen:
             log(verbose, f"seed {seed}: {remedy}")
             name, options = _REMEDY_OPTIONS[remedy]
@@ -896,6 +928,15 @@ def shortcut_experiment(
             n_fit = int(len(train) * (1 - _VALIDATION_FRACTION))
             fit_idx, val_idx = train[:n_fit], train[n_fit:]
             test_idx = np.flatnonzero(is_test)
+            # The check of every split, before this seed's first model trains.
+            check_split_classes(
+                space.target,
+                class_names,
+                {"fit": fit_idx, "validation": val_idx, "test": test_idx},
+                how=f"the validation part is the last {_VALIDATION_FRACTION:.0%} "
+                "of the shuffled training part, as Keras' validation_split cuts it",
+                received=f"seed={seed}, n_per_class={n_per_class!r}",
+            )
             agrees = np.asarray(data["nuisance"])[test_idx] == space.target[test_idx]
             for entry in entries:
                 spec = entry[0]
@@ -1160,8 +1201,12 @@ def save_results(result, out_dir):
         What an experiment function returned.
     out_dir : path-like
         Folder to create; it must not exist. The files are written into
-        ``<out_dir>.incomplete`` and renamed to ``out_dir`` once all are
-        there, so an interrupted run never looks finished.
+        ``<out_dir>.incomplete`` (claimed first: another call writing the same
+        ``out_dir`` fails before writing anything, and touches nothing of this
+        one's) and renamed to ``out_dir`` once all are there, so an
+        interrupted save never looks finished; a rerun replaces what it left.
+        ``animecls`` commands claim the folder before training, so a run whose
+        ``--out`` cannot be written fails before it starts.
 
     Returns
     -------
@@ -1171,31 +1216,47 @@ def save_results(result, out_dir):
         ([`summary_markdown`][animecls.experiments.summary_markdown]),
         ``figure.png`` and ``settings.json``.
     """
+    kind = _check_result(result)
+    folder = RunFolder(out_dir)
+    folder.claim()
+    return _save_results(result, folder, kind)
+
+
+def _save_results(result, folder, kind=None):
+    """Write ``result`` into a claimed ``RunFolder`` and finish it.
+
+    The command line claims the folder before training and saves through
+    this; on an error or Ctrl-C the folder is abandoned (kept, marked
+    incomplete, for a rerun to replace).
+    """
     import matplotlib.pyplot as plt
 
     from . import plotting
 
-    kind = _check_result(result)
-    folder = RunFolder(out_dir)
-    partial = folder.start()
-    columns = []
-    for run in result.runs:
-        columns += [k for k in run if k not in columns]
-    write_rows(partial / "runs.csv", result.runs, columns)
-    (partial / "summary.md").write_text(summary_markdown(result), encoding="utf-8")
-    with open(partial / "settings.json", "w", encoding="utf-8") as f:
-        json.dump(
-            dict(result.settings, kind=kind, class_names=result.class_names),
-            f,
-            indent=1,
-        )
-    draw = {
-        "learning_curve": plotting.plot_learning_curve,
-        "repeated_splits": plotting.plot_repeated_splits,
-        "remedies": plotting.plot_remedies,
-        "shortcut": plotting.plot_shortcut,
-    }[kind]
-    figure = draw(result)
-    figure.savefig(partial / "figure.png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return folder.finish()
+    try:
+        kind = kind or _check_result(result)
+        partial = folder.start()
+        columns = []
+        for run in result.runs:
+            columns += [k for k in run if k not in columns]
+        write_rows(partial / "runs.csv", result.runs, columns)
+        (partial / "summary.md").write_text(summary_markdown(result), encoding="utf-8")
+        with open(partial / "settings.json", "w", encoding="utf-8") as f:
+            json.dump(
+                dict(result.settings, kind=kind, class_names=result.class_names),
+                f,
+                indent=1,
+            )
+        draw = {
+            "learning_curve": plotting.plot_learning_curve,
+            "repeated_splits": plotting.plot_repeated_splits,
+            "remedies": plotting.plot_remedies,
+            "shortcut": plotting.plot_shortcut,
+        }[kind]
+        figure = draw(result)
+        figure.savefig(partial / "figure.png", dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        return folder.finish()
+    except BaseException:
+        folder.abandon()
+        raise
