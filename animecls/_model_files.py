@@ -88,15 +88,18 @@ def save_model(model, path, *, class_names=None, image_size=None):
     the weights it was built from, the training recipe and fit time. A
     scikit-learn pipeline from
     [`make_embedding_svm`][animecls.embeddings.make_embedding_svm] is written
-    as an ``.npz`` archive of arrays and JSON, not a pickle, so loading it runs
-    no code from the file.
+    in the format of skops (``skops.io``), scikit-learn's secure format: arrays
+    and JSON, not a pickle, so loading it runs no code from the file. Its
+    feature cache folder is not saved (another machine's path), and a
+    pipeline holding a class animecls could not load back is refused.
 
     Parameters
     ----------
     model : keras.Model or sklearn.pipeline.Pipeline
         A trained network, or a fitted embedding/SVM pipeline.
     path : path-like
-        Ends in ``.keras`` for a network, ``.npz`` for a pipeline.
+        Ends in ``.keras`` for a network, ``.skops`` for a pipeline (``.npz``,
+        the name animecls used before, is accepted too; the file is the same).
     class_names : list of str or None, default=None
         Name of each class, in label order (``bunch.class_names``). May be
         omitted for a pipeline trained on names.
@@ -117,6 +120,9 @@ def save_model(model, path, *, class_names=None, image_size=None):
     ValueError
         If the number of class names differs from the model's outputs, or
         the file extension does not match the kind of model.
+    TypeError
+        If a pipeline holds an estimator outside the classes animecls loads
+        (its own extractors, ``StandardScaler``, ``SVC`` and calibration).
     OSError
         If the file cannot be written (a full disk, a read-only folder). The
         model is written to a temporary file in the same folder and renamed
