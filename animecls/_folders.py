@@ -6,15 +6,16 @@ and ``animecls._characters`` (whose ``make_characters(directory=...)`` writes
 through it), so that neither of those two imports the other.
 """
 
+import contextlib
 import os
 
 import numpy as np
 from PIL import Image
 
-from ._files import atomic_write
+from ._files import RunFolder, atomic_write
 from ._validation import check_choice
 
-__all__ = ["save_image_folder"]
+__all__ = ["claim_new_folder", "save_image_folder"]
 
 _SAVE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -47,13 +48,22 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
         kept), as [`make_characters`][animecls.datasets.make_characters] and
         [`load_image_folder`][animecls.datasets.load_image_folder] return.
     directory : str or path-like
-        Folder to write into; created if needed.
+        Folder to write into. A new (or empty) folder is written whole under
+        ``<directory>.incomplete`` and renamed to ``directory`` once every
+        picture is there, so an interrupted call (Ctrl-C, a full disk, a
+        killed process) leaves no partial set under ``directory``: the
+        ``.incomplete`` folder it leaves is marked so, and the next call for
+        the same ``directory`` replaces it. Another call writing the same new
+        folder at the same time fails at once. Into an existing folder that
+        holds other files, the pictures are added one by one, and an error
+        or Ctrl-C removes the ones this call added.
     image_format : {"png", "jpeg", "jpg", "webp"}, default="png"
         File format. PNG and WebP are written lossless, so loading them back
         gives identical arrays; JPEG is written at quality 95.
     overwrite : bool, default=False
         Replace files of the same name. Other files in the folders are never
-        touched.
+        touched. A replaced file cannot be put back, so with ``overwrite`` an
+        interrupted call leaves the pictures it wrote.
 
     Returns
     -------
@@ -89,6 +99,15 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
     >>> [p.split("/")[-2:] for p in paths[:3]]  # doctest: +NORMALIZE_WHITESPACE
     [['Marin Kitagawa', '0000.png'], ['Marin Kitagawa', '0001.png'],
      ['Micchon Shikimori', '0000.png']]
+    """
+    return _save_image_folder(bunch, directory, image_format, overwrite, None)
+
+
+def _save_image_folder(bunch, directory, image_format, overwrite, folder):
+    """Write as ``save_image_folder`` does, into ``folder`` if given.
+
+    ``folder`` is a ``RunFolder`` the command line claimed with
+    ``claim_new_folder`` before drawing the set, or None.
     """
     try:
         images, target, names = (bunch[k] for k in ("images", "target", "class_names"))
@@ -151,16 +170,93 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
             more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
             raise FileExistsError(
                 f"{len(existing)} of the files to write already exist ({shown}"
-                f"{more}); nothing was written. Pass overwrite=True to replace "
-                f"them, or choose another folder. Received: directory={directory!r}"
+                f"{more}); nothing was written. Pass overwrite=True (--overwrite "
+                "on the command line) to replace them, or choose another "
+                f"folder. Received: directory={directory!r}"
             )
 
     options = {"PNG": {}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}[fmt]
-    for name in names:
-        os.makedirs(os.path.join(directory, name), exist_ok=True)
-    for picture, path in zip(images, paths, strict=True):
-        # Through a temporary file: a full disk or Ctrl-C never leaves half a
-        # picture, nor damages the file that overwrite=True replaces.
-        with atomic_write(path) as temporary:
-            Image.fromarray(picture).save(temporary, format=fmt, **options)
+    if folder is None and (not os.path.lexists(directory) or _is_empty(directory)):
+        folder = claim_new_folder(directory)
+    if folder is not None:
+        _write_new(folder, names, images, paths, directory, fmt, options)
+    else:
+        _write_into(names, images, paths, directory, fmt, options, overwrite)
     return paths
+
+
+def claim_new_folder(directory):
+    """Claim a new data set folder (``<directory>.incomplete``) before drawing it.
+
+    The command line calls this before it draws the pictures, so a folder it
+    cannot write, or that another run is writing, fails at once. Returns the
+    claimed ``RunFolder`` to pass to ``save_image_folder``'s ``folder``.
+    """
+    folder = RunFolder(directory, option="directory", empty_ok=True)
+    folder.claim()
+    return folder
+
+
+def _write_new(folder, names, images, paths, directory, fmt, options):
+    """Write a whole new set under ``<directory>.incomplete``, then rename it.
+
+    A set interrupted part-way (Ctrl-C, a full disk, a killed process) is
+    left there, marked incomplete, and never under ``directory``; the next
+    call for ``directory`` replaces it.
+    """
+    try:
+        partial = folder.start()
+        for name in names:
+            os.makedirs(os.path.join(partial, name), exist_ok=True)
+        for picture, path in zip(images, paths, strict=True):
+            inside = os.path.join(partial, os.path.relpath(path, directory))
+            Image.fromarray(picture).save(inside, format=fmt, **options)
+        folder.finish()
+    except BaseException:
+        folder.abandon()
+        raise
+
+
+def _write_into(names, images, paths, directory, fmt, options, overwrite):
+    """Add pictures to an existing folder of other files, one file at a time.
+
+    Each picture goes through a temporary file. Without ``overwrite`` each is
+    given its name only if no file has it (one that appeared meanwhile is
+    never replaced), and on an error or Ctrl-C every file and class folder
+    this call made is removed again, so the folder is left as it was. A
+    replaced file cannot be put back: with ``overwrite`` an interrupted call
+    leaves the pictures written so far.
+    """
+    made_folders = [
+        os.path.join(directory, name)
+        for name in names
+        if not os.path.lexists(os.path.join(directory, name))
+    ]
+    created = []
+    try:
+        for name in names:
+            os.makedirs(os.path.join(directory, name), exist_ok=True)
+        for picture, path in zip(images, paths, strict=True):
+            new = not os.path.lexists(path)
+            # Through a temporary file: a full disk or Ctrl-C never leaves half a
+            # picture, nor damages the file that overwrite=True replaces.
+            with atomic_write(path, overwrite=overwrite) as temporary:
+                Image.fromarray(picture).save(temporary, format=fmt, **options)
+            if new:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        for made in made_folders:
+            with contextlib.suppress(OSError):
+                os.rmdir(made)  # only if empty: nothing of anyone else's
+        raise
+
+
+def _is_empty(directory):
+    try:
+        with os.scandir(directory) as entries:
+            return os.path.isdir(directory) and not any(entries)
+    except OSError:
+        return False
