@@ -26,6 +26,19 @@ __all__ = ["main"]
 
 # ---------------------------------------------------------------- option types
 
+#: The largest side ``--image-size`` takes, in pixels: four times the
+#: report's 250, far past what a tiny data set can train; 185 pictures at
+#: 1024x1024 already take 580 MB as bytes, and four times that as floats.
+MAX_IMAGE_SIDE = 1024
+
+#: The most pictures per character ``data make --n-per-class`` draws.
+MAX_N_PER_CLASS = 10_000
+
+#: The most memory, in bytes, the pictures ``data make`` draws may take
+#: (pictures x height x width x 3 bytes), 4 GiB: they are all drawn in memory
+#: before any is written.
+MAX_SET_BYTES = 4 * 2**30
+
 
 def _image_size(text):
     """Parse ``"64"`` or ``"64x48"`` (height x width) into a tuple."""
@@ -42,7 +55,30 @@ def _image_size(text):
         raise argparse.ArgumentTypeError(
             f"image size must look like 64 or 64x48. Received: {text!r}"
         )
+    if max(size) > MAX_IMAGE_SIDE:
+        # Refused before anything is allocated: a MemoryError (or swapping)
+        # after minutes of loading helps nobody.
+        raise argparse.ArgumentTypeError(
+            f"image size must be at most {MAX_IMAGE_SIDE} pixels a side; "
+            "pictures are resized to it, and larger ones only cost memory. "
+            f"Received: {text!r}"
+        )
     return size
+
+
+def _n_per_class(text):
+    """Parse ``--n-per-class``: a whole number up to ``MAX_N_PER_CLASS``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of pictures. Received: {text!r}"
+        ) from None
+    if value > MAX_N_PER_CLASS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_N_PER_CLASS:,} pictures per character. Received: {text!r}"
+        )
+    return value
 
 
 def _difficulty(text):
@@ -145,9 +181,10 @@ def _add_data_make(data_commands):
     make.add_argument("directory", metavar="DIR", help="folder to write (created)")
     make.add_argument(
         "--n-per-class",
-        type=int,
+        type=_n_per_class,
         default=None,
-        help="pictures per character (default: the report's 185 in all)",
+        help="pictures per character, at most 10,000 (default: the report's 185 "
+        "in all)",
     )
     make.add_argument(
         "--image-size",
@@ -165,25 +202,75 @@ def _add_data_make(data_commands):
         ),
     )
     make.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    make.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace pictures of the same names in an existing DIR",
+    )
     make.set_defaults(handler=_data_make)
 
 
-def _data_make(args):
-    from .datasets import make_characters
+# The embedded default set: its characters and pictures in all, as
+# make_characters draws it (written out so the parser imports nothing heavy).
+_DEFAULT_CHARACTERS, _DEFAULT_TOTAL = 3, 185
 
-    bunch = make_characters(
-        n_per_class=args.n_per_class,
-        image_size=args.image_size,
-        difficulty=args.difficulty,
-        random_state=args.seed,
-        directory=args.directory,
+
+def _data_make(args):
+    from ._folders import _save_image_folder, claim_new_folder
+
+    height, width = args.image_size
+    n_images = (
+        _DEFAULT_TOTAL
+        if args.n_per_class is None
+        else _DEFAULT_CHARACTERS * max(args.n_per_class, 0)
     )
+    needed = n_images * height * width * 3
+    if needed > MAX_SET_BYTES:
+        raise ValueError(
+            f"{n_images:,} pictures at {height}x{width} would take "
+            f"{needed / 2**30:.1f} GiB of memory while they are drawn, more than "
+            f"the {MAX_SET_BYTES / 2**30:.0f} GiB data make allows; draw fewer "
+            "or smaller pictures. Received: " + _size_options(args)
+        )
+    directory = os.fspath(args.directory)
+    # A new folder is claimed before drawing: one that cannot be written, or
+    # that another run is writing, fails now rather than after the drawing.
+    folder = None
+    if not os.path.lexists(directory) or _is_empty_folder(directory):
+        folder = claim_new_folder(directory)
+    elif not os.path.isdir(directory):
+        raise NotADirectoryError(
+            f"{directory!r} is a file; pass a folder to write into. "
+            f"Received: DIR {directory}"
+        )
+    try:
+        from .datasets import make_characters
+
+        bunch = make_characters(
+            n_per_class=args.n_per_class,
+            image_size=args.image_size,
+            difficulty=args.difficulty,
+            random_state=args.seed,
+        )
+        _save_image_folder(bunch, directory, "png", args.overwrite, folder)
+    except BaseException:
+        if folder is not None:
+            folder.abandon()
+        raise
     counts = ", ".join(
         f"{name}: {int((bunch.target == i).sum())}"
         for i, name in enumerate(bunch.class_names)
     )
     print(f"Wrote {len(bunch.target)} images to {args.directory} ({counts}).")
     return 0
+
+
+def _is_empty_folder(path):
+    try:
+        with os.scandir(path) as entries:
+            return not os.path.islink(path) and not any(entries)
+    except OSError:
+        return False
 
 
 def _add_data_info(data_commands):
@@ -669,14 +756,33 @@ def _experiment_options(args):
     }
 
 
-def _report_experiment(result, args):
-    from .experiments import save_results, summary_markdown
+def _run_experiment(args, run):
+    """Claim ``--out``, run the experiment, print its summary and save it.
 
-    print()
-    print(summary_markdown(result))
+    ``--out`` is claimed before ``run()`` trains anything (see
+    ``animecls._files.RunFolder``): a folder that cannot be written, or that
+    another run holds, fails in a second, not after the experiment.
+    """
+    from ._files import RunFolder, check_apart
+
+    folder = None
     if args.out:
-        path = save_results(result, args.out)
-        print(f"Runs, summary, figure and settings: {path}")
+        check_apart(args.out, args.cache_dir)
+        folder = RunFolder(args.out, option="--out")
+        folder.claim()
+    try:
+        result = run()
+        from .experiments import _save_results, summary_markdown
+
+        print()
+        print(summary_markdown(result))
+        if folder is not None:
+            path = _save_results(result, folder)
+            print(f"Runs, summary, figure and settings: {path}")
+    except BaseException:
+        if folder is not None:
+            folder.abandon()
+        raise
     return 0
 
 
@@ -705,14 +811,16 @@ def _add_learning_curve(commands):
 def _learning_curve(args):
     from .experiments import learning_curve
 
-    result = learning_curve(
-        args.directory,
-        train_sizes=args.sizes,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        **_experiment_options(args),
+    return _run_experiment(
+        args,
+        lambda: learning_curve(
+            args.directory,
+            train_sizes=args.sizes,
+            n_seeds=args.seeds,
+            test_size=args.test_size,
+            **_experiment_options(args),
+        ),
     )
-    return _report_experiment(result, args)
 
 
 def _add_splits(commands):
@@ -738,13 +846,15 @@ def _add_splits(commands):
 def _splits(args):
     from .experiments import repeated_splits
 
-    result = repeated_splits(
-        args.directory,
-        n_splits=args.splits,
-        test_size=args.test_size,
-        **_experiment_options(args),
+    return _run_experiment(
+        args,
+        lambda: repeated_splits(
+            args.directory,
+            n_splits=args.splits,
+            test_size=args.test_size,
+            **_experiment_options(args),
+        ),
     )
-    return _report_experiment(result, args)
 
 
 def _add_remedies(commands):
@@ -792,15 +902,17 @@ def _add_remedies(commands):
 def _remedies(args):
     from .experiments import measure_remedies
 
-    result = measure_remedies(
-        args.directory,
-        remedies=args.remedies,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        patience=args.patience,
-        **_experiment_options(args),
+    return _run_experiment(
+        args,
+        lambda: measure_remedies(
+            args.directory,
+            remedies=args.remedies,
+            n_seeds=args.seeds,
+            test_size=args.test_size,
+            patience=args.patience,
+            **_experiment_options(args),
+        ),
     )
-    return _report_experiment(result, args)
 
 
 def _add_shortcut(commands):
@@ -838,14 +950,16 @@ def _add_shortcut(commands):
 def _shortcut(args):
     from .experiments import shortcut_experiment
 
-    result = shortcut_experiment(
-        nuisance=args.nuisance,
-        remedies=args.remedies,
-        n_seeds=args.seeds,
-        test_size=args.test_size,
-        **_experiment_options(args),
+    return _run_experiment(
+        args,
+        lambda: shortcut_experiment(
+            nuisance=args.nuisance,
+            remedies=args.remedies,
+            n_seeds=args.seeds,
+            test_size=args.test_size,
+            **_experiment_options(args),
+        ),
     )
-    return _report_experiment(result, args)
 
 
 # ---------------------------------------------------------------- leakage
@@ -887,7 +1001,8 @@ def _add_leakage(commands):
         "--out",
         metavar="PNG",
         default=None,
-        help="save the closest pairs side by side to this picture file",
+        help="save the closest pairs side by side to this new picture file "
+        "(.png, .jpg, .pdf or .svg; never an existing file, nor one in DIR)",
     )
     leakage.add_argument(
         "--max-pairs",
@@ -898,7 +1013,18 @@ def _add_leakage(commands):
     leakage.set_defaults(handler=_leakage)
 
 
+# The formats ``leakage --out`` writes, read from the extension by Matplotlib.
+_FIGURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".pdf", ".svg"}
+
+
 def _leakage(args):
+    from ._files import check_new_file
+
+    if args.out:
+        # Before any picture is hashed, as every command checks its output:
+        # an existing file is never overwritten (least of all one of DIR's
+        # pictures), and a new one in DIR would join the pictures analysed.
+        check_new_file(args.out, inside=args.directory, suffixes=_FIGURE_SUFFIXES)
     from .datasets import load_image_folder
     from .leakage import DEFAULT_THRESHOLD, find_duplicates
 
@@ -942,7 +1068,11 @@ def _leakage(args):
             target=data.target,
             class_names=data.class_names,
         )
-        figure.savefig(args.out, dpi=100, bbox_inches="tight")
+        from ._files import atomic_write
+
+        # Linked to its name only if nothing took the name meanwhile.
+        with atomic_write(args.out, overwrite=False) as temporary:
+            figure.savefig(temporary, dpi=100, bbox_inches="tight")
         plt.close(figure)
         print(f"Pairs shown in {args.out}")
     return 1 if len(pairs) else 0
@@ -1107,9 +1237,45 @@ def main(argv=None):
         # fix: say what, without a traceback.
         print(f"animecls: error: {error}", file=sys.stderr)
         return 1
+    except MemoryError as error:
+        # Sizes past the limits are refused up front; within them a machine
+        # can still run short. Say what was asked for, not a traceback.
+        print(_out_of_memory(error, args), file=sys.stderr)
+        return 1
+    except Exception as error:
+        # TensorFlow's own out-of-memory error, named without importing it.
+        if type(error).__name__ != "ResourceExhaustedError":
+            raise
+        print(_out_of_memory(error, args), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("animecls: interrupted", file=sys.stderr)
         return 130
+
+
+def _size_options(args):
+    """Return the options that set how much memory a command takes, as given."""
+    shown = []
+    size = getattr(args, "image_size", None)
+    if size is not None:
+        shown.append(f"--image-size {size[0]}x{size[1]}")
+    for option in ("n_per_class", "identities", "per_identity"):
+        value = getattr(args, option, None)
+        if value is not None:
+            shown.append(f"--{option.replace('_', '-')} {value}")
+    if getattr(args, "quick", False):
+        shown.append("--quick")
+    return ", ".join(shown) or "the default sizes"
+
+
+def _out_of_memory(error, args):
+    detail = str(error).splitlines()[0][:300] if str(error) else ""
+    detail = f" ({detail})" if detail else ""
+    return (
+        f"animecls: error: not enough memory for this {args.command} run"
+        f"{detail}. Ask for smaller pictures (--image-size) or fewer of them. "
+        f"Received: {_size_options(args)}"
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
