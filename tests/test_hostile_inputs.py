@@ -609,24 +609,3 @@ def test_an_interrupted_compare_never_looks_complete_and_reruns(
     assert result.run_dir == str(out) and not partial.exists()
     assert not (out / ".animecls-incomplete").exists()
     assert (out / "results.csv").exists()
-
-
-# ------------------------------------------------------------------------ docs
-
-
-def test_the_docs_table_is_current():
-    import importlib.util
-
-    import PIL
-
-    path = Path(__file__).resolve().parents[1] / "docs/_scripts/robustness_table.py"
-    spec = importlib.util.spec_from_file_location("robustness_table", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    committed = script.OUTPUT.read_text(encoding="utf-8")
-    if f"with Pillow {PIL.__version__}." not in committed:
-        pytest.skip("the table was generated with another Pillow version")
-    assert committed == script.render(), (
-        "docs/_generated/robustness-scan.md is stale: run "
-        "python docs/_scripts/robustness_table.py"
-    )
