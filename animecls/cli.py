@@ -341,7 +341,7 @@ def _add_predict(commands):
             "predicted character and the class probabilities of each picture."
         ),
     )
-    predict.add_argument("model", metavar="MODEL", help=".keras or .npz model file")
+    predict.add_argument("model", metavar="MODEL", help=".keras or .skops model file")
     predict.add_argument(
         "images", metavar="IMAGE", nargs="+", help="picture files or folders"
     )

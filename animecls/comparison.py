@@ -310,7 +310,7 @@ def compare_models(
         ``<out_dir>.recovered-<token>`` and a ``FileExistsError`` says so.
     save_models : bool, default=True
         Also save the trained models in ``out_dir/models`` (``.keras`` for
-        networks, ``.npz`` for SVM pipelines), ready for ``animecls predict``.
+        networks, ``.skops`` for SVM pipelines), ready for ``animecls predict``.
         At the report's settings the CNN alone takes about 720 MiB on disk:
         63 million weights and Adam's two moments for each, 4 bytes apiece.
         An estimator of your own that cannot be saved without pickle is

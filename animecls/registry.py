@@ -86,7 +86,7 @@ class ModelSpec:
     @property
     def file_suffix(self):
         """Extension of the file [`save_model`][animecls.models.save_model] writes."""
-        return ".keras" if self.kind == "keras" else ".npz"
+        return ".keras" if self.kind == "keras" else ".skops"
 
 
 _NETWORK_PARAMETERS = "trainable weights of the network"

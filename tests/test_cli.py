@@ -556,7 +556,7 @@ def test_predict_names_a_pipeline_and_its_weights(
     images = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     pipeline = make_baseline(baseline, **options).fit(images, np.arange(6) % 2)
     path = save_model(
-        pipeline, tmp_path / "svm.npz", class_names=["a", "b"], image_size=(32, 32)
+        pipeline, tmp_path / "svm.skops", class_names=["a", "b"], image_size=(32, 32)
     )
     Image.fromarray(images[0]).save(tmp_path / "p.png")
     assert main(["predict", path, str(tmp_path / "p.png")]) == 0

@@ -70,7 +70,7 @@ def test_run_folder_holds_table_figures_histories_and_models(run):
         assert (out / "figures" / f"{key}.png").stat().st_size > 1000
     saved = sorted(p.name for p in (out / "models").iterdir())
     assert saved == sorted(
-        f"{n}.npz" if n.endswith("_svm") else f"{n}.keras" for n in MODEL_NAMES
+        f"{n}.skops" if n.endswith("_svm") else f"{n}.keras" for n in MODEL_NAMES
     )
 
 
@@ -245,7 +245,7 @@ def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path):
     # A network of your own is saved and loads for predict; an estimator
     # animecls cannot save without pickle is left out.
     assert (out / "models" / "tiny_cnn.keras").exists()
-    assert not (out / "models" / "logistic.npz").exists()
+    assert not (out / "models" / "logistic.skops").exists()
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ def test_the_saved_vgg16_svm_predicts_pictures_as_in_the_table(tiny, tmp_path):
     test = result.evaluations["vgg16_svm"]
     names = result.class_names
     split = split_indices(tiny, random_state=42)
-    predicted = predict(out / "models" / "vgg16_svm.npz", tiny.images[split.test])
+    predicted = predict(out / "models" / "vgg16_svm.skops", tiny.images[split.test])
     assert predicted.labels == [names[i] for i in test.y_pred]
 
 

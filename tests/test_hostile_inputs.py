@@ -519,7 +519,7 @@ def test_full_disk_while_saving_a_pipeline_keeps_the_earlier_file(
 
     data = make_characters(4, image_size=(32, 32))
     pipeline = make_baseline("pixels").fit(data.images, data.target)
-    path = tmp_path / "pipeline.npz"
+    path = tmp_path / "pipeline.skops"
     save_model(pipeline, path, class_names=data.class_names, image_size=(32, 32))
     error = _fails_mid_write(
         path,

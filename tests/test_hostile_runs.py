@@ -244,7 +244,7 @@ def test_compare_started_in_the_same_second_without_out(
     run = tmp_path / "runs" / "compare-20250101-120000"
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [run.name]
     # The winner saved its models: the loser's --no-save-models changed nothing.
-    assert (run / "models" / "pixels_svm.npz").exists()
+    assert (run / "models" / "pixels_svm.skops").exists()
 
 
 def test_a_second_experiment_with_the_same_out_fails_before_training(

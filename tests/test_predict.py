@@ -119,7 +119,7 @@ def test_pipeline_round_trip_without_pickle(tmp_path, probability):
     pipeline = make_embedding_svm(
         ColorHistogram(bins=3), kernel="rbf", probability=probability
     ).fit(x, names)
-    path = save_model(pipeline, tmp_path / "svm.npz", image_size=(16, 16))
+    path = save_model(pipeline, tmp_path / "svm.skops", image_size=(16, 16))
     with np.load(path, allow_pickle=False) as archive:  # no object arrays inside
         assert "animecls_metadata" in archive.files
     loaded = load_model(path)
@@ -139,7 +139,7 @@ def test_a_loaded_pipeline_has_the_record_layout_of_a_network(tmp_path, cnn_file
     x, y = _data(6)
     embedder = VGG16Embedder(weights=None, image_size=(32, 32), verbose=0)
     pipeline = make_embedding_svm(embedder).fit(x, y)
-    path = save_model(pipeline, tmp_path / "vgg.npz", class_names=NAMES, image_size=32)
+    path = save_model(pipeline, tmp_path / "vgg.skops", class_names=NAMES, image_size=32)
     info = get_info(load_model(path))
     assert info["saved"]["kind"] == "sklearn"
     assert info["saved"]["class_names"] == NAMES
@@ -147,7 +147,7 @@ def test_a_loaded_pipeline_has_the_record_layout_of_a_network(tmp_path, cnn_file
     # A pipeline adds its own labels ("classes") to a network's entries.
     assert set(get_info(load_model(cnn_file))["saved"]) < set(info["saved"])
     # Saved again, the record is not doubled inside the estimator's state.
-    again = save_model(load_model(path), tmp_path / "again.npz", image_size=32)
+    again = save_model(load_model(path), tmp_path / "again.skops", image_size=32)
     assert get_info(load_model(again))["weights"] == {"weights": "none"}
 
 
@@ -155,11 +155,11 @@ def test_pipeline_on_integer_labels_needs_names_and_size(tmp_path):
     x, y = _data(30, size=16)
     pipeline = make_embedding_svm(RawPixels(image_size=(4, 4))).fit(x, y)
     path = save_model(
-        pipeline, tmp_path / "pixels.npz", class_names=NAMES, image_size=(16, 16)
+        pipeline, tmp_path / "pixels.skops", class_names=NAMES, image_size=(16, 16)
     )
     assert predict(path, x[:3]).labels == [NAMES[i] for i in pipeline.predict(x[:3])]
     with pytest.raises(ValueError, match="Received: image_size=None"):
-        save_model(pipeline, tmp_path / "h.npz", class_names=NAMES)
+        save_model(pipeline, tmp_path / "h.skops", class_names=NAMES)
     with pytest.raises(ValueError, match=r"takes pictures of 16x16x3"):
         predict(path, _data(2, size=32)[0])
 
@@ -229,7 +229,7 @@ def test_save_rejects_wrong_extension_and_objects(cnn, tmp_path):
     with pytest.raises(ValueError, match=r"Received: path='.*cnn\.h5'"):
         save_model(cnn, str(tmp_path / "cnn.h5"), class_names=NAMES)
     with pytest.raises(TypeError, match="Received: model of type builtins.dict"):
-        save_model({}, tmp_path / "x.npz")
+        save_model({}, tmp_path / "x.skops")
     with pytest.raises(ValueError, match="class_names is required"):
         save_model(cnn, tmp_path / "cnn.keras")
 

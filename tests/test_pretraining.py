@@ -305,7 +305,7 @@ def test_saved_drawn_models_predict_what_the_table_scored(tmp_path):
         data, models=["drawn_transfer", "drawn_svm"], epochs=2, out_dir=out, verbose=0
     )
     test = split_indices(data).test
-    for name, suffix in (("drawn_transfer", ".keras"), ("drawn_svm", ".npz")):
+    for name, suffix in (("drawn_transfer", ".keras"), ("drawn_svm", ".skops")):
         predicted = predict(out / "models" / f"{name}{suffix}", data.images[test])
         expected = [data.class_names[i] for i in result.evaluations[name].y_pred]
         assert predicted.labels == expected

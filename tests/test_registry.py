@@ -33,7 +33,7 @@ def test_every_entry_says_what_it_is_and_how_it_is_fitted():
         assert module.startswith("animecls.") and function.startswith(
             ("build_", "make_")
         )
-        assert spec.file_suffix == (".keras" if spec.kind == "keras" else ".npz")
+        assert spec.file_suffix == (".keras" if spec.kind == "keras" else ".skops")
     assert DEFAULT_MODELS == tuple(MODELS)
     assert {n for n, s in MODELS.items() if s.vgg16_features} == {
         "vgg16_transfer",

@@ -222,9 +222,9 @@ record.stop()
 record.start("save-pipeline")
 # --8<-- [start:save-pipeline]
 save_model(
-    pixels_svm, "pixels-svm.npz", class_names=data.class_names, image_size=(64, 64)
+    pixels_svm, "pixels-svm.skops", class_names=data.class_names, image_size=(64, 64)
 )
-loaded = load_model("pixels-svm.npz")  # rebuilt from arrays and JSON: no pickle
+loaded = load_model("pixels-svm.skops")  # only animecls' known classes: no pickle
 print(predict(loaded, X_test[:4]).labels)
 # --8<-- [end:save-pipeline]
 record.stop()
