@@ -34,6 +34,8 @@ def test_weights_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
         _weights, "VGG16_NOTOP_MD5", hashlib.md5(source.read_bytes()).hexdigest()
     )
+    # The size is checked before the hash, so the copy must have the size too.
+    monkeypatch.setattr(_weights, "VGG16_NOTOP_SIZE", source.stat().st_size)
     assert main(["weights", "install", str(source)]) == 0
     out = capsys.readouterr().out
     target = tmp_path / "home" / "models" / _weights.VGG16_NOTOP_FILENAME
@@ -70,7 +72,7 @@ def test_predict_with_pipeline(tmp_path, pictures, capsys):
     x = rng.integers(0, 256, (15, 20, 20, 3), dtype=np.uint8)
     pipeline = make_embedding_svm(ColorHistogram(bins=2)).fit(x, np.arange(15) % 3)
     path = save_model(
-        pipeline, tmp_path / "svm.npz", class_names=NAMES, image_size=(20, 20)
+        pipeline, tmp_path / "svm.skops", class_names=NAMES, image_size=(20, 20)
     )
     assert main(["predict", path, str(pictures / "p0.png")]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -141,7 +143,7 @@ def test_check_rejects_a_pipeline_and_a_bad_split(tmp_path, training_folder, cap
     x = rng.integers(0, 256, (15, 20, 20, 3), dtype=np.uint8)
     pipeline = make_embedding_svm(ColorHistogram(bins=2)).fit(x, np.arange(15) % 3)
     path = save_model(
-        pipeline, tmp_path / "svm.npz", class_names=NAMES, image_size=(20, 20)
+        pipeline, tmp_path / "svm.skops", class_names=NAMES, image_size=(20, 20)
     )
     assert main(["check", path, str(training_folder)]) == 1
     err = capsys.readouterr().err
