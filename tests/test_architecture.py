@@ -148,3 +148,36 @@ def test_light_modules_import_no_tensorflow(module):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def _diagram():
+    """``{module: layer number}`` from docs/architecture.md, 0 the lowest layer."""
+    page = PACKAGE.parent / "docs" / "architecture.md"
+    block = page.read_text(encoding="utf-8").split("```text", 1)[1].split("```")[0]
+    rows = [line for line in block.splitlines() if line.strip(" │")]
+    layers = {}
+    level = 0
+    for line in rows:  # the top layer first; a layer may take several lines
+        label, names = line[:14].strip(), line[14:].split()
+        level -= bool(label)
+        for name in names:
+            # "_engine: resolve_models, ..." names what the module holds.
+            layers[f"animecls.{name.strip('():')}"] = level
+            if name.endswith(":"):
+                break
+    return {module: number - level for module, number in layers.items()}
+
+
+def test_the_diagram_names_every_module_in_its_layer():
+    """docs/architecture.md's diagram lists each module once, below what imports it."""
+    layers = _diagram()
+    modules = set(_modules()) - {"animecls", "animecls.__main__"}
+    assert sorted(modules - set(layers)) == [], "modules missing from the diagram"
+    upward = [
+        f"{module} (layer {layers[module]}) imports {target} (layer {layers[target]})"
+        for module, targets in _graph().items()
+        if module in layers
+        for target in targets
+        if target in layers and layers[target] > layers[module]
+    ]
+    assert upward == []
