@@ -139,7 +139,9 @@ def test_a_loaded_pipeline_has_the_record_layout_of_a_network(tmp_path, cnn_file
     x, y = _data(6)
     embedder = VGG16Embedder(weights=None, image_size=(32, 32), verbose=0)
     pipeline = make_embedding_svm(embedder).fit(x, y)
-    path = save_model(pipeline, tmp_path / "vgg.skops", class_names=NAMES, image_size=32)
+    path = save_model(
+        pipeline, tmp_path / "vgg.skops", class_names=NAMES, image_size=32
+    )
     info = get_info(load_model(path))
     assert info["saved"]["kind"] == "sklearn"
     assert info["saved"]["class_names"] == NAMES
