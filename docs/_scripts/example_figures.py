@@ -2,15 +2,22 @@
 
 Each page under docs/examples/ shows one script of ``examples/`` with the
 figures it draws and what it prints. This runs each script as a reader
-would, in a fresh process, with fast settings::
+would, in a fresh process, with the script's own defaults (picture size,
+epochs, the drawn default characters): whatever ``ANIMECLS_DATA``,
+``ANIMECLS_IMAGE_SIZE`` or ``ANIMECLS_EPOCHS`` the caller has set is
+removed. The one setting added is the documented offline one,
+``ANIMECLS_WEIGHTS=none`` (random VGG16 weights, since the ImageNet weights
+need a download), and only for the scripts that read it. The command line,
+with that setting, heads the saved output, followed by the run's wall time::
 
-    ANIMECLS_IMAGE_SIZE=64 ANIMECLS_EPOCHS=8 ANIMECLS_WEIGHTS=none
+    $ ANIMECLS_WEIGHTS=none python examples/plot_vgg16_transfer.py  # 251 s ...
 
-(64x64 pictures, 8 epochs per network, random VGG16 weights, so it needs no
-network; a script whose own defaults are already quick runs with those, see
-``OWN_DEFAULTS``), then copies the PNGs it wrote into
+It then copies the PNGs the script wrote into
 ``docs/images/examples/<script>/`` and its printed output into
-``docs/_generated/example-<script>.txt``. A few minutes on two CPU cores::
+``docs/_generated/example-<script>.txt``, which the script's closing "What to
+expect" comment quotes (tests/test_docs_examples.py checks that every number
+there is in this output). About half an hour on two CPU cores, most of it the
+comparison and the overfitting analysis::
 
     python docs/_scripts/example_figures.py [SCRIPT ...]
 
@@ -20,6 +27,7 @@ With script names (e.g. ``plot_two_layer_cnn``) only those run.
 import io
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -32,21 +40,28 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 IMAGES = ROOT / "docs" / "images" / "examples"
 GENERATED = ROOT / "docs" / "_generated"
-SETTINGS = {
-    "ANIMECLS_IMAGE_SIZE": "64",
-    "ANIMECLS_EPOCHS": "8",
-    "ANIMECLS_WEIGHTS": "none",
-    "ANIMECLS_DATA": "",
-}
-# Scripts whose defaults are already quick settings run with them, so that
-# their page shows what their "What to expect" comment says. plot_overfitting
-# is 64x64 by default, and 8 epochs would cut the recipes it compares short
-# (the shuffled-label check needs 30, the head on the drawn backbone 60).
-OWN_DEFAULTS = {"plot_overfitting"}
+# The caller's settings that would change what a script does: removed, so
+# that each script runs with its own defaults.
+REMOVED = (
+    "ANIMECLS_DATA",
+    "ANIMECLS_IMAGE_SIZE",
+    "ANIMECLS_EPOCHS",
+    "ANIMECLS_WEIGHTS",
+)
+# The documented offline setting, for the scripts that read it (those that
+# build VGG16): random weights instead of the ImageNet download.
+OFFLINE = {"ANIMECLS_WEIGHTS": "none"}
 # The comparison writes a whole run folder; these are the figures its page
 # shows besides the script's own summary.png.
 RUN_FIGURES = ("samples", "confusion_two_layer_cnn", "predictions_two_layer_cnn")
 MAX_BYTES = 300_000
+# Terminal colours in Keras' progress bars, and the temporary folders a
+# script makes (a new name on every run): neither means anything on a page.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TEMPORARY = re.compile(re.escape(tempfile.gettempdir()) + r"/tmp\w+")
+# A Keras progress bar prints one line per batch; without its colours every
+# line looks finished, so only the last (the whole pass) is kept.
+PROGRESS = re.compile(r"(?:^\d+/\d+ \u2501+.*\n)*(^\d+/\d+ \u2501+.*\n)", re.MULTILINE)
 
 
 def _shrink(path):
@@ -70,15 +85,26 @@ def _figures(script, out):
     return found
 
 
+def clean(output):
+    """Return a script's printed ``output`` without what is noise on a page."""
+    output = PROGRESS.sub(r"\1", ANSI.sub("", output))
+    return TEMPORARY.sub("<temporary folder>", output)
+
+
+def settings(script):
+    """Return the settings ``script`` runs with: the offline one if it reads it."""
+    source = (EXAMPLES / f"{script}.py").read_text(encoding="utf-8")
+    return {k: v for k, v in OFFLINE.items() if k in source}
+
+
 def run(script):
     """Run ``examples/<script>.py``; copy its figures and output into docs/."""
-    # Empty values: the script's own defaults (also over the caller's settings).
-    settings = {k: "" for k in SETTINGS} if script in OWN_DEFAULTS else SETTINGS
+    setting = settings(script)
     with tempfile.TemporaryDirectory() as workdir:
         out = pathlib.Path(workdir) / "out"
-        env = dict(
-            os.environ,
-            **settings,
+        env = {k: v for k, v in os.environ.items() if k not in REMOVED}
+        env.update(
+            setting,
             ANIMECLS_OUT=str(out),
             MPLBACKEND="Agg",
             TF_CPP_MIN_LOG_LEVEL="2",
@@ -106,8 +132,12 @@ def run(script):
         output = completed.stdout.replace(str(out) + os.sep, "").replace(
             str(out), "<ANIMECLS_OUT>"
         )
-    command = "".join(f"{k}={v} " for k, v in settings.items() if v)
-    header = f"$ {command}python examples/{script}.py\n"
+    output = clean(output)
+    command = "".join(f"{k}={v} " for k, v in setting.items())
+    header = (
+        f"$ {command}python examples/{script}.py"
+        f"  # {seconds:.0f} s wall time on {os.cpu_count()} CPU cores\n"
+    )
     (GENERATED / f"example-{script}.txt").write_text(header + output, encoding="utf-8")
     print(f"{script}: {seconds:.0f} s, figures in {target.relative_to(ROOT)}")
 
