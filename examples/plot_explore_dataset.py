@@ -36,7 +36,7 @@ from animecls.plotting import plot_image_grid, plot_samples
 # ANIMECLS_DATA counts.
 ARGS = [] if "ipykernel" in sys.modules else sys.argv[1:]
 DATA = ARGS[0] if ARGS else os.environ.get("ANIMECLS_DATA", "")
-IMAGE_SIZE = int(os.environ.get("ANIMECLS_IMAGE_SIZE", "250"))
+IMAGE_SIZE = int(os.environ.get("ANIMECLS_IMAGE_SIZE") or 250)
 OUT = os.environ.get("ANIMECLS_OUT") or os.path.join(
     "example-output", "plot_explore_dataset"
 )
@@ -137,12 +137,13 @@ fig.savefig(os.path.join(OUT, "difficulty_levels.png"), dpi=100)
 
 # %%
 # ## What to expect
-# With the defaults: 185 pictures of 3 characters (62, 62
-# and 61), all 250 x 250. The scan skips `notes.txt` (not a picture) but
-# counts `broken.png`, whose header is fine; the loader then skips it as
-# truncated, so 185 pictures load. "easy" pictures are clean portraits;
-# at "hard" the characters borrow each other's colours and clothes and are
-# partly covered, which is where a small network's mistakes come from.
+# With the defaults (the drawn default characters at 250 x 250; under a
+# minute on two CPU cores): the scan finds 3 classes and 186 pictures, 62 per
+# character, all 250 x 250, and skips `notes.txt` (not a picture). It counts
+# `broken.png`, whose header is fine; the loader then skips it as truncated,
+# so 185 pictures load. "easy" pictures are clean portraits; at "hard" the
+# characters borrow each other's colours and clothes and are partly covered,
+# which is where a small network's mistakes come from.
 print(f"Figures written to {OUT}")
 if plt.get_backend().lower() != "agg":
     plt.show()
