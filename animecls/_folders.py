@@ -210,7 +210,19 @@ def _write_new(folder, names, images, paths, directory, fmt, options):
             os.makedirs(os.path.join(partial, name), exist_ok=True)
         for picture, path in zip(images, paths, strict=True):
             inside = os.path.join(partial, os.path.relpath(path, directory))
-            Image.fromarray(picture).save(inside, format=fmt, **options)
+            try:
+                Image.fromarray(picture).save(inside, format=fmt, **options)
+            except OSError as error:
+                # Name the picture and say what is left: "[Errno 28]" alone
+                # tells a student neither.
+                message = (
+                    f"Could not write {path!r} ({error.strerror or error}); "
+                    f"nothing was written to {directory!r}: the pictures so far "
+                    f"are in {os.fspath(partial)!r}, marked incomplete, and the "
+                    "next call for this folder replaces them"
+                )
+                args = (message,) if error.errno is None else (error.errno, message)
+                raise type(error)(*args) from error
         folder.finish()
     except BaseException:
         folder.abandon()

@@ -759,30 +759,26 @@ def _experiment_options(args):
 def _run_experiment(args, run):
     """Claim ``--out``, run the experiment, print its summary and save it.
 
-    ``--out`` is claimed before ``run()`` trains anything (see
-    ``animecls._files.RunFolder``): a folder that cannot be written, or that
-    another run holds, fails in a second, not after the experiment.
+    ``--out`` is claimed before ``run()`` trains anything
+    ([`results_folder`][animecls.experiments.results_folder]): a folder that
+    cannot be written, or that another run holds, fails in a second, not
+    after the experiment.
     """
-    from ._files import RunFolder, check_apart
+    import contextlib
 
-    folder = None
-    if args.out:
-        check_apart(args.out, args.cache_dir)
-        folder = RunFolder(args.out, option="--out")
-        folder.claim()
-    try:
+    from .experiments import results_folder, summary_markdown
+
+    with (
+        results_folder(args.out, cache_dir=args.cache_dir, name="--out")
+        if args.out
+        else contextlib.nullcontext()
+    ) as save:
         result = run()
-        from .experiments import _save_results, summary_markdown
-
         print()
         print(summary_markdown(result))
-        if folder is not None:
-            path = _save_results(result, folder)
+        if save is not None:
+            path = save(result)
             print(f"Runs, summary, figure and settings: {path}")
-    except BaseException:
-        if folder is not None:
-            folder.abandon()
-        raise
     return 0
 
 

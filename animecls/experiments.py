@@ -36,6 +36,7 @@ features of all pictures are computed once per data set (and kept on disk
 with ``cache_dir``); every seed and size reuses them.
 """
 
+import contextlib
 import json
 import math
 import time
@@ -59,7 +60,7 @@ from ._engine import (
     resolve_weights,
     split_parts,
 )
-from ._files import RunFolder, write_rows
+from ._files import RunFolder, check_apart, write_rows
 from ._validation import check_count, check_seed, check_test_size
 from .evaluation import mean_interval, paired_difference
 from .registry import MODELS, model_label
@@ -73,6 +74,7 @@ __all__ = [
     "learning_curve",
     "measure_remedies",
     "repeated_splits",
+    "results_folder",
     "save_results",
     "shortcut_experiment",
     "summary_markdown",
@@ -1220,6 +1222,51 @@ def save_results(result, out_dir):
     folder = RunFolder(out_dir)
     folder.claim()
     return _save_results(result, folder, kind)
+
+
+@contextlib.contextmanager
+def results_folder(out_dir, *, cache_dir=None, name="out_dir"):
+    """Claim a new results folder before an experiment runs; yield its saver.
+
+    An experiment takes minutes to hours; a folder it cannot write, or that
+    another run is writing, should fail before it starts, not after.
+    Inside the ``with`` block the folder is claimed (``<out_dir>.incomplete``,
+    as [`save_results`][animecls.experiments.save_results] does), and the
+    yielded function saves a result into it and returns ``out_dir``. On an
+    error or Ctrl-C, or when the block ends without saving, the claim is let
+    go (a started save is kept, marked incomplete, for a rerun to replace).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder to create; it must not exist.
+    cache_dir : path-like, default=None
+        The run's feature cache, refused when it overlaps ``out_dir``.
+    name : str, default="out_dir"
+        How error messages name the folder (the command line passes
+        ``"--out"``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from animecls.datasets import make_characters
+    >>> from animecls.experiments import repeated_splits, results_folder
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "splits"
+    >>> with results_folder(out) as save:
+    ...     result = repeated_splits(make_characters(8, image_size=(32, 32)),
+    ...                              n_splits=2, models=["pixels_svm"], quick=True)
+    ...     path = save(result)
+    >>> sorted(p.name for p in path.iterdir())
+    ['figure.png', 'runs.csv', 'settings.json', 'summary.md']
+    """
+    check_apart(out_dir, cache_dir)
+    folder = RunFolder(out_dir, option=name)
+    folder.claim()
+    try:
+        yield lambda result: _save_results(result, folder)
+    finally:
+        # After a save the folder is finished and this lets nothing go.
+        folder.abandon()
 
 
 def _save_results(result, folder, kind=None):

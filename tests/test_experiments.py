@@ -427,3 +427,32 @@ def test_remedies_add_the_baselines_of_their_baselines(tiny):
         "drawn_frozen",
         "drawn_finetune",
     ]
+
+
+def test_results_folder_claims_before_the_run_and_lets_go_after(splits, tmp_path):
+    from animecls.experiments import results_folder
+
+    out = tmp_path / "splits"
+    with results_folder(out) as save:
+        # Claimed: another save of the same folder fails at once.
+        with pytest.raises(FileExistsError, match="Another animecls run"):
+            save_results(splits, out)
+        assert save(splits) == out
+    assert (out / "summary.md").is_file()
+    assert not (tmp_path / "splits.incomplete").exists()
+    # A block that ends, by an error or without saving, leaves nothing.
+    for name in ("failed", "unsaved"):
+        with pytest.raises(RuntimeError) if name == "failed" else _nothing():
+            with results_folder(tmp_path / name):
+                if name == "failed":
+                    raise RuntimeError("training broke")
+        assert not list(tmp_path.glob(f"{name}*"))
+    with pytest.raises(ValueError, match="overlap"):
+        with results_folder(tmp_path / "run", cache_dir=tmp_path / "run" / "cache"):
+            pass
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
