@@ -118,6 +118,25 @@ def _read_pictures(paths, size):
     return pictures
 
 
+def _chunks(items, size):
+    """Yield ``items`` in consecutive lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _score(model, pictures, batch_size):
+    """Return ``(probabilities or None, class indices)`` of ``pictures``."""
+    if isinstance(model, keras.Model):
+        probabilities = model.predict(pictures, batch_size=batch_size, verbose=0)
+        return probabilities, probabilities.argmax(axis=1)
+    if hasattr(model, "predict_proba"):
+        probabilities = model.predict_proba(pictures)
+        return probabilities, probabilities.argmax(axis=1)
+    predicted = model.predict(pictures)
+    lookup = {c: i for i, c in enumerate(model.classes_.tolist())}
+    return None, np.asarray([lookup[c] for c in predicted.tolist()])
+
+
 def _saved_metadata(model):
     return get_info(model).get("saved", {})
 
@@ -143,7 +162,8 @@ def predict(model, images, *, class_names=None, batch_size=32):
     class_names : list of str or None, default=None
         Names of the classes; by default the ones saved with the model.
     batch_size : int, default=32
-        Pictures per batch for a network.
+        Pictures per batch for a network; picture files are also read this
+        many at a time, so a large folder is never in memory at once.
 
     Returns
     -------
@@ -180,6 +200,9 @@ def predict(model, images, *, class_names=None, batch_size=32):
     """
     from sklearn.utils import Bunch
 
+    from ._validation import check_count
+
+    batch_size = check_count(batch_size, "batch_size")
     if isinstance(model, (str, os.PathLike)):
         model = load_model(model)
     metadata = _saved_metadata(model)
@@ -216,9 +239,27 @@ def predict(model, images, *, class_names=None, batch_size=32):
                 "This pipeline was not saved with an image size; pass an array "
                 "of pictures. Received: picture files"
             )
-        pictures = _read_pictures(filenames, input_shape[:2])
         if skipped:
             _warn_left_out(skipped)
+        if not filenames:
+            raise ValueError("images is an empty batch. Received: no pictures")
+        # Read and score a batch at a time: a folder of hundreds of pictures
+        # at a large input size never sits in memory at once.
+        scored = [
+            _score(model, _read_pictures(chunk, input_shape[:2]), batch_size)
+            for chunk in _chunks(filenames, batch_size)
+        ]
+        indices = np.concatenate([index for _, index in scored])
+        probabilities = (
+            None if scored[0][0] is None else np.concatenate([p for p, _ in scored])
+        )
+        return Bunch(
+            labels=[class_names[i] for i in indices],
+            probabilities=probabilities,
+            class_names=class_names,
+            filenames=filenames,
+            skipped=skipped,
+        )
     else:
         try:
             pictures = np.asarray(images)
@@ -261,18 +302,7 @@ def predict(model, images, *, class_names=None, batch_size=32):
     if len(pictures) == 0:
         raise ValueError("images is an empty batch. Received: no pictures")
 
-    if isinstance(model, keras.Model):
-        probabilities = model.predict(pictures, batch_size=batch_size, verbose=0)
-        indices = probabilities.argmax(axis=1)
-    else:
-        if hasattr(model, "predict_proba"):
-            probabilities = model.predict_proba(pictures)
-            indices = probabilities.argmax(axis=1)
-        else:
-            probabilities = None
-            predicted = model.predict(pictures)
-            lookup = {c: i for i, c in enumerate(model.classes_.tolist())}
-            indices = np.asarray([lookup[c] for c in predicted.tolist()])
+    probabilities, indices = _score(model, pictures, batch_size)
     return Bunch(
         labels=[class_names[i] for i in indices],
         probabilities=probabilities,

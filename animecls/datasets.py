@@ -278,6 +278,10 @@ def _file_id(path):
     except OSError:
         # Gone or unreadable since it was listed: nothing to compare.
         return None
+    if info.st_ino == 0:
+        # Some Windows and FUSE file systems report no inode number: every
+        # file would look like one file, so say nothing.
+        return None
     return (info.st_dev, info.st_ino)
 
 

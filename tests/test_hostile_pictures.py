@@ -206,6 +206,25 @@ def test_picture_hard_linked_into_two_classes_is_skipped_in_both(tmp_path):
     assert state(tmp_path) == before
 
 
+def test_a_file_system_without_inode_numbers_drops_no_picture(tmp_path, monkeypatch):
+    # Some Windows and FUSE file systems report st_ino 0 for every file: the
+    # scan must not take them all for one file.
+    import animecls.datasets
+
+    root = make_classes(tmp_path / "set", {"A": 3, "B": 3})
+    real_stat = os.stat
+
+    def no_inodes(path, *args, **kwargs):
+        info = real_stat(path, *args, **kwargs)
+        values = list(info)
+        values[1] = 0  # st_ino
+        return os.stat_result(values)
+
+    monkeypatch.setattr(animecls.datasets.os, "stat", no_inodes)
+    data = load(root)
+    assert len(data.target) == 6 and not data.skipped
+
+
 def test_picture_linked_into_another_class_is_skipped_in_both(tmp_path):
     root = make_classes(tmp_path / "data", {"Marin": 4, "Yor": 4})
     os.symlink("../Marin/1.png", root / "Yor" / "alias.png")

@@ -241,3 +241,32 @@ def test_unreadable_picture_file(cnn_file, picture_folder):
         predict(cnn_file, [picture_folder / "notes.txt"])
     with pytest.raises(FileNotFoundError, match="No picture at"):
         predict(cnn_file, [picture_folder / "nope.png"])
+
+
+def test_picture_files_are_read_a_batch_at_a_time(tmp_path, monkeypatch):
+    # A folder of many pictures at a large input size must not be decoded
+    # into one array: files are read batch_size at a time.
+    import animecls._predict as predict_module
+    from animecls.datasets import save_image_folder
+
+    x, y = _data(12, size=16)
+    names = np.asarray(NAMES)[y]
+    pipeline = make_embedding_svm(ColorHistogram(bins=3), kernel="rbf").fit(x, names)
+    model = save_model(pipeline, tmp_path / "svm.skops", image_size=(16, 16))
+    paths = save_image_folder(
+        {"images": x, "target": y, "class_names": NAMES}, tmp_path / "set"
+    )
+    read = []
+    real = predict_module._read_pictures
+
+    def counting(chunk, size):
+        read.append(len(chunk))
+        return real(chunk, size)
+
+    monkeypatch.setattr(predict_module, "_read_pictures", counting)
+    whole = predict(model, x)
+    by_file = predict(model, paths, batch_size=5)
+    assert read == [5, 5, 2]
+    assert by_file.labels == whole.labels
+    with pytest.raises(ValueError, match="Received: batch_size=0"):
+        predict(model, paths, batch_size=0)
