@@ -85,6 +85,30 @@ def compute():
             f"trainable parameters of {where} per training picture",
         )
         del model
+    # The linear SVM on VGG16's 512 pooled features: its coefficients and
+    # intercepts, counted on a fitted one as the comparison's table counts.
+    import inspect
+
+    import numpy as np
+    from sklearn.svm import SVC
+
+    from animecls.checks import check_model
+
+    rng = np.random.default_rng(0)
+    svm = SVC(kernel="linear").fit(rng.normal(size=(30, 512)), np.arange(30) % 3)
+    coefficients = int(svm.coef_.size + svm.intercept_.size)
+    fact("svm_512_parameters", coefficients, "a linear SVM's numbers on 512 features")
+    fact(
+        "svm_512_per_picture",
+        round(coefficients / n_fit),
+        "a linear SVM's numbers on 512 features per training picture",
+    )
+    threshold = inspect.signature(check_model).parameters["max_params_per_image"]
+    fact(
+        "ac008_threshold",
+        threshold.default,
+        "check_model's default max_params_per_image (AC008)",
+    )
     return facts
 
 
