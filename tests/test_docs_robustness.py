@@ -3,8 +3,9 @@
 docs/_scripts/robustness_table.py builds each hostile file or situation in a
 temporary folder, runs the real entry point, and writes one table per topic
 into docs/_generated/. Each committed table must be what the script writes
-now; a table generated with other versions of Pillow, Keras or skops (named
-in its last line) is not compared.
+now; for a table generated with other versions of Pillow, Keras or skops
+(named in its last line), whose messages may be worded otherwise, the cases
+it lists must still be the same.
 """
 
 import importlib.util
@@ -43,12 +44,20 @@ def test_the_committed_table_is_current(script, name):
         pytest.importorskip("keras")
     committed = (script.GENERATED / name).read_text(encoding="utf-8")
     rendered = script.RENDER[name]()
+    stale = f"docs/_generated/{name} is stale: rerun docs/_scripts/robustness_table.py"
     last, now = committed.splitlines()[-1], rendered.splitlines()[-1]
-    if last != now and "with " in now:
-        pytest.skip(f"{name} was generated with other versions: {last}")
-    assert committed == rendered, (
-        f"docs/_generated/{name} is stale: run python docs/_scripts/robustness_table.py"
-    )
+    if last == now:
+        assert committed == rendered, stale
+        return
+    # Generated with other versions of Pillow, Keras or skops (the last line
+    # names them), whose messages may be worded otherwise: the cases, the
+    # first two columns of every row, must still be the same.
+    assert "with " in now, stale
+
+    def cases(text):
+        return [line.split(" | ")[:2] for line in text.splitlines()[:-1] if "|" in line]
+
+    assert cases(committed) == cases(rendered), stale
 
 
 def test_the_page_includes_every_table():
