@@ -6,14 +6,18 @@ a pipeline is a skops archive (``animecls._pipeline_file``). Loading runs no
 code from the file unless asked to: a ``.keras`` config is checked for
 entries that could run code or load other files before Keras reads it. Model
 files are untrusted input: every member is read through
-``animecls._untrusted``, whose limits (and ``MAX_INPUT_VALUES`` here) are
-checked before anything of a size the file declares is allocated.
+``animecls._untrusted``, whose limits (and ``MAX_INPUT_VALUES`` and the
+layer limits ``MAX_LAYER_UNITS``, ``MAX_KERNEL_WINDOW`` and
+``MAX_EMBEDDING_VALUES`` here) are checked before anything of a size the file
+declares is allocated.
 
 The public names are re-exported by [`animecls.models`][].
 """
 
 import json
+import math
 import os
+import re
 import zipfile
 
 import keras
@@ -22,12 +26,15 @@ import numpy as np
 from . import _pipeline_file
 from ._files import atomic_write
 from ._info import get_info, set_info
-from ._untrusted import LimitError, check_archive, read_json_member
+from ._untrusted import MAX_MEMBER_BYTES, LimitError, check_archive, read_json_member
 from ._validation import check_image_size, is_int
 from ._weights import describe_weights
 
 __all__ = [
+    "MAX_EMBEDDING_VALUES",
     "MAX_INPUT_VALUES",
+    "MAX_KERNEL_WINDOW",
+    "MAX_LAYER_UNITS",
     "ModelFileError",
     "check_class_names",
     "load_model",
@@ -51,6 +58,16 @@ _FORMAT_VERSION = 1
 #: is allocated (Keras builds a ``Flatten``/``Dense`` head of that size when
 #: loading, and ``predict`` reads each picture file at it).
 MAX_INPUT_VALUES = 4096 * 4096 * 3
+#: Units, filters or depth multiplier one layer of a loaded network may have
+#: (animecls' networks have at most 4,096). Keras allocates a layer's weights
+#: from its config while building it, before any weight is read: a file of a
+#: few kilobytes declaring ``Dense(units=2**30)`` would take gigabytes.
+MAX_LAYER_UNITS = 65_536
+#: Values in one convolution window (``kernel_size``'s product): 64x64.
+MAX_KERNEL_WINDOW = 64 * 64
+#: Values of one embedding table (``input_dim`` x ``output_dim``): as many
+#: float32 values as one archive member holds (``MAX_MEMBER_BYTES`` / 4).
+MAX_EMBEDDING_VALUES = MAX_MEMBER_BYTES // 4
 # A colour channel has 256 values, so more bins than that only allocate.
 _MAX_HISTOGRAM_BINS = 256
 
@@ -347,10 +364,16 @@ def _shape_problem(shape, name, received=None):
     if values > MAX_INPUT_VALUES:
         return (
             f"its {name!r} declares pictures of {values:,} values, more than the "
-            f"{MAX_INPUT_VALUES:,} (4096x4096x3) animecls allocates for one "
-            f"picture. Received: {name}={received!r:.80}"
+            f"{MAX_INPUT_VALUES:,}{_as_picture(MAX_INPUT_VALUES)} animecls "
+            f"allocates for one picture. Received: {name}={received!r:.80}"
         )
     return None
+
+
+def _as_picture(values):
+    """Return `` (HxWx3)`` for a number of values of a square RGB picture, or ''."""
+    side = math.isqrt(values // 3)
+    return f" ({side}x{side}x3)" if side * side * 3 == values else ""
 
 
 # Keras entries that hold Python code rather than naming a class to build.
@@ -416,6 +439,70 @@ def _oversized_input(config):
     return None
 
 
+# Config keys a layer allocates weights from, each bounded by MAX_LAYER_UNITS.
+_UNIT_KEYS = ("units", "filters", "depth_multiplier")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _oversized_layer(config):
+    """Say which layer of a ``.keras`` config declares too many weights, or None.
+
+    Keras builds each layer from its config before reading any weight, so
+    the sizes a layer declares are bounded here: its units, filters or depth
+    multiplier (``MAX_LAYER_UNITS``), its convolution window
+    (``MAX_KERNEL_WINDOW``) and its embedding table
+    (``MAX_EMBEDDING_VALUES``). Values of other types are left to Keras,
+    which refuses them.
+    """
+    for entry in _config_entries(config):
+        layer = f"its layer {entry.get('name')!r:.60}"
+        for key in _UNIT_KEYS:
+            value = entry.get(key)
+            if _number(value) and value > MAX_LAYER_UNITS:
+                return (
+                    f"{layer} declares {key}={value:,}, more than the "
+                    f"{MAX_LAYER_UNITS:,} animecls builds a layer with "
+                    f"(MAX_LAYER_UNITS). Received: {key}={value!r:.80}"
+                )
+        kernel = entry.get("kernel_size")
+        window = kernel if isinstance(kernel, list) else [kernel]
+        if window and all(_number(k) for k in window):
+            values = math.prod(window)
+            if values > MAX_KERNEL_WINDOW:
+                return (
+                    f"{layer} declares a convolution window of {values:,} values, "
+                    f"more than the {MAX_KERNEL_WINDOW:,} animecls builds a layer "
+                    f"with (MAX_KERNEL_WINDOW). Received: kernel_size={kernel!r:.80}"
+                )
+        rows, columns = entry.get("input_dim"), entry.get("output_dim")
+        if _number(rows) and _number(columns) and rows * columns > MAX_EMBEDDING_VALUES:
+            return (
+                f"{layer} declares an embedding table of {rows * columns:,} values, "
+                f"more than the {MAX_EMBEDDING_VALUES:,} animecls builds a layer "
+                f"with (MAX_EMBEDDING_VALUES). Received: input_dim={rows!r:.40}, "
+                f"output_dim={columns!r:.40}"
+            )
+    return None
+
+
+def _last_part(name):
+    """Return what follows the last '.' or '>' of a name Keras looks up, or None."""
+    return re.split(r"[.>]", name)[-1] if isinstance(name, str) else None
+
+
+def _looked_up(value):
+    """Return the name Keras looks an entry up by in its module."""
+    name = value.get("class_name")
+    if name == "function":
+        return value.get("config")
+    if name == "__typespec__":
+        return value.get("spec_name")
+    return name
+
+
 def _code_in_config(config):
     """Name the first entry of a ``.keras`` config that could run code, or None.
 
@@ -428,17 +515,30 @@ def _code_in_config(config):
     layer reading its vocabulary from a file, and only classes of the Keras
     modules networks are built from, animecls classes, classes registered in
     this Python session, and Keras' own activation functions may be named.
+
+    Keras finds a class of a Keras module as ``f"{module}.{class_name}"`` in
+    its registry of exported names, so ``class_name="layers.TFSMLayer"`` in
+    the module ``"keras"`` is the ``TFSMLayer``: a class is compared by the
+    last part of that full name (and of its registered name), and a dotted
+    name is refused.
     """
     registered = keras.saving.get_custom_objects()
     for value in _config_entries(config):
         name = value.get("class_name")
         module = value.get("module")
-        if name in _CODE_ENTRIES:
+        looked_up = _looked_up(value)
+        full = f"{module}.{looked_up}" if isinstance(module, str) else looked_up
+        last = _last_part(full) if isinstance(looked_up, str) else None
+        registered_as = _last_part(value.get("registered_name"))
+        if name in _CODE_ENTRIES or last in _CODE_ENTRIES:
             return f"a {name!r} entry"
-        if name in _EXTERNAL_LAYERS or value.get("registered_name") in (
-            _EXTERNAL_LAYERS
-        ):
+        if last in _EXTERNAL_LAYERS or registered_as in _EXTERNAL_LAYERS:
             return f"a {name!r} layer, which loads code or a graph from elsewhere"
+        if isinstance(looked_up, str) and "." in looked_up:
+            return (
+                f"the dotted name {looked_up!r:.80} in the module {module!r:.80}, "
+                "which Keras looks up elsewhere than the module"
+            )
         if isinstance(value.get("config"), dict) and isinstance(
             value["config"].get("vocabulary"), str
         ):
@@ -476,14 +576,20 @@ def load_model(path, *, safe_mode=True):
     JSON, with no pickle, from the classes animecls builds pipelines from.
 
     A model file is untrusted input, read within documented limits before
-    anything of a size it declares is allocated: at most 1 GiB per archive
-    member and 2 GiB in all, no member expanding more than 100 times (past
-    1 MiB), JSON of at most 16 MiB nested at most 100 levels, ``.npy``
-    arrays no larger than the data they hold, and input pictures of at most
-    ``MAX_INPUT_VALUES`` values (4096x4096x3). Loading never reads or writes
-    where the file says: a pipeline's saved ``cache_dir`` is dropped (set
-    your own with ``pipeline.set_params(embed__cache_dir=...)``), and a
-    saved weights file path is refused unless ``safe_mode=False``.
+    anything of a size it declares is allocated (the robustness page lists
+    their values): the archive limits of ``animecls._untrusted``
+    (``MAX_MEMBER_BYTES`` per member, ``MAX_ARCHIVE_BYTES`` in all, at most
+    ``MAX_MEMBERS`` members, none expanding more than ``MAX_RATIO`` times
+    past ``RATIO_FLOOR``), JSON of at most ``MAX_JSON_BYTES`` nested at most
+    ``MAX_JSON_DEPTH`` levels, ``.npy`` arrays no larger than the data they
+    hold, input pictures of at most ``MAX_INPUT_VALUES`` values, and layers
+    of at most ``MAX_LAYER_UNITS`` units or filters, ``MAX_KERNEL_WINDOW``
+    values per convolution window and ``MAX_EMBEDDING_VALUES`` per embedding
+    table. A member zipfile cannot read (encrypted, of an unknown
+    compression, failing its CRC check) is a damaged file. Loading never
+    reads or writes where the file says: a pipeline's saved ``cache_dir`` is
+    dropped (set your own with ``pipeline.set_params(embed__cache_dir=...)``),
+    and a saved weights file path is refused unless ``safe_mode=False``.
 
     Parameters
     ----------
@@ -552,11 +658,16 @@ def _load_network(path, safe_mode):
     with _open_archive(path) as archive:
         try:
             config = read_json_member(archive, "config.json")
-        except (KeyError, LimitError) as error:
+        except KeyError:
             raise ModelFileError(
-                f"{path!r} could not be loaded: damaged config ({error})"
+                f"{path!r} could not be loaded: damaged config: it has no "
+                f"'config.json' member. Received: members {archive.namelist()!r:.120}"
             ) from None
-    problem = _oversized_input(config)
+        except LimitError as error:
+            raise ModelFileError(
+                f"{path!r} could not be loaded: damaged config: {error}"
+            ) from None
+    problem = _oversized_input(config) or _oversized_layer(config)
     if problem is not None:
         raise ModelFileError(f"{path!r} could not be loaded: {problem}")
     refused = _code_in_config(config) if safe_mode else None

@@ -32,8 +32,8 @@ from ._untrusted import (
     LimitError,
     parse_json,
     read_json_member,
-    read_npy_header,
     read_npy_member,
+    read_npy_member_header,
 )
 
 __all__ = ["METADATA_MEMBER", "allowed_classes", "read", "read_document", "write"]
@@ -209,8 +209,7 @@ def _read_skops(path, archive):
     # before reading: each header is checked against its member first.
     for member in archive.infolist():
         if member.filename.endswith(".npy"):
-            with archive.open(member) as stream:
-                read_npy_header(stream, member.file_size, f"its {member.filename!r}")
+            read_npy_member_header(archive, member)
     return skops.io.load(path, trusted=sorted(allowed))
 
 

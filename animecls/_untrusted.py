@@ -16,14 +16,18 @@ limit is checked *before* anything of the declared size is allocated:
 
 A file beyond a limit raises ``LimitError``, whose message names the limit
 and ends with what was received; callers add the file's name (a
-``ModelFileError``, a ``CacheWarning``).
+``ModelFileError``, a ``CacheWarning``). So does a member zipfile cannot
+read (flagged encrypted, of an unknown compression method, failing its CRC
+check, cut short): it is damaged.
 
 Imports NumPy only: the feature cache, in the light layer, uses it too.
 """
 
+import contextlib
 import json
 import re
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -41,6 +45,7 @@ __all__ = [
     "read_json_member",
     "read_npy_header",
     "read_npy_member",
+    "read_npy_member_header",
 ]
 
 #: Members an archive may hold (a VGG16 pipeline file has about 20).
@@ -62,6 +67,30 @@ MAX_JSON_DEPTH = 100
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 # The longest .npy header read; NumPy's own default limit.
 _MAX_NPY_HEADER = 10_000
+# What zipfile raises for a member it cannot read: flagged encrypted
+# (RuntimeError), an unknown compression method (NotImplementedError), a bad
+# local header or CRC (BadZipFile), a broken deflate, bzip2 or lzma stream
+# (zlib.error, OSError, LZMAError), data cut short (EOFError).
+_DAMAGED = (
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+try:
+    import lzma
+except ImportError:  # a Python built without lzma; zipfile then refuses it
+    pass
+else:
+    _DAMAGED += (lzma.LZMAError,)
+# The depth of a JSON document is counted this many bytes at a time.
+_DEPTH_CHUNK = 2**20
+# +1 for an opening bracket, -1 for a closing one, 0 for any other byte.
+_BRACKET_STEPS = np.zeros(256, dtype=np.int8)
+_BRACKET_STEPS[[ord("["), ord("{")]] = 1
+_BRACKET_STEPS[[ord("]"), ord("}")]] = -1
 
 
 class LimitError(ValueError):
@@ -115,6 +144,23 @@ def check_archive(archive):
         )
 
 
+@contextlib.contextmanager
+def _reading(member):
+    """Turn what zipfile raises for a member it cannot read into a LimitError.
+
+    ``member`` is a ``zipfile.ZipInfo``; its entry is shown as received.
+    """
+    try:
+        yield
+    except _DAMAGED as error:
+        raise LimitError(
+            f"its member {member.filename!r} is damaged ({error}). Received: a "
+            f"member of {_size(member.file_size)} stored in "
+            f"{_size(member.compress_size)} (compression method "
+            f"{member.compress_type}, flags {member.flag_bits:#06x})"
+        ) from None
+
+
 def _read_member(archive, name, limit):
     """Return the bytes of one member, refusing more than ``limit`` of them."""
     member = archive.getinfo(name)
@@ -123,7 +169,7 @@ def _read_member(archive, name, limit):
             f"its member {name!r} holds more than the {_size(limit)} animecls "
             f"reads from it. Received: a member of {_size(member.file_size)}"
         )
-    with archive.open(member) as stream:
+    with _reading(member), archive.open(member) as stream:
         # zipfile stops at the declared size; one byte more would show a
         # header that lies (it then fails its CRC check).
         data = stream.read(limit + 1)
@@ -160,13 +206,7 @@ def parse_json(data, what="the document"):
             f"{what} holds more than the {_size(MAX_JSON_BYTES)} of JSON animecls "
             f"reads. Received: {_size(len(data))}"
         )
-    # The depth is counted on the brackets outside strings, without
-    # recursion: the parser itself recurses, and fails on deep documents with
-    # a RecursionError rather than a message.
-    brackets = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
-    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64)
-    steps -= np.isin(brackets, (ord("]"), ord("}")))
-    depth = int(np.cumsum(steps).max(initial=0))
+    depth = _json_depth(data)
     if depth > MAX_JSON_DEPTH:
         raise LimitError(
             f"{what} nests more than the {MAX_JSON_DEPTH} levels of JSON animecls "
@@ -178,6 +218,25 @@ def parse_json(data, what="the document"):
         raise LimitError(
             f"{what} is not valid JSON ({error}). Received: {what}"
         ) from None
+
+
+def _json_depth(data):
+    """Return how deeply a JSON document nests arrays and objects.
+
+    Counted on the brackets outside strings, without recursion (the parser
+    itself recurses, and fails on deep documents with a RecursionError rather
+    than a message), a chunk at a time: the count's temporaries stay a few
+    MiB whatever the document's size.
+    """
+    brackets = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
+    depth = deepest = 0
+    for start in range(0, len(brackets), _DEPTH_CHUNK):
+        steps = _BRACKET_STEPS[brackets[start : start + _DEPTH_CHUNK]]
+        # A chunk nests at most its length deeper: int32 holds any count.
+        running = np.cumsum(steps, dtype=np.int32)
+        deepest = max(deepest, depth + int(running.max()))
+        depth += int(running[-1])
+    return deepest
 
 
 def read_json_member(archive, name):
@@ -270,12 +329,27 @@ def read_npy_member(archive, name):
         If the header is damaged or declares too much.
     """
     member = archive.getinfo(name)
-    with archive.open(member) as stream:
+    with _reading(member), archive.open(member) as stream:
         shape, dtype = read_npy_header(stream, member.file_size, f"its {name!r}")
-    with archive.open(member) as stream:
+    with _reading(member), archive.open(member) as stream:
         try:
             return np.lib.format.read_array(stream, allow_pickle=False)
-        except (ValueError, EOFError, zipfile.BadZipFile) as error:
+        except ValueError as error:
             raise LimitError(
                 f"its {name!r} is damaged ({error}). Received: shape {shape} of {dtype}"
             ) from None
+
+
+def read_npy_member_header(archive, member):
+    """Check the ``.npy`` header of one member (a ``zipfile.ZipInfo``).
+
+    For a reader that loads the array itself (skops): what the header
+    declares is checked against the member first (``read_npy_header``).
+
+    Raises
+    ------
+    LimitError
+        If the member is damaged, or its header declares too much.
+    """
+    with _reading(member), archive.open(member) as stream:
+        return read_npy_header(stream, member.file_size, f"its {member.filename!r}")

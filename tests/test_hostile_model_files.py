@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import re
+import struct
 import zipfile
 
 import numpy as np
@@ -223,6 +224,53 @@ def test_a_model_holding_code_is_refused_unless_trusted(tmp_path):
             },
             "reading its vocabulary from the file '/etc/passwd'",
         ),
+        # Keras looks a class up as f"{module}.{class_name}": these are the
+        # same layers, named from the module "keras".
+        (
+            {
+                "module": "keras",
+                "class_name": "layers.TFSMLayer",
+                "config": {"filepath": "elsewhere", "call_endpoint": "serve"},
+            },
+            "a 'layers.TFSMLayer' layer, which loads code or a graph from elsewhere",
+        ),
+        (
+            {"module": "keras", "class_name": "layers.TorchModuleWrapper"},
+            "a 'layers.TorchModuleWrapper' layer",
+        ),
+        (
+            {"module": "keras", "class_name": "layers.JaxLayer"},
+            "a 'layers.JaxLayer' layer",
+        ),
+        (
+            {"module": "keras", "class_name": "layers.FlaxLayer"},
+            "a 'layers.FlaxLayer' layer",
+        ),
+        (
+            {"module": "keras", "class_name": "layers.Lambda"},
+            "a 'layers.Lambda' entry",
+        ),
+        (
+            {
+                "module": "keras.layers",
+                "class_name": "Dense",
+                "registered_name": "keras.layers>TFSMLayer",
+            },
+            "a 'Dense' layer, which loads code",
+        ),
+        # Any other dotted name reaches past the module it names.
+        (
+            {"module": "keras", "class_name": "utils.get_file"},
+            "the dotted name 'utils.get_file' in the module 'keras'",
+        ),
+        (
+            {
+                "module": "keras",
+                "class_name": "function",
+                "config": "models.load_model",
+            },
+            "the dotted name 'models.load_model' in the module 'keras'",
+        ),
     ],
     ids=[
         "os.system",
@@ -233,6 +281,14 @@ def test_a_model_holding_code_is_refused_unless_trusted(tmp_path):
         "TFSMLayer-behind-a-registered-name",
         "TorchModuleWrapper",
         "vocabulary-file",
+        "keras-layers.TFSMLayer",
+        "keras-layers.TorchModuleWrapper",
+        "keras-layers.JaxLayer",
+        "keras-layers.FlaxLayer",
+        "keras-layers.Lambda",
+        "TFSMLayer-as-registered-name",
+        "keras-utils.get_file",
+        "keras-function-models.load_model",
     ],
 )
 def test_a_config_naming_other_code_is_refused_before_keras_reads_it(
@@ -296,6 +352,66 @@ def test_a_huge_input_is_refused_before_keras_builds_it(network_file, monkeypatc
     refused(network_file, "declares pictures", safe_mode=False)
 
 
+def _layer_of(config, class_name):
+    return next(
+        layer
+        for layer in config["config"]["layers"]
+        if layer["class_name"] == class_name
+    )
+
+
+@pytest.mark.parametrize(
+    ("plant", "message"),
+    [
+        (
+            lambda c: _layer_of(c, "Dense")["config"].update(units=2**30),
+            r"declares units=1,073,741,824, more than the 65,536 animecls builds a "
+            r"layer with \(MAX_LAYER_UNITS\)\. Received: units=1073741824$",
+        ),
+        (
+            lambda c: _layer_of(c, "Conv2D")["config"].update(filters=10**6),
+            r"declares filters=1,000,000, more than the 65,536 .*"
+            r"Received: filters=1000000$",
+        ),
+        (
+            lambda c: _layer_of(c, "Conv2D")["config"].update(kernel_size=[512, 512]),
+            r"declares a convolution window of 262,144 values, more than the 4,096 "
+            r".*\(MAX_KERNEL_WINDOW\)\. Received: kernel_size=\[512, 512\]$",
+        ),
+        (
+            lambda c: _layer_of(c, "Dense").update(
+                class_name="Embedding",
+                config={"name": "lookup", "input_dim": 2**20, "output_dim": 2**12},
+            ),
+            r"its layer 'lookup' declares an embedding table of 4,294,967,296 "
+            r"values, more than the 268,435,456 .*\(MAX_EMBEDDING_VALUES\)\. "
+            r"Received: input_dim=1048576, output_dim=4096$",
+        ),
+    ],
+    ids=["dense-units", "conv-filters", "kernel-size", "embedding"],
+)
+def test_a_huge_layer_is_refused_before_keras_builds_it(
+    network_file, monkeypatch, plant, message
+):
+    change_config(network_file, plant)
+    assert network_file.stat().st_size < 100 * 2**10  # a small file
+    keras_never_reads(monkeypatch)
+    refused(network_file, message)
+    # The size is refused whether or not the file is trusted.
+    refused(network_file, message, safe_mode=False)
+
+
+def test_the_layer_limits_are_what_the_messages_say():
+    from animecls import _model_files
+
+    assert _model_files.MAX_LAYER_UNITS == 65_536
+    assert _model_files.MAX_KERNEL_WINDOW == 64 * 64
+    assert _model_files.MAX_EMBEDDING_VALUES == _untrusted.MAX_MEMBER_BYTES // 4
+    # The picture limit's message is derived from the constant.
+    assert _model_files._as_picture(_model_files.MAX_INPUT_VALUES) == " (4096x4096x3)"
+    assert _model_files._as_picture(100) == ""
+
+
 @pytest.mark.parametrize(
     "shape",
     ["big", [None, "16", 16, 3], [None, -16, 16, 3], [[None, 4, 4, 3], [None, 10**9]]],
@@ -355,6 +471,15 @@ def test_deeply_nested_json_is_refused_without_recursion(network_file, member):
     )
 
 
+def test_the_depth_is_counted_across_chunks(monkeypatch):
+    monkeypatch.setattr(_untrusted, "_DEPTH_CHUNK", 7)
+    for levels in (0, 1, 6, 7, 8, 101):
+        document = b"[" * levels + b"1" + b"]" * levels
+        assert _untrusted._json_depth(b"{}" * 10 + document + b" ") == max(levels, 1)
+    with pytest.raises(_untrusted.LimitError, match="Received: 101 levels"):
+        _untrusted.parse_json(b"[" * 101 + b"]" * 101)
+
+
 def test_brackets_inside_strings_are_not_nesting():
     document = json.dumps({"name": "[" * 1000, "escaped": '\\"{' * 500})
     assert _untrusted.parse_json(document.encode())["name"] == "[" * 1000
@@ -385,13 +510,72 @@ def test_crafted_network_metadata_is_a_model_file_error(network_file, change, me
 
 def test_a_missing_or_garbled_config_is_a_model_file_error(network_file):
     rewrite(network_file, {"config.json": b"{not json"})
-    refused(network_file, r"damaged config \(its 'config.json' is not valid JSON")
+    refused(network_file, r"damaged config: its 'config.json' is not valid JSON")
     content = members(network_file)
     del content["config.json"]
     with zipfile.ZipFile(network_file, "w") as archive:
         for name, data in content.items():
             archive.writestr(name, data)
-    refused(network_file, "damaged config")
+    refused(
+        network_file,
+        r"damaged config: it has no 'config.json' member\. Received: members \[",
+    )
+
+
+def patch_central_entry(path, name, **changes):
+    """Change fields of member ``name``'s central directory entry in place.
+
+    ``changes`` maps ``flag_bits``, ``compress_type`` or ``CRC`` to a function
+    of the old value. zipfile trusts the central directory for each of them.
+    """
+    fields = {"flag_bits": (8, "<H"), "compress_type": (10, "<H"), "CRC": (16, "<I")}
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    count, _, start = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(count):
+        assert data[start : start + 4] == b"PK\x01\x02"
+        name_length, extra_length, comment_length = struct.unpack_from(
+            "<HHH", data, start + 28
+        )
+        if data[start + 46 : start + 46 + name_length] == name.encode():
+            for field, change in changes.items():
+                offset, form = fields[field]
+                (old,) = struct.unpack_from(form, data, start + offset)
+                struct.pack_into(form, data, start + offset, change(old))
+            path.write_bytes(bytes(data))
+            return
+        start += 46 + name_length + extra_length + comment_length
+    raise AssertionError(f"no member {name!r}")
+
+
+DAMAGES = {
+    "encrypted": ({"flag_bits": lambda f: f | 0x1}, r"is encrypted, password required"),
+    "unknown-compression": (
+        {"compress_type": lambda c: 77},
+        r"compression method.*not supported",
+    ),
+    "bad-crc": ({"CRC": lambda c: c ^ 0xFFFFFFFF}, r"Bad CRC-32"),
+}
+
+
+@pytest.mark.parametrize("member", ["animecls.json", "config.json"])
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_network_member_is_a_model_file_error(
+    network_file, monkeypatch, member, damage
+):
+    changes, reason = DAMAGES[damage]
+    patch_central_entry(network_file, member, **changes)
+    keras_never_reads(monkeypatch)
+    message = refused(
+        network_file, rf"its member '{member}' is damaged \(.*{reason}.*\)\. Received: "
+    )
+    assert re.search(
+        r"Received: a member of [\d,]+ bytes stored in [\d,]+ bytes "
+        r"\(compression method \d+, flags 0x[0-9a-f]{4}\)$",
+        message,
+    ), message
+    with pytest.raises(ModelFileError, match=rf"its member '{member}' is damaged"):
+        predict(network_file, np.zeros((1, 16, 16, 3), np.uint8))
 
 
 def test_a_pickle_named_like_a_model_is_refused(tmp_path):
@@ -829,6 +1013,31 @@ def test_a_skops_array_declaring_1e14_values_allocates_nothing(pipeline_file):
     name = next(n for n in members(pipeline_file) if n[0].isdigit())
     rewrite(pipeline_file, {name: forged_npy_header((10**7, 10**7))})
     refused(pipeline_file, rf"'{name}' declares more than the 1,073,741,824 bytes")
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_pipeline_member_is_a_model_file_error(pipeline_file, damage):
+    changes, reason = DAMAGES[damage]
+    # The metadata member is an .npy array, read by read_npy_member.
+    member = _pipeline_file.METADATA_MEMBER
+    patch_central_entry(pipeline_file, member, **changes)
+    refused(
+        pipeline_file,
+        rf"its member '{re.escape(member)}' is damaged \(.*{reason}.*\)\. "
+        r"Received: a member of ",
+    )
+
+
+def test_a_damaged_skops_array_is_a_model_file_error(pipeline_file):
+    # An array skops would read: its header is checked through the same reader.
+    with zipfile.ZipFile(pipeline_file) as archive:
+        array = next(
+            name
+            for name in archive.namelist()
+            if name.endswith(".npy") and name != _pipeline_file.METADATA_MEMBER
+        )
+    patch_central_entry(pipeline_file, array, flag_bits=lambda f: f | 0x1)
+    refused(pipeline_file, rf"its member '{re.escape(array)}' is damaged \(.*encrypted")
 
 
 def test_a_zip_bomb_schema_is_refused_unread(pipeline_file):
