@@ -358,10 +358,11 @@ def split_parts(
 ):
     """Split as the report does, and check every class is in every part.
 
-    The one split of ``compare_models`` and of the experiments that validate:
+    The one split of ``compare_models`` and of the experiments:
     [`split_indices`][animecls.datasets.split_indices] (a stratified test
     part, then the last ``validation_split`` of the training part to validate
-    with, as Keras' ``fit(validation_split=...)`` cuts it, unstratified), then
+    with, as Keras' ``fit(validation_split=...)`` cuts it, unstratified; with
+    0, as the learning curve splits, the training part whole), then
     ``check_split_classes``. Called before any training, so a split that
     leaves a class out fails in a second, not after the run.
 
@@ -378,27 +379,27 @@ def split_parts(
         random_state=random_state,
     )
     parts = {"fit": split.train, "validation": split.validation, "test": split.test}
-    if not len(split.validation):
+    how = ""
+    received = f"{who}={random_state!r}"
+    if len(split.validation):
+        how = (
+            f"the validation part is the last {validation_split:.0%} of the "
+            "training part, cut as Keras' validation_split cuts it, not "
+            "stratified"
+        )
+        received += f", validation_split={validation_split!r}"
+    else:
         del parts["validation"]
     split.validation_missing = check_split_classes(
         target,
         class_names,
         parts,
-        how=(
-            f"the validation part is the last {validation_split:.0%} of the "
-            "training part, cut as Keras' validation_split cuts it, not "
-            "stratified"
-        ),
-        received=f"{who}={random_state!r}, validation_split={validation_split!r}",
+        how=how,
+        received=received,
+        verbose=verbose,
+        note=f"with {who} {random_state} (the last {validation_split:.0%} of the "
+        "training part validates, unstratified)",
     )
-    if split.validation_missing:
-        log(
-            verbose,
-            f"Note: no validation picture of {_listed(split.validation_missing)} "
-            f"with {who} {random_state} (the last {validation_split:.0%} of the "
-            "training part validates, unstratified): the validation scores leave "
-            "it out. More pictures of it, or another seed, would include it.",
-        )
     return split
 
 
@@ -409,7 +410,9 @@ def _listed(names):
     )
 
 
-def check_split_classes(target, class_names, parts, *, how="", received=""):
+def check_split_classes(
+    target, class_names, parts, *, how="", received="", verbose=0, note=""
+):
     """Check, before training, that every class is in every part of a split.
 
     ``parts`` maps a part's name (``"fit"``, ``"validation"``, ``"test"``) to
@@ -427,7 +430,8 @@ def check_split_classes(target, class_names, parts, *, how="", received=""):
     1 in 100 of the default set's), so it is returned for the caller to say,
     rather than raised or warned (which would stop such runs wherever
     warnings are errors). Returns the names of such classes, empty when
-    there is none.
+    there is none, and with ``verbose`` says them in the log, with ``note``
+    (which seed, how the part is cut).
     """
     target = np.asarray(target)
     counts = {
@@ -462,11 +466,19 @@ def check_split_classes(target, class_names, parts, *, how="", received=""):
             "was trained. Add pictures of that class, or try another seed. "
             f"Received: {received}"
         )
-    return [
+    missing = [
         class_names[c]
         for c in range(len(class_names))
         if "validation" in counts and not counts["validation"][c]
     ]
+    if missing:
+        log(
+            verbose,
+            f"Note: no validation picture of {_listed(missing)}"
+            f"{' ' + note if note else ''}: the validation scores leave it out. "
+            "More pictures of it, or another seed, would include it.",
+        )
+    return missing
 
 
 _VERBS = {"fit": "fit on", "validation": "validate with", "test": "test with"}

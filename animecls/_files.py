@@ -22,7 +22,8 @@ entry point:
    claimed itself. An ``.incomplete`` folder whose marker is locked belongs
    to a live run and is refused; one whose marker nobody holds was left by
    an interrupted run and is replaced by the next run with the same name; a
-   folder without the marker is the user's and is refused.
+   folder without the marker is the user's and is refused. (The lock is
+   POSIX only: see ``RunFolder``'s Notes for what happens without it.)
 
 Both are used by the light data layer and by the Keras code alike, so this
 module imports only the standard library.
@@ -42,8 +43,13 @@ from pathlib import Path
 try:  # POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows
+    # The liveness lock is POSIX only, on purpose: Windows refuses to rename
+    # an open file (the marker is renamed while locked) and its msvcrt locks
+    # are mandatory, so the POSIX protocol cannot work there, and no other
+    # one has ever been run there. Without fcntl a claim is the exclusive
+    # mkdir alone, and a marked folder is never taken for an interrupted
+    # run's (see RunFolder's Notes).
     fcntl = None
-    import msvcrt
 
 __all__ = [
     "INCOMPLETE_MARKER",
@@ -100,7 +106,10 @@ def atomic_write(path, *, overwrite=True):
     except OSError as error:
         # Name the file asked for, not the temporary one (a missing or
         # read-only folder, a full disk).
-        raise _naming(error, f"Could not write {path!r} ({error.strerror})") from error
+        raise _naming(
+            error,
+            f"Could not write {path!r} ({error.strerror}). Received: path={path!r}",
+        ) from error
     existed = os.path.exists(path)
     try:
         yield temporary
@@ -116,7 +125,9 @@ def atomic_write(path, *, overwrite=True):
         if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
             kept = "the earlier file is unchanged" if existed else "nothing was written"
             raise _naming(
-                error, f"Could not write {path!r} ({error.strerror or error}); {kept}"
+                error,
+                f"Could not write {path!r} ({error.strerror or error}); {kept}. "
+                f"Received: path={path!r}",
             ) from error
         raise
 
@@ -126,17 +137,32 @@ def _link_new(temporary, path):
     try:
         os.link(temporary, path)
     except FileExistsError:
-        raise FileExistsError(
-            f"{path!r} appeared while animecls was writing it; it was left as "
-            f"it is and nothing was written. Received: path={path!r}",
-        ) from None
+        raise _appeared(path) from None
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
             raise
         # A file system without hard links: exclusive creation, then a copy.
-        with open(path, "xb") as target, open(temporary, "rb") as source:
-            shutil.copyfileobj(source, target)
+        try:
+            target = open(path, "xb")  # noqa: SIM115 - closed below
+        except FileExistsError:
+            raise _appeared(path) from None
+        try:
+            with target, open(temporary, "rb") as source:
+                shutil.copyfileobj(source, target)
+        except BaseException:
+            # The file is ours (created exclusively above) and incomplete:
+            # removed, so that "nothing was written" stays true.
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            raise
     os.remove(temporary)
+
+
+def _appeared(path):
+    return FileExistsError(
+        f"{path!r} appeared while animecls was writing it; it was left as "
+        f"it is and nothing was written. Received: path={path!r}",
+    )
 
 
 def _naming(error, message):
@@ -187,39 +213,69 @@ def _is_within(path, folder):
     return os.path.commonpath([path, folder]) == folder
 
 
-def check_apart(out_dir, other, other_name="cache_dir"):
-    """Refuse an ``other`` folder (a cache) that is ``out_dir``, inside it, or holds it.
+def check_apart(out_dir, other, other_name="cache_dir", *, option="out_dir"):
+    """Refuse an ``other`` folder (a cache) at or inside the run folder.
 
     A run folder must not exist before the run and is renamed into place at
-    the end, so another folder written at the same place during the run
-    would make the run fail after all its training.
+    the end, so a cache written at ``out_dir`` or ``<out_dir>.incomplete``
+    (or inside either) during the run would make the run fail after all its
+    training. A cache that holds the run folder (``--cache-dir runs`` with a
+    run under ``runs/``) is fine: its files have other names. ``option`` and
+    ``other_name`` are how the caller names the two in messages (``"--out"``
+    and ``"--cache-dir"`` on the command line).
     """
     if out_dir is None or other is None:
         return
-    final = Path(out_dir)
+    final = _named(out_dir)
+    if not final.name:
+        return  # "/": RunFolder refuses it
     partial = final.with_name(final.name + INCOMPLETE_SUFFIX)
     for run_name in (final, partial):
-        if _is_within(other, run_name) or _is_within(run_name, other):
-            raise ValueError(
-                f"{other_name} {os.fspath(other)!r} and the run folder "
-                f"{os.fspath(out_dir)!r} overlap: animecls writes the run "
-                "folder only once the run is over, under a name that must "
-                f"still be free then. Use separate folders. Received: "
-                f"out_dir={os.fspath(out_dir)!r}, {other_name}={os.fspath(other)!r}"
+        if _is_within(other, run_name):
+            where = (
+                f"the run folder {os.fspath(out_dir)!r} or inside it"
+                if run_name is final
+                else f"{os.fspath(partial)!r} or inside it, where the run folder "
+                f"{os.fspath(out_dir)!r} is written first"
             )
+            raise ValueError(
+                f"{other_name} {os.fspath(other)!r} is {where}: animecls writes "
+                "the run folder only once the run is over, under a name that "
+                "must still be free then. Use a cache folder outside it. "
+                "Received: "
+                + ", ".join(
+                    _received(name, value)
+                    for name, value in ((option, out_dir), (other_name, other))
+                )
+            )
+
+
+def _named(path):
+    """``path`` as a Path whose name is a folder's own (``.`` and ``..`` resolved).
+
+    "." and ".." (and paths ending so) have no name to add ".incomplete" to:
+    "..incomplete" would be made inside the folder, not beside it.
+    """
+    path = Path(path)
+    return path.resolve() if path.name in ("", "..") else path
+
+
+def _received(option, value):
+    """``out_dir='x'`` for a Python parameter; ``--out x``, ``DIR x`` for the CLI's."""
+    value = os.fspath(value)
+    python = option.isidentifier() and not option.isupper()
+    return f"{option}={value!r}" if python else f"{option} {value}"
 
 
 def _try_lock(fd):
     """Lock ``fd`` for this process without waiting; False if another holds it.
 
     The operating system releases the lock when the process ends, however it
-    ends (Ctrl-C, kill -9, a crash), so a held lock means a live run.
+    ends (Ctrl-C, kill -9, a crash), so a held lock means a live run. POSIX
+    only (``fcntl.flock``); callers check ``fcntl`` first.
     """
     try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        else:  # pragma: no cover - Windows
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
             return False
@@ -242,40 +298,42 @@ class RunFolder:
     Parameters
     ----------
     out_dir : path-like
-        The folder to create; it must not exist. Checked when the object is
-        made.
+        The folder to create; it must not exist (an empty folder is refused
+        too: callers that accept one, as ``save_image_folder`` does, write
+        into it in place instead). Checked when the object is made. A name
+        that ends in ``.`` or ``..`` is resolved first, so that the
+        ``.incomplete`` folder is made beside the folder it names.
     subfolders : sequence of str, default=()
         Folders to create inside (e.g. ``"figures"``).
     option : str, default="out_dir"
         How the caller names ``out_dir`` in messages (``"--out"`` on the
         command line).
+    advice : str, default=None
+        What the messages tell the user to choose instead of a folder that
+        is taken, after "Choose "; None says ``"another <option>"``.
     empty_ok : bool, default=False
-        Accept an ``out_dir`` that is an empty folder (a data set's folder
-        the user made for it): it is removed, if still empty, just before
-        the complete folder is renamed to its name.
+        No effect; accepted for callers written when an empty ``out_dir``
+        was removed and replaced (which took the user's own folder, its
+        permissions, a shell's working folder or a mount point).
+
+    Notes
+    -----
+    Limitation: the lock that tells a live run from an interrupted one is POSIX only
+    (``fcntl.flock``). Without it (Windows, never run there) a claim is the
+    exclusive ``mkdir`` alone: two runs still never share a folder, but a
+    left-over ``.incomplete`` folder is never replaced, since a live run's
+    cannot be told from it; the message says to delete it.
     """
 
-    def __init__(self, out_dir, *, subfolders=(), option="out_dir", empty_ok=False):
-        self.final = Path(out_dir)
+    def __init__(
+        self, out_dir, *, subfolders=(), option="out_dir", advice=None, empty_ok=False
+    ):
+        self.final = _named(out_dir)
         self.option = option
-        self.empty_ok = empty_ok
-        # What to tell the user to choose instead.
-        self._other = "another folder" if empty_ok else "another --out"
-        self._received = (
-            f"Received: {option}={os.fspath(out_dir)!r}"
-            if option.isidentifier()
-            else f"Received: {option} {os.fspath(out_dir)}"
-        )
-        if not self.final.name or (
-            os.path.lexists(self.final) and not (empty_ok and _is_empty(self.final))
-        ):
-            runs = "" if empty_ok else ", or leave it out for a new time-stamped "
-            runs += "" if empty_ok else "folder under runs/"
-            raise FileExistsError(
-                f"{os.fspath(self.final)!r} already exists; animecls never writes "
-                f"into an earlier {'folder' if empty_ok else 'run folder'}. "
-                f"Choose {self._other}{runs}. " + self._received,
-            )
+        self._choose = advice or f"another {option}"
+        self._received = "Received: " + _received(option, out_dir)
+        if not self.final.name or os.path.lexists(self.final):
+            raise self._exists()
         self.partial = self.final.with_name(self.final.name + INCOMPLETE_SUFFIX)
         self.subfolders = tuple(subfolders)
         self.token = secrets.token_hex(8)
@@ -289,12 +347,25 @@ class RunFolder:
         """The folder to write into (the ``.incomplete`` one until finished)."""
         return self.partial
 
+    def _exists(self):
+        final = os.fspath(self.final)
+        if os.path.lexists(final) and not os.path.isdir(final):
+            said = "already exists and is a file; animecls never overwrites a file"
+        else:
+            said = "already exists; animecls never writes into an earlier run folder"
+        return FileExistsError(
+            f"{final!r} {said}. Choose {self._choose}. " + self._received
+        )
+
     def claim(self):
         """Create the ``.incomplete`` folder with this run's locked marker.
 
         A folder of that name left by an interrupted animecls run (its marker
         unlocked) is replaced; one a live run holds, or any other folder, is
         refused with a ``FileExistsError`` that says which. Returns its path.
+        If the claim fails part-way (a full disk writing the marker, Ctrl-C),
+        the folder it made is removed again: nothing is left that a rerun
+        would take for someone else's.
         """
         if self._claimed:
             return self.partial
@@ -306,43 +377,73 @@ class RunFolder:
         while not os.path.lexists(parent) and parent != parent.parent:
             self._made_parents.append(parent)
             parent = parent.parent
+        made = False
         try:
-            partial.parent.mkdir(parents=True, exist_ok=True)
-        except FileExistsError as error:  # the parent is a file
-            raise self._cannot_create(OSError(errno.ENOTDIR, "a file")) from error
-        except OSError as error:
-            raise self._cannot_create(error) from error
-        for _ in range(3):
             try:
-                os.mkdir(partial)
-                break
-            except FileExistsError:
-                if os.path.lexists(self.final) and not (
-                    self.empty_ok and _is_empty(self.final)
-                ):
-                    # Made by another run between our check and now.
-                    raise FileExistsError(
-                        f"{os.fspath(self.final)!r} already exists; animecls "
-                        f"never writes into an earlier run folder. Choose "
-                        f"{self._other}. " + self._received,
-                    ) from None
-                self._replace_left_over()
+                partial.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError as error:  # the parent is a file
+                raise self._cannot_create(OSError(errno.ENOTDIR, "a file")) from error
             except OSError as error:
                 raise self._cannot_create(error) from error
-        else:
-            raise self._busy("")
-        try:
-            self._mark()
-            for name in self.subfolders:
-                (partial / name).mkdir()
+            for _ in range(3):
+                try:
+                    os.mkdir(partial)
+                    made = True
+                    break
+                except FileExistsError:
+                    if os.path.lexists(self.final):
+                        # Made by another run between our check and now.
+                        raise self._exists() from None
+                    self._replace_left_over()
+                except OSError as error:
+                    raise self._cannot_create(error) from error
+            else:
+                raise self._busy("")
+            try:
+                self._mark()
+                for name in self.subfolders:
+                    (partial / name).mkdir()
+            except OSError as error:
+                raise self._cannot_create(error) from error
         except BaseException:
-            self._claimed = True
-            self.abandon()
+            if made:
+                self._unmake()
+            self._release_lock()
+            for parent in self._made_parents:
+                with contextlib.suppress(OSError):
+                    os.rmdir(parent)  # only while empty: then nobody else's
             raise
         self._claimed = True
         return partial
 
+    def _unmake(self):
+        """Remove the folder this claim made, after it failed part-way.
+
+        It holds at most this claim's own files: the marker (under its
+        temporary name or its own) and empty subfolders. Each is removed by
+        name and the folder with ``rmdir``, so anything else in it is kept.
+        """
+        partial = self.partial
+        for name in (f".animecls-{self.token}.claim", INCOMPLETE_MARKER):
+            with contextlib.suppress(OSError):
+                if name != INCOMPLETE_MARKER or self._marker_is_ours():
+                    os.remove(partial / name)
+        for name in self.subfolders:
+            with contextlib.suppress(OSError):
+                os.rmdir(partial / name)
+        with contextlib.suppress(OSError):
+            os.rmdir(partial)
+
+    def _marker_is_ours(self):
+        try:
+            text = _read_marker(self.partial / INCOMPLETE_MARKER)
+        except OSError:
+            return False
+        return f"token: {self.token}\n" in text
+
     def _cannot_create(self, error):
+        if isinstance(error, FileExistsError) and "Received: " in str(error):
+            return error  # already this folder's message (_busy)
         partial = os.fspath(self.partial)
         reasons = {
             errno.ENAMETOOLONG: "the name is too long to add the "
@@ -354,6 +455,7 @@ class RunFolder:
             errno.EROFS: "the file system is read-only",
             errno.ENOENT: "the folder above it cannot hold new folders",
             errno.ENOSPC: "the disk is full",
+            getattr(errno, "EDQUOT", None): "your disk quota is used up",
         }
         reason = reasons.get(error.errno, error.strerror or str(error))
         # The message alone: "[Errno 2]" in front of it says nothing more.
@@ -368,13 +470,15 @@ class RunFolder:
 
         The marker is locked under a temporary name and then renamed, so no
         other run ever sees it unlocked while this one is alive (it would
-        take the folder for an interrupted run's and replace it).
+        take the folder for an interrupted run's and replace it). Without
+        ``fcntl`` (Windows) it is written and closed, unlocked, and renamed.
         """
         temporary = self.partial / f".animecls-{self.token}.claim"
         fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        self._lock = fd
-        if not _try_lock(fd):  # pragma: no cover - a new file nobody else opened
-            raise self._busy("")
+        if fcntl is not None:
+            self._lock = fd
+            if not _try_lock(fd):  # pragma: no cover - a new file nobody else opened
+                raise self._busy("")
         text = (
             "animecls is writing this run folder; it is renamed without the "
             f"{INCOMPLETE_SUFFIX!r} suffix once every file is written.\n"
@@ -383,14 +487,18 @@ class RunFolder:
             f"token: {self.token}\npid: {os.getpid()}\nhost: {socket.gethostname()}\n"
             f"started: {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
         )
-        os.write(fd, text.encode("utf-8"))
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            if fcntl is None:  # pragma: no cover - Windows: no open file renamed
+                os.close(fd)
         os.rename(temporary, self.partial / INCOMPLETE_MARKER)
 
     def _busy(self, owner):
         return FileExistsError(
             f"Another animecls run{owner} is writing {os.fspath(self.final)!r} "
             f"(its folder {os.fspath(self.partial)!r} is in use); this one "
-            f"stopped before starting and touched nothing. Choose {self._other}, "
+            f"stopped before starting and touched nothing. Choose {self._choose}, "
             "or rerun once the other has finished. " + self._received,
         )
 
@@ -419,13 +527,21 @@ class RunFolder:
                 raise FileExistsError(
                     f"{os.fspath(partial)!r} exists and its marker cannot be read "
                     f"({error.strerror}); it was left as it is. Move it away or "
-                    f"choose {self._other}. " + self._received,
+                    f"choose {self._choose}. " + self._received,
                 ) from None
         if fd is None:
             raise FileExistsError(
                 f"{os.fspath(partial)!r} exists and was not made by animecls (it "
                 f"has no {INCOMPLETE_MARKER} marker); it was left as it is. Move "
-                f"it away or choose {self._other}. " + self._received,
+                f"it away or choose {self._choose}. " + self._received,
+            )
+        if fcntl is None:  # pragma: no cover - Windows: see the Notes
+            os.close(fd)
+            raise FileExistsError(
+                f"{os.fspath(partial)!r} exists, marked as an animecls run's; "
+                "without POSIX locks animecls cannot tell a live run from an "
+                "interrupted one, so it was left as it is. If no animecls run "
+                f"is running, delete it, or choose {self._choose}. " + self._received,
             )
         try:
             if not _try_lock(fd):
@@ -447,38 +563,41 @@ class RunFolder:
 
     def start(self):
         """Claim the folder if not yet done, and return the path to write into."""
+        if self._claimed:
+            # Claimed before a long run: check it is still there and ours.
+            self._check_still_ours()
         self.claim()
         self._started = True
         return self.partial
 
     def _check_still_ours(self):
-        try:
-            text = _read_marker(self.partial / INCOMPLETE_MARKER)
-        except OSError:
-            text = ""
-        if f"token: {self.token}\n" not in text:
-            raise RuntimeError(
-                f"{os.fspath(self.partial)!r} no longer holds this run's marker; "
-                "it was left as it is. " + self._received
-            )
+        if self._marker_is_ours():
+            return
+        partial = os.fspath(self.partial)
+        if os.path.lexists(partial):
+            what = "no longer holds this run's marker (it was replaced or emptied"
+        else:
+            what = "was removed (deleted"
+        raise FileNotFoundError(
+            f"{partial!r}, where this run writes {os.fspath(self.final)!r} until "
+            f"it is complete, {what} while the run was running); whatever is "
+            f"there was left as it is and nothing was written to "
+            f"{os.fspath(self.final)!r}. Rerun to write it. " + self._received,
+        )
 
     def finish(self):
         """Rename the folder to ``out_dir`` and drop the marker; return its path.
 
         If ``out_dir`` appeared during the run, it is left alone: the
         complete results are renamed to ``<out_dir>.recovered-<token>`` and
-        a ``FileExistsError`` names both.
+        a ``FileExistsError`` names both. If the ``.incomplete`` folder was
+        removed or replaced during the run, a ``FileNotFoundError`` says so.
         """
         if not self._started:
             raise RuntimeError("RunFolder.finish() called before start()")
         self._check_still_ours()
-        if os.name == "nt":  # pragma: no cover - an open file blocks the rename
-            self._release_lock()
         final = self.final
         try:
-            if self.empty_ok and os.path.isdir(final) and not final.is_symlink():
-                # Only an empty folder: rmdir refuses one that has filled meanwhile.
-                os.rmdir(final)
             if os.path.lexists(final):
                 raise FileExistsError(errno.EEXIST, "appeared")
             os.rename(self.partial, final)
@@ -517,9 +636,8 @@ class RunFolder:
         """
         if not self._claimed:
             return
-        if not self._started and self._lock is not None:
-            with contextlib.suppress(OSError, RuntimeError):
-                self._check_still_ours()
+        if not self._started and self._marker_is_ours():
+            with contextlib.suppress(OSError):
                 trash = self.partial.with_name(
                     f".{self.partial.name}-{self.token}.removed"
                 )
@@ -544,17 +662,6 @@ class RunFolder:
         # An abandoned object lets its folder go, as the process ending would.
         if getattr(self, "_lock", None) is not None:
             self._release_lock()
-
-
-def _is_empty(path):
-    """Return True for a real folder (not a link) with nothing in it."""
-    try:
-        if Path(path).is_symlink():
-            return False
-        with os.scandir(path) as entries:
-            return not any(entries)
-    except OSError:
-        return False
 
 
 def _read_marker(path):

@@ -48,14 +48,15 @@ def save_image_folder(bunch, directory, *, image_format="png", overwrite=False):
         kept), as [`make_characters`][animecls.datasets.make_characters] and
         [`load_image_folder`][animecls.datasets.load_image_folder] return.
     directory : str or path-like
-        Folder to write into. A new (or empty) folder is written whole under
+        Folder to write into. A new folder is written whole under
         ``<directory>.incomplete`` and renamed to ``directory`` once every
         picture is there, so an interrupted call (Ctrl-C, a full disk, a
         killed process) leaves no partial set under ``directory``: the
         ``.incomplete`` folder it leaves is marked so, and the next call for
         the same ``directory`` replaces it. Another call writing the same new
-        folder at the same time fails at once. Into an existing folder that
-        holds other files, the pictures are added one by one, and an error
+        folder at the same time fails at once. Into an existing folder (empty
+        or holding other files, or a link to one: it stays the same folder,
+        with its permissions) the pictures are added one by one, and an error
         or Ctrl-C removes the ones this call added.
     image_format : {"png", "jpeg", "jpg", "webp"}, default="png"
         File format. PNG and WebP are written lossless, so loading them back
@@ -176,7 +177,10 @@ def _save_image_folder(bunch, directory, image_format, overwrite, folder):
             )
 
     options = {"PNG": {}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}[fmt]
-    if folder is None and (not os.path.lexists(directory) or _is_empty(directory)):
+    # Only a new folder is claimed: an existing one, even empty, is the
+    # user's (its permissions, a shell's working folder, a mount point) and
+    # is written into in place, never removed and replaced.
+    if folder is None and not os.path.lexists(directory):
         folder = claim_new_folder(directory)
     if folder is not None:
         _write_new(folder, names, images, paths, directory, fmt, options)
@@ -185,14 +189,15 @@ def _save_image_folder(bunch, directory, image_format, overwrite, folder):
     return paths
 
 
-def claim_new_folder(directory):
+def claim_new_folder(directory, *, option="directory"):
     """Claim a new data set folder (``<directory>.incomplete``) before drawing it.
 
     The command line calls this before it draws the pictures, so a folder it
-    cannot write, or that another run is writing, fails at once. Returns the
-    claimed ``RunFolder`` to pass to ``save_image_folder``'s ``folder``.
+    cannot write, or that another run is writing, fails at once; ``option``
+    is how its messages name ``directory`` (``"DIR"`` there). Returns the
+    claimed ``RunFolder`` to pass to ``_save_image_folder``'s ``folder``.
     """
-    folder = RunFolder(directory, option="directory", empty_ok=True)
+    folder = RunFolder(directory, option=option, advice="another folder")
     folder.claim()
     return folder
 
@@ -230,7 +235,7 @@ def _write_new(folder, names, images, paths, directory, fmt, options):
 
 
 def _write_into(names, images, paths, directory, fmt, options, overwrite):
-    """Add pictures to an existing folder of other files, one file at a time.
+    """Add pictures to an existing folder (empty or not), one file at a time.
 
     Each picture goes through a temporary file. Without ``overwrite`` each is
     given its name only if no file has it (one that appeared meanwhile is
@@ -264,11 +269,3 @@ def _write_into(names, images, paths, directory, fmt, options, overwrite):
             with contextlib.suppress(OSError):
                 os.rmdir(made)  # only if empty: nothing of anyone else's
         raise
-
-
-def _is_empty(directory):
-    try:
-        with os.scandir(directory) as entries:
-            return os.path.isdir(directory) and not any(entries)
-    except OSError:
-        return False

@@ -235,9 +235,11 @@ def _data_make(args):
     directory = os.fspath(args.directory)
     # A new folder is claimed before drawing: one that cannot be written, or
     # that another run is writing, fails now rather than after the drawing.
+    # An existing one, even empty, is written into in place, as
+    # save_image_folder does.
     folder = None
-    if not os.path.lexists(directory) or _is_empty_folder(directory):
-        folder = claim_new_folder(directory)
+    if not os.path.lexists(directory):
+        folder = claim_new_folder(directory, option="DIR")
     elif not os.path.isdir(directory):
         raise NotADirectoryError(
             f"{directory!r} is a file; pass a folder to write into. "
@@ -263,14 +265,6 @@ def _data_make(args):
     )
     print(f"Wrote {len(bunch.target)} images to {args.directory} ({counts}).")
     return 0
-
-
-def _is_empty_folder(path):
-    try:
-        with os.scandir(path) as entries:
-            return not os.path.islink(path) and not any(entries)
-    except OSError:
-        return False
 
 
 def _add_data_info(data_commands):
@@ -568,10 +562,10 @@ def _compare(args):
     # Every --model is imported before the comparison loads a picture, so a
     # mistyped one fails in a second, not after an hour of training.
     custom = [_custom_model(spec) for spec in args.custom_models or ()]
-    from .comparison import compare_models
+    from .comparison import _compare_models
 
     out = args.out or os.path.join("runs", time.strftime("compare-%Y%m%d-%H%M%S"))
-    result = compare_models(
+    result = _compare_models(
         args.directory,
         models=[*(args.models or DEFAULT_MODELS), *custom],
         image_size=args.image_size,
@@ -584,6 +578,11 @@ def _compare(args):
         save_models=not args.no_save_models,
         cache_dir=args.cache_dir,
         verbose=1,
+        option="--out",
+        advice="another --out, or leave it out for a new time-stamped folder "
+        "under runs/"
+        if args.out
+        else "an --out, or rerun a second later for another time-stamped folder",
     )
     print()
     print(result.markdown)

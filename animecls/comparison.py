@@ -348,6 +348,49 @@ def compare_models(
     >>> result = compare_models(quick=True, models=["pixels_svm", ("mine", mine)],
     ...                         verbose=0)  # doctest: +SKIP
     """
+    return _compare_models(
+        data,
+        models=models,
+        image_size=image_size,
+        epochs=epochs,
+        weights=weights,
+        drawn_weights=drawn_weights,
+        quick=quick,
+        test_size=test_size,
+        validation_split=validation_split,
+        random_state=random_state,
+        out_dir=out_dir,
+        save_models=save_models,
+        cache_dir=cache_dir,
+        verbose=verbose,
+    )
+
+
+def _compare_models(
+    data=None,
+    *,
+    models=None,
+    image_size=None,
+    epochs=None,
+    weights="auto",
+    drawn_weights="drawn",
+    quick=False,
+    test_size=0.3,
+    validation_split=0.2,
+    random_state=42,
+    out_dir=None,
+    save_models=True,
+    cache_dir=None,
+    verbose=1,
+    option="out_dir",
+    advice=None,
+):
+    """``compare_models`` (the same defaults), ``out_dir`` named ``option``.
+
+    The command line calls this with ``option="--out"`` and its own
+    ``advice`` (what to choose instead of a folder that is taken), so its
+    messages speak of ``--out`` and ``--cache-dir``.
+    """
     entries = resolve_models(models)
     random_state = check_seed(random_state)
     validation_split = check_fraction(validation_split, "validation_split")
@@ -367,8 +410,15 @@ def compare_models(
     # folder another run holds, fails now; the folder is this run's alone.
     folder = None
     if out_dir is not None:
-        check_apart(out_dir, cache_dir)
-        folder = RunFolder(out_dir, subfolders=("models", "figures"))
+        check_apart(
+            out_dir,
+            cache_dir,
+            "cache_dir" if option.isidentifier() else "--cache-dir",
+            option=option,
+        )
+        folder = RunFolder(
+            out_dir, subfolders=("models", "figures"), option=option, advice=advice
+        )
         folder.claim()
     try:
         return _compare(
@@ -424,7 +474,7 @@ def _compare(
         verbose=verbose,
     )
     vgg16_weights, weights_label = (
-        resolve_weights(weights, verbose, stacklevel=4) if needs_vgg16 else (None, "-")
+        resolve_weights(weights, verbose, stacklevel=5) if needs_vgg16 else (None, "-")
     )
     space = Workspace(
         bunch,

@@ -205,26 +205,17 @@ def _workspace(bunch, backbones, seed, epochs, cache_dir):
     return Workspace(bunch, **backbones, seed=seed, epochs=epochs, cache_dir=cache_dir)
 
 
-def _report_split(target, test_size, seed):
-    """Split as the report: stratified 70/30, the last 20% of train validates."""
-    from .datasets import split_indices
-
-    split = split_indices(
-        target,
-        test_size=test_size,
-        validation_split=_VALIDATION_FRACTION,
-        random_state=seed,
-    )
-    return split.train, split.validation, split.test
-
-
-def _checked_splits(space, test_size, seeds, verbose=0):
+def _checked_splits(
+    space, test_size, seeds, verbose=0, validation_split=_VALIDATION_FRACTION
+):
     """Every seed's report split, made and checked before any training.
 
     Each is the report's protocol (``split_parts`` of the engine):
     a split whose fit, validation or test part lacks a class raises a
     ``ValueError`` naming the seed, the class and its counts, before the
-    first model trains rather than after the seeds before it.
+    first model trains rather than after the seeds before it. With
+    ``validation_split=0`` (the learning curve) nothing validates and the
+    fit part is the whole training part.
     """
     splits = []
     for seed in seeds:
@@ -232,7 +223,7 @@ def _checked_splits(space, test_size, seeds, verbose=0):
             space.target,
             list(space.class_names),
             test_size=test_size,
-            validation_split=_VALIDATION_FRACTION,
+            validation_split=validation_split,
             random_state=seed,
             who="seed",
             verbose=verbose,
@@ -396,13 +387,15 @@ def learning_curve(
     )
     names = [spec.name for spec, _ in entries]
     space = _workspace(bunch, backbones, random_state, epochs, cache_dir)
-    # Every seed's split and subsamples, made before any training, so a size
-    # too large for one seed's split fails before the first model trains.
+    # Every seed's split (checked as every experiment's is) and subsamples,
+    # made before any training, so a split leaving a class out or a size too
+    # large for one seed's split fails before the first model trains. The
+    # training part is whole: the report's split without its validation cut
+    # (the same pictures, in the same order).
+    seeds = [int(random_state) + k for k in range(n_seeds)]
+    splits = _checked_splits(space, test_size, seeds, verbose, validation_split=0)
     plans = []
-    for k in range(n_seeds):
-        seed = int(random_state) + k
-        fit_all, val_all, test = _report_split(space.target, test_size, seed)
-        train = np.concatenate([fit_all, val_all])
+    for seed, (train, _, test) in zip(seeds, splits, strict=True):
         rng = np.random.default_rng(seed)
         by_class = [
             rng.permutation(train[space.target[train] == c])
@@ -770,6 +763,63 @@ def _reading(change):
     return "no clear difference"
 
 
+def _shortcut_labels(n_per_class, test_size, seed):
+    """``(target, is_test, class_names)`` of ``make_shortcut_characters``, undrawn.
+
+    The drawing's first steps, without its pictures (microseconds, not
+    seconds per seed): the classes sorted by name, their counts, one stream
+    seed per class, then each class's test pictures. The nuisance is drawn
+    after them and the pictures from the streams, so neither changes these.
+    ``shortcut_experiment`` checks the drawn set's split again, so a drawing
+    that came to differ would be checked all the same, only later.
+    """
+    from ._characters import (
+        DEFAULT_CHARACTERS,
+        _character_streams,
+        _check_counts,
+        _test_counts,
+    )
+
+    given = tuple(DEFAULT_CHARACTERS)
+    rng = np.random.default_rng(seed)
+    designs, counts, _ = _character_streams(
+        given, _check_counts(n_per_class, len(given)), rng
+    )
+    target = np.repeat(np.arange(len(designs)), counts)
+    is_test = np.zeros(len(target), dtype=bool)
+    for label, n_test in enumerate(_test_counts(counts, test_size)):
+        members = np.flatnonzero(target == label)
+        is_test[rng.choice(members, size=n_test, replace=False)] = True
+    return target, is_test, [d.name for d in designs]
+
+
+def _check_shortcut_split(target, class_names, is_test, seed, n_per_class, verbose=0):
+    """Return one seed's shortcut split, checked: ``(fit, validation, test)``.
+
+    The drawing fixed the test part (its nuisance is drawn apart from the
+    class); the training part is shuffled and its last 20% validates, as
+    Keras' validation_split does. Checked as every split is
+    (``check_split_classes``), a class missing from validation said in the
+    log when ``verbose``.
+    """
+    train = np.random.default_rng(seed).permutation(np.flatnonzero(~is_test))
+    n_fit = int(len(train) * (1 - _VALIDATION_FRACTION))
+    fit_idx, val_idx = train[:n_fit], train[n_fit:]
+    test_idx = np.flatnonzero(is_test)
+    check_split_classes(
+        target,
+        class_names,
+        {"fit": fit_idx, "validation": val_idx, "test": test_idx},
+        how=f"the validation part is the last {_VALIDATION_FRACTION:.0%} "
+        "of the shuffled training part, as Keras' validation_split cuts it",
+        received=f"seed={seed}, n_per_class={n_per_class!r}",
+        verbose=verbose,
+        note=f"with seed {seed} (the last {_VALIDATION_FRACTION:.0%} of the "
+        "shuffled training part validates)",
+    )
+    return fit_idx, val_idx, test_idx
+
+
 def _replace_backgrounds(images, silhouettes, rng):
     """Repaint each picture's background (outside its silhouette) in one colour."""
     images = images.copy()
@@ -884,9 +934,17 @@ def shortcut_experiment(
     )
     names = [spec.name for spec, _ in entries]
     conditions = ["control", "shortcut", *chosen]
+    seeds = [int(random_state) + k for k in range(n_seeds)]
+    # Every seed's split, checked before the first model trains: which
+    # picture is whose and which are tested do not depend on the nuisance,
+    # so they are worked out without drawing a picture.
+    for seed in seeds:
+        target, is_test, class_names = _shortcut_labels(n_per_class, test_size, seed)
+        _check_shortcut_split(
+            target, class_names, is_test, seed, n_per_class, verbose=verbose
+        )
     runs = []
-    for k in range(n_seeds):
-        seed = int(random_state) + k
+    for seed in seeds:
         cached = {}
         for condition in conditions:
             correlation = {
@@ -923,21 +981,10 @@ def shortcut_experiment(
                 epochs,
                 cache_dir,
             )
-            # The drawing fixed the test part (its nuisance is drawn apart
-            # from the class); the training part is shuffled and its last
-            # 20% validates, as Keras' validation_split does.
-            train = np.random.default_rng(seed).permutation(np.flatnonzero(~is_test))
-            n_fit = int(len(train) * (1 - _VALIDATION_FRACTION))
-            fit_idx, val_idx = train[:n_fit], train[n_fit:]
-            test_idx = np.flatnonzero(is_test)
-            # The check of every split, before this seed's first model trains.
-            check_split_classes(
-                space.target,
-                class_names,
-                {"fit": fit_idx, "validation": val_idx, "test": test_idx},
-                how=f"the validation part is the last {_VALIDATION_FRACTION:.0%} "
-                "of the shuffled training part, as Keras' validation_split cuts it",
-                received=f"seed={seed}, n_per_class={n_per_class!r}",
+            # The split checked up front, now from the drawing itself (the
+            # same, unless the drawing changed: then checked here).
+            fit_idx, val_idx, test_idx = _check_shortcut_split(
+                space.target, class_names, is_test, seed, n_per_class
             )
             agrees = np.asarray(data["nuisance"])[test_idx] == space.target[test_idx]
             for entry in entries:
@@ -1259,7 +1306,12 @@ def results_folder(out_dir, *, cache_dir=None, name="out_dir"):
     >>> sorted(p.name for p in path.iterdir())
     ['figure.png', 'runs.csv', 'settings.json', 'summary.md']
     """
-    check_apart(out_dir, cache_dir)
+    check_apart(
+        out_dir,
+        cache_dir,
+        "cache_dir" if name.isidentifier() else "--cache-dir",
+        option=name,
+    )
     folder = RunFolder(out_dir, option=name)
     folder.claim()
     try:

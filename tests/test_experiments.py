@@ -216,6 +216,23 @@ def test_remedy_readings_follow_the_paired_interval(change, reading):
     assert _reading(change) == reading
 
 
+@pytest.mark.parametrize("n_per_class", [None, 3, [2, 5, 4]])
+def test_the_shortcut_split_is_known_before_the_drawing(n_per_class):
+    # shortcut_experiment checks every seed's split before drawing any set:
+    # the classes and test pictures it works out are the drawing's own.
+    from animecls.datasets import make_shortcut_characters
+    from animecls.experiments import _shortcut_labels
+
+    for seed in (0, 7):
+        target, is_test, names = _shortcut_labels(n_per_class, 0.3, seed)
+        data = make_shortcut_characters(
+            n_per_class, image_size=32, random_state=seed, train_correlation=0.5
+        )
+        assert names == list(data.class_names)
+        np.testing.assert_array_equal(target, data.target)
+        np.testing.assert_array_equal(is_test, data.is_test)
+
+
 def test_shortcut_splits_test_accuracy_by_agreement(shortcut):
     conditions = [r["condition"] for r in shortcut.summary]
     assert conditions == [
@@ -447,7 +464,7 @@ def test_results_folder_claims_before_the_run_and_lets_go_after(splits, tmp_path
                 if name == "failed":
                     raise RuntimeError("training broke")
         assert not list(tmp_path.glob(f"{name}*"))
-    with pytest.raises(ValueError, match="overlap"):
+    with pytest.raises(ValueError, match="is the run folder .* or inside it"):
         with results_folder(tmp_path / "run", cache_dir=tmp_path / "run" / "cache"):
             pass
 

@@ -2,24 +2,29 @@
 
 Every test builds its situation itself in ``tmp_path`` (a second run holding
 the same folder, a folder appearing mid-run, a path that cannot be written, a
-Ctrl-C half-way through a data set, a split that leaves a class out) and
+claim failing part-way, a file system without hard links, ``.`` or an empty
+folder as the destination, a claimed folder deleted mid-run, a Ctrl-C
+half-way through a data set, a split that leaves a class out) and
 checks the message and that nothing was written, deleted or lost. The races
 are real: two threads or two processes started together, synchronised on a
 barrier, or a second run started while the first one is training.
 """
 
+import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from animecls import comparison, experiments
-from animecls._files import INCOMPLETE_MARKER, RunFolder, atomic_write
+from animecls._files import INCOMPLETE_MARKER, RunFolder, atomic_write, check_apart
 from animecls.cli import MAX_IMAGE_SIDE, main
 from animecls.comparison import compare_models
 from animecls.datasets import make_characters, save_image_folder, split_indices
@@ -318,9 +323,53 @@ def test_every_command_checks_out_before_training(
         err = capsys.readouterr().err
         assert status == 1, name
         assert err.startswith("animecls: error: ") and message in err, name
-        assert "Received: " in err.splitlines()[-1] and str(out) in err, name
+        # Every command names its option as it was typed, compare as well.
+        assert err.rstrip().endswith(f"Received: --out {out}"), name
         assert _snapshot(tmp_path) == before, name
     assert trained == []
+
+
+def test_the_advice_for_a_taken_folder_follows_the_caller(
+    tiny_folder, tmp_path, monkeypatch, capsys
+):
+    trained = _count_training(monkeypatch, comparison)
+    _count_training(monkeypatch, experiments, trained)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (tmp_path / "a file").write_text("mine", encoding="utf-8")
+    runs_advice = "leave it out for a new time-stamped folder under runs/"
+    # The command line: compare makes runs/<time-stamp> without --out, and
+    # an experiment without --out saves nothing, so only compare says so.
+    argv = ["compare", str(tiny_folder), *_COMMANDS["compare"], "--out", str(taken)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"Choose another --out, or {runs_advice}. Received: --out {taken}" in err
+    argv = ["splits", str(tiny_folder), *_COMMANDS["splits"], "--out", str(taken)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"Choose another --out. Received: --out {taken}" in err
+    # Python: the parameter, and no option of the command line.
+    quick = {"models": ["pixels_svm"], "quick": True, "verbose": 0}
+    for call in (
+        lambda out: compare_models(tiny_folder, out_dir=out, **quick),
+        lambda out: experiments.results_folder(out).__enter__(),
+        RunFolder,  # as save_results makes it
+    ):
+        with pytest.raises(FileExistsError) as error:
+            call(taken)
+        message = str(error.value)
+        assert f"{str(taken)!r} already exists; animecls never writes into" in message
+        assert message.endswith(
+            f"Choose another out_dir. Received: out_dir={str(taken)!r}"
+        )
+        assert "--out" not in message and "runs/" not in message
+    # A file is called a file.
+    with pytest.raises(FileExistsError) as error:
+        compare_models(tiny_folder, out_dir=tmp_path / "a file", **quick)
+    said = f"{str(tmp_path / 'a file')!r} already exists and is a file; animecls"
+    assert str(error.value).startswith(f"{said} never overwrites a file.")
+    assert trained == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file", "taken"]
 
 
 def test_a_cache_dir_at_the_out_folder_is_refused_before_training(
@@ -329,11 +378,29 @@ def test_a_cache_dir_at_the_out_folder_is_refused_before_training(
     trained = _count_training(monkeypatch, comparison)
     out = tmp_path / "X"
     argv = ["compare", str(tiny_folder), *_COMMANDS["compare"]]
-    for cache in (out, out / "features"):
+    for cache in (out, out / "features", tmp_path / "X.incomplete" / "features"):
         assert main([*argv, "--cache-dir", str(cache), "--out", str(out)]) == 1
         err = capsys.readouterr().err
-        assert "overlap" in err and f"cache_dir={str(cache)!r}" in err
+        assert f"--cache-dir {str(cache)!r} is " in err and "or inside it" in err
+        assert err.rstrip().endswith(f"Received: --out {out}, --cache-dir {cache}")
     assert trained == [] and list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="or inside it") as error:
+        compare_models(tiny_folder, out_dir=out, cache_dir=out / "f", verbose=0)
+    assert str(error.value).endswith(
+        f"Received: out_dir={str(out)!r}, cache_dir={str(out / 'f')!r}"
+    )
+
+
+def test_a_cache_dir_holding_the_run_folder_is_accepted(tmp_path):
+    # --cache-dir runs with compare's default runs/compare-<time-stamp>: the
+    # cache's files have other names than the run folder's.
+    runs = tmp_path / "runs"
+    check_apart(runs / "compare-20250101-120000", runs)
+    check_apart(tmp_path / "run", tmp_path)
+    check_apart(tmp_path / "run", tmp_path / "run2")
+    with experiments.results_folder(runs / "splits", cache_dir=runs):
+        assert (runs / "splits.incomplete" / INCOMPLETE_MARKER).exists()
+    assert not runs.exists()  # the claim made runs/, and let it go again
 
 
 def test_the_out_folder_appearing_mid_run_keeps_the_results(
@@ -500,15 +567,223 @@ def test_ctrl_c_in_data_make_into_a_folder_of_other_files_leaves_it_as_it_was(
 def test_data_make_into_an_empty_folder_and_a_held_one(tmp_path, capsys):
     target = tmp_path / "characters"
     target.mkdir()
+    target.chmod(0o750)
+    inode = target.stat().st_ino
     argv = ["data", "make", str(target), "--n-per-class", "2", "--image-size", "32"]
     assert main(argv) == 0
     assert len(list(target.glob("*/*.png"))) == 6
-    held = RunFolder(tmp_path / "other", empty_ok=True)
+    # Written in place: the user's folder, with its permissions, not a new one.
+    assert target.stat().st_ino == inode and target.stat().st_mode & 0o777 == 0o750
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["characters"]
+    held = RunFolder(tmp_path / "other", option="DIR")
     held.claim()
     assert main(["data", "make", str(tmp_path / "other")]) == 1
-    assert "Another animecls run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Another animecls run" in err
+    assert err.rstrip().endswith(f"Received: DIR {tmp_path / 'other'}")
     assert not (tmp_path / "other").exists()
     held.abandon()
+
+
+# ----------------------------------------------------- claims failing part-way
+
+
+def _full_disk_at_the_marker(patch):
+    real = os.write
+
+    def write(fd, data):
+        if bytes(data).startswith(b"animecls is writing"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    patch.setattr(os, "write", write)
+
+
+def _ctrl_c_before_the_marker_is_named(patch):
+    real = os.rename
+
+    def rename(source, destination, *args, **kwargs):
+        if os.path.basename(destination) == INCOMPLETE_MARKER:
+            raise KeyboardInterrupt
+        return real(source, destination, *args, **kwargs)
+
+    patch.setattr(os, "rename", rename)
+
+
+@pytest.mark.parametrize(
+    "failure", [_full_disk_at_the_marker, _ctrl_c_before_the_marker_is_named]
+)
+def test_a_claim_failing_part_way_leaves_nothing_a_rerun_refuses(
+    failure, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "runs" / "run"
+    with monkeypatch.context() as patch:
+        failure(patch)
+        with pytest.raises((OSError, KeyboardInterrupt)) as error:
+            RunFolder(out, subfolders=("figures",)).claim()
+    if failure is _full_disk_at_the_marker:
+        message = str(error.value)
+        assert message.startswith(f"Cannot write the run folder {str(out)!r}")
+        assert "(the disk is full). Nothing was written." in message
+        assert message.endswith(f"Received: out_dir={str(out)!r}")
+    # Not the unmarked folder every rerun would refuse, nor runs/.
+    assert list(tmp_path.iterdir()) == []
+    folder = RunFolder(out, subfolders=("figures",))
+    (folder.start() / "results.csv").write_text("mine", encoding="utf-8")
+    assert folder.finish() == out and (out / "figures").is_dir()
+    # The same through data make: the error, then a rerun that draws the set.
+    target = tmp_path / "characters"
+    argv = ["data", "make", str(target), "--n-per-class", "2", "--image-size", "32"]
+    with monkeypatch.context() as patch:
+        failure(patch)
+        status = main(argv)
+    err = capsys.readouterr().err
+    if failure is _full_disk_at_the_marker:
+        assert status == 1 and "(the disk is full)" in err
+        assert err.rstrip().endswith(f"Received: DIR {target}")
+    else:
+        assert status == 130 and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+    assert main(argv) == 0
+    assert len(list(target.glob("*/*.png"))) == 6
+
+
+# ----------------------------------------------------- file systems without links
+
+
+def test_a_copy_failing_without_hard_links_leaves_no_partial_file(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "pairs.png"
+
+    def no_hard_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    real_copy = shutil.copyfileobj
+
+    def copy_until_the_disk_is_full(source, target, *args, **kwargs):
+        target.write(source.read(4))
+        target.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "copyfileobj", copy_until_the_disk_is_full)
+        with pytest.raises(OSError) as error:
+            with atomic_write(path, overwrite=False) as temporary:
+                with open(temporary, "wb") as f:
+                    f.write(b"the whole figure")
+    message = str(error.value)
+    assert error.value.errno == errno.ENOSPC
+    assert f"Could not write {str(path)!r} (No space left on device)" in message
+    assert message.endswith(f"nothing was written. Received: path={str(path)!r}")
+    assert list(tmp_path.iterdir()) == []  # neither half a file nor a temporary
+    # A file that appears meanwhile is kept, and said so, not a bare error.
+    with pytest.raises(FileExistsError) as error:
+        with atomic_write(path, overwrite=False) as temporary:
+            with open(temporary, "wb") as f:
+                f.write(b"ours")
+            path.write_bytes(b"theirs")
+    message = str(error.value)
+    assert "appeared while animecls was writing it" in message
+    assert message.endswith(f"Received: path={str(path)!r}")
+    assert path.read_bytes() == b"theirs" and list(tmp_path.iterdir()) == [path]
+    # And without a failure the copy is the file.
+    assert shutil.copyfileobj is real_copy
+    with atomic_write(tmp_path / "new.png", overwrite=False) as temporary:
+        with open(temporary, "wb") as f:
+            f.write(b"the whole figure")
+    assert (tmp_path / "new.png").read_bytes() == b"the whole figure"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.png", "pairs.png"]
+
+
+# ----------------------------------------------------- ".", "..", empty folders
+
+
+def test_save_image_folder_writes_into_an_empty_current_folder_in_place(
+    tiny, tmp_path, monkeypatch, capsys
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    inode = empty.stat().st_ino
+    monkeypatch.chdir(empty)
+    paths = save_image_folder(tiny, ".")
+    assert len(paths) == len(tiny.target) and all(os.path.isfile(p) for p in paths)
+    assert empty.stat().st_ino == inode  # the shell's folder, not a new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+    assert len(list(empty.glob("*/*.png"))) == len(tiny.target)
+    # The command line too, and ".." from a folder inside the one to fill.
+    (tmp_path / "set" / "here").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "set" / "here")
+    argv = ["--n-per-class", "2", "--image-size", "32"]
+    assert main(["data", "make", "..", *argv]) == 0
+    assert len(list((tmp_path / "set").glob("*/*.png"))) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "set"]
+    # A run folder named "." or ".." is the folder it names, never "..incomplete".
+    for name in (".", ".."):
+        with pytest.raises(FileExistsError) as error:
+            RunFolder(name)
+        named = os.path.abspath(name)
+        assert str(error.value).startswith(f"{named!r} already exists")
+        assert str(error.value).endswith(f"Received: out_dir={name!r}")
+    capsys.readouterr()
+
+
+def test_an_empty_folder_through_a_link_is_written_alike_by_api_and_cli(tiny, tmp_path):
+    for n, write in enumerate(
+        (
+            lambda link: save_image_folder(tiny, link),
+            lambda link: main(["data", "make", str(link), "--image-size", "32"]),
+        )
+    ):
+        real = tmp_path / f"real{n}"
+        real.mkdir()
+        link = tmp_path / f"link{n}"
+        link.symlink_to(real, target_is_directory=True)
+        write(link)
+        assert link.is_symlink() and len(list(real.glob("*/*.png"))) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "link0",
+        "link1",
+        "real0",
+        "real1",
+    ]
+
+
+# ----------------------------------------------------- the claimed folder lost
+
+
+def test_a_claimed_folder_removed_or_replaced_mid_run_is_an_error_not_a_traceback(
+    tiny_folder, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "splits"
+    partial = tmp_path / "splits.incomplete"
+    real = experiments.fit_and_score
+
+    def someone_removes_the_claim(*args, **kwargs):
+        if partial.exists():
+            shutil.rmtree(partial)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "fit_and_score", someone_removes_the_claim)
+    argv = ["splits", str(tiny_folder), *_COMMANDS["splits"], "--out", str(out)]
+    assert main(argv) == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith(f"animecls: error: {str(partial)!r}, where this run writes")
+    assert "was removed (deleted" in last and "nothing was written to" in last
+    assert last.endswith(f"Received: --out {out}")
+    assert list(tmp_path.iterdir()) == []
+    # Replaced: whatever is there now is left as it is.
+    folder = RunFolder(out)
+    folder.start()
+    (partial / INCOMPLETE_MARKER).write_text("token: someone else's\n")
+    with pytest.raises(FileNotFoundError) as error:
+        folder.finish()
+    assert "no longer holds this run's marker" in str(error.value)
+    assert str(error.value).endswith(f"Received: out_dir={str(out)!r}")
+    folder.abandon()
+    assert (partial / INCOMPLETE_MARKER).read_text() == "token: someone else's\n"
+    assert not out.exists()
 
 
 # ----------------------------------------------------- splits
@@ -587,6 +862,104 @@ def test_experiments_check_every_seeds_split_before_the_first_trains(
         with pytest.raises(ValueError, match=rf"Received: seed={first + 1}, "):
             run(small_class, random_state=first, quick=True, **kwargs)
     assert trained == []
+
+
+def _shortcut_fit_classes(n_per_class, seed):
+    """How many classes the shortcut experiment's split of ``seed`` fits on."""
+    target, is_test, _ = experiments._shortcut_labels(n_per_class, 0.3, seed)
+    train = np.random.default_rng(seed).permutation(np.flatnonzero(~is_test))
+    fit, validation = np.split(train, [int(len(train) * 0.8)])
+    return len(set(target[fit])), len(set(target[validation]))
+
+
+def test_the_shortcut_checks_every_seeds_split_before_drawing_or_training(
+    monkeypatch, capsys
+):
+    import animecls._characters
+
+    counts = [20, 20, 2]  # one training picture of the third, often validating
+    first = next(
+        s
+        for s in range(1000)
+        if _shortcut_fit_classes(counts, s)[0] == 3
+        and _shortcut_fit_classes(counts, s + 1)[0] < 3
+    )
+    trained = _count_training(monkeypatch, experiments)
+    drawn = []
+    real = animecls._characters.make_shortcut_characters
+
+    def counted(*args, **kwargs):
+        drawn.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(animecls._characters, "make_shortcut_characters", counted)
+    with pytest.raises(ValueError, match="has none to fit on") as error:
+        experiments.shortcut_experiment(
+            n_per_class=counts,
+            n_seeds=2,
+            random_state=first,
+            models=["color_histogram_svm"],
+            quick=True,
+        )
+    assert str(error.value).endswith(
+        f"Received: seed={first + 1}, n_per_class={counts!r}"
+    )
+    assert trained == [] and drawn == []
+    # A class missing from validation only is said, before the first drawing.
+    seed = next(s for s in range(1000) if _shortcut_fit_classes(counts, s) == (3, 2))
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animecls._characters, "make_shortcut_characters", stop)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.shortcut_experiment(
+            n_per_class=counts,
+            n_seeds=1,
+            random_state=seed,
+            models=["color_histogram_svm"],
+            quick=True,
+            verbose=1,
+        )
+    target, _, names = experiments._shortcut_labels(counts, 0.3, seed)
+    small = names[int(np.argmin(np.bincount(target)))]
+    err = capsys.readouterr().err
+    assert f"Note: no validation picture of {small!r} with seed {seed} " in err
+
+
+class _Trained(Exception):
+    pass
+
+
+def test_the_learning_curve_checks_every_seeds_split_through_the_shared_check(
+    small_class, monkeypatch
+):
+    from animecls import _engine
+
+    checked = []
+    real = _engine.check_split_classes
+
+    def recorded(target, class_names, parts, **kwargs):
+        checked.append((sorted(parts), kwargs["received"]))
+        return real(target, class_names, parts, **kwargs)
+
+    def train(*args, **kwargs):
+        raise _Trained
+
+    monkeypatch.setattr(_engine, "check_split_classes", recorded)
+    monkeypatch.setattr(experiments, "fit_and_score", train)
+    with pytest.raises(_Trained):
+        experiments.learning_curve(
+            small_class,
+            train_sizes=(2,),
+            n_seeds=3,
+            models=["pixels_svm"],
+            quick=True,
+            random_state=5,
+        )
+    # Every seed's split, checked before the first model trained; the
+    # training part is whole (nothing validates in a learning curve).
+    assert checked == [(["fit", "test"], f"seed={s}") for s in (5, 6, 7)]
 
 
 def test_a_class_missing_from_validation_only_is_said_not_refused(
