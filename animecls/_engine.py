@@ -426,8 +426,7 @@ def check_split_classes(
     models learn it and are tested on it, only the validation scores
     (validation accuracy, the gap and its verdict, early stopping) leave it
     out. It happens by chance on small sets, since the part is cut
-    unstratified as Keras cuts it (4 in 10 splits of 8 pictures per class,
-    1 in 100 of the default set's), so it is returned for the caller to say,
+    unstratified as Keras cuts it, so it is returned for the caller to say,
     rather than raised or warned (which would stop such runs wherever
     warnings are errors). Returns the names of such classes, empty when
     there is none, and with ``verbose`` says them in the log, with ``note``

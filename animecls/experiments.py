@@ -120,11 +120,12 @@ REMEDY_PATIENCE = 20
 """Default patience of [`measure_remedies`][animecls.experiments.measure_remedies]:
 epochs without a new lowest validation loss before a run stops.
 
-Measured, not guessed: on the default set at 96x96 the CNN with global
-pooling keeps its validation loss near ln 3 (about 1.10) for its first 15
-epochs before it starts to learn, and then learns for 60 more; a patience of
-10 stopped it at epoch 11, at chance. The report's CNN, whose validation loss
-turns after a few epochs, still stops long before the most epochs.
+Chosen for the slowest starter: the CNN with global pooling keeps its
+validation loss near that of a uniform guess (ln 3 for three characters)
+for its first epochs before it starts to learn, and a patience half as long
+stopped it there, at chance. The report's CNN, whose validation loss turns
+after a few epochs, still stops long before the most epochs; the remedies
+tables give the epochs each remedy ran.
 """
 
 REMEDY_MAX_EPOCHS = 100

@@ -190,15 +190,34 @@ def test_remedies_report_paired_differences_on_the_same_splits(remedies):
     assert all(s == [0, 1] for s in seeds.values())
 
 
-def test_remedies_stop_early_except_the_fixed_schedule(tiny):
-    # patience=1 over 6 epochs: a run stops as soon as validation loss fails
-    # to fall once, unless it keeps the fixed schedule.
+def test_remedies_stop_early_except_the_fixed_schedule(tiny, monkeypatch):
+    # Every run but fixed_epochs is given early stopping with the patience
+    # and the most epochs; fixed_epochs trains its schedule to the end.
+    import animecls.experiments
+
+    real = animecls.experiments.fit_and_score
+    given = {}
+
+    def recording(entry, space, *args, options=None, epochs=None, **kwargs):
+        given[len(given)] = (dict(options or {}), epochs)
+        return real(entry, space, *args, options=options, epochs=epochs, **kwargs)
+
+    monkeypatch.setattr(animecls.experiments, "fit_and_score", recording)
     result = measure_remedies(
-        tiny, remedies=["fixed_epochs"], n_seeds=1, quick=True, epochs=6, patience=1
+        tiny,
+        remedies=["fixed_epochs", "l2"],
+        n_seeds=1,
+        quick=True,
+        epochs=4,
+        patience=1,
     )
+    remedies = [r["remedy"] for r in result.runs]
+    by_remedy = dict(zip(remedies, given.values(), strict=True))
+    assert by_remedy["none"] == ({"early_stopping": 1}, 4)
+    assert by_remedy["l2"] == ({"l2": 1e-3, "early_stopping": 1}, 4)
+    assert by_remedy["fixed_epochs"] == ({}, None)
     epochs = {r["remedy"]: r["epochs_run"] for r in result.runs}
-    assert epochs["fixed_epochs"] == 6
-    assert epochs["none"] <= 6
+    assert epochs["fixed_epochs"] == 4  # quick's schedule is the given epochs
 
 
 @pytest.mark.parametrize(
