@@ -390,7 +390,7 @@ WIDE_TABLE_PAGES = (
 
 def test_measurement_tables_show_every_column_at_1280_px(request):
     # Between both sidebars the content column is 720 px wide at 1280 px;
-    # docs/assets/stylesheets/tables.css makes the comparison's eleven
+    # docs/assets/stylesheets/measurements.css makes the comparison's eleven
     # columns and the remedies' seven fit it. (On a phone they scroll.)
     chromium = find_chromium()
     if chromium is None:
@@ -409,3 +409,30 @@ def test_measurement_tables_show_every_column_at_1280_px(request):
             assert any(columns >= 7 for columns, *_ in tables), name
             hidden = [t for t in tables if t[1] > t[2] + 1]
             assert not hidden, f"{name}: tables [columns, width, box] {hidden}"
+
+
+def test_figures_stay_readable_on_a_phone_and_the_page_does_not_widen(request):
+    # At 390 px a figure drawn for 650 px would have 5-px labels: it keeps up
+    # to 640 px and scrolls sideways in its paragraph, like the tables.
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium: apt-get install chromium")
+    site = request.getfixturevalue("site")
+    measure = (
+        "JSON.stringify([document.documentElement.scrollWidth, "
+        "[...document.querySelectorAll('.md-content p > img')].map("
+        "i => [i.naturalWidth, i.getBoundingClientRect().width])])"
+    )
+    with Browser(chromium, size=(390, 900)) as browser:
+        page = browser.new_page()
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True},
+        )
+        page.goto((site / "user-guide" / "comparison.html").as_uri())
+        page.wait_for("document.readyState === 'complete'")
+        width, figures = json.loads(page.js(measure))
+        assert width <= 390, f"the page itself is {width} px wide"
+        wide = [(n, shown) for n, shown in figures if n >= 640]
+        assert wide, figures
+        assert all(shown >= 639 for _, shown in wide), wide
