@@ -239,8 +239,6 @@ def predict(model, images, *, class_names=None, batch_size=32):
                 "This pipeline was not saved with an image size; pass an array "
                 "of pictures. Received: picture files"
             )
-        if skipped:
-            _warn_left_out(skipped)
         if not filenames:
             raise ValueError("images is an empty batch. Received: no pictures")
         # Read and score a batch at a time: a folder of hundreds of pictures
@@ -249,6 +247,10 @@ def predict(model, images, *, class_names=None, batch_size=32):
             _score(model, _read_pictures(chunk, input_shape[:2]), batch_size)
             for chunk in _chunks(filenames, batch_size)
         ]
+        # After the pictures: a picture that cannot be read is the error to
+        # report, not the files that were rightly left out.
+        if skipped:
+            _warn_left_out(skipped)
         indices = np.concatenate([index for _, index in scored])
         probabilities = (
             None if scored[0][0] is None else np.concatenate([p for p, _ in scored])

@@ -562,10 +562,10 @@ def _compare(args):
     # Every --model is imported before the comparison loads a picture, so a
     # mistyped one fails in a second, not after an hour of training.
     custom = [_custom_model(spec) for spec in args.custom_models or ()]
-    from .comparison import _compare_models
+    from .comparison import compare_models
 
     out = args.out or os.path.join("runs", time.strftime("compare-%Y%m%d-%H%M%S"))
-    result = _compare_models(
+    result = compare_models(
         args.directory,
         models=[*(args.models or DEFAULT_MODELS), *custom],
         image_size=args.image_size,
@@ -578,11 +578,7 @@ def _compare(args):
         save_models=not args.no_save_models,
         cache_dir=args.cache_dir,
         verbose=1,
-        option="--out",
-        advice="another --out, or leave it out for a new time-stamped folder "
-        "under runs/"
-        if args.out
-        else "an --out, or rerun a second later for another time-stamped folder",
+        out_name="--out",
     )
     print()
     print(result.markdown)

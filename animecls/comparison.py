@@ -223,6 +223,7 @@ def compare_models(
     save_models=True,
     cache_dir=None,
     verbose=1,
+    out_name="out_dir",
 ):
     """Train every model on the same split and compare them honestly.
 
@@ -320,6 +321,11 @@ def compare_models(
         it must not be ``out_dir`` or inside it.
     verbose : int, default=1
         0 is silent; 1 prints progress to standard error.
+    out_name : str, default="out_dir"
+        How error messages name ``out_dir`` (the command line passes
+        ``"--out"``, and its messages then speak of ``--out`` and
+        ``--cache-dir``), as [`results_folder`][animecls.experiments.results_folder]'s
+        ``name``.
 
     Returns
     -------
@@ -363,6 +369,11 @@ def compare_models(
         save_models=save_models,
         cache_dir=cache_dir,
         verbose=verbose,
+        option=out_name,
+        advice="another --out, or leave it out for a new time-stamped folder "
+        "under runs/"
+        if out_name == "--out"
+        else None,
     )
 
 

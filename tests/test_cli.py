@@ -467,7 +467,7 @@ def test_compare_trains_a_keras_builder_of_your_own(user_module, tmp_path, capsy
 
 
 def _spy_compare(monkeypatch):
-    """Replace the CLI's _compare_models by one that records its models only."""
+    """Replace the CLI's compare_models by one that records its models only."""
     from sklearn.utils import Bunch
 
     import animecls.comparison
@@ -478,7 +478,7 @@ def _spy_compare(monkeypatch):
         calls.append(models)
         return Bunch(markdown="| table |", run_dir=options["out_dir"])
 
-    monkeypatch.setattr(animecls.comparison, "_compare_models", compare_models)
+    monkeypatch.setattr(animecls.comparison, "compare_models", compare_models)
     return calls
 
 
