@@ -14,8 +14,10 @@ same numbers on CPU. Build the model after seeding too, e.g. with
 weights are the same.
 """
 
+import contextlib
 import numbers
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -140,6 +142,148 @@ def _one_hot(y, num_classes):
     return keras.utils.to_categorical(y, num_classes).astype("float32")
 
 
+def _is_dataset(x):
+    return isinstance(x, tf.data.Dataset | keras.utils.PyDataset)
+
+
+def _check_dataset(data, model, name):
+    """Check a dataset of ``(images, labels)`` batches; return it with one-hot labels.
+
+    Returns ``(dataset, batch_size, mode)``: the batch size when the dataset's
+    batches all have a static size (else None) and ``"pictures"`` or
+    ``"features"``.
+    """
+    num_classes = int(model.output_shape[-1])
+    expected = tuple(model.input_shape[1:])
+    if isinstance(data, keras.utils.PyDataset):
+        if data.num_batches is None:
+            raise ValueError(
+                f"{name} is an infinite PyDataset; fit_model trains whole passes "
+                f"over the data. Give it a __len__. Received: {name}={data!r}"
+            )
+        # Its batches are only seen when Keras asks for them, so they are
+        # checked and made one-hot one by one (_one_hot's checks, per batch).
+        mode = (
+            "pictures"
+            if len(expected) == 3 and expected[-1] in (1, 3)
+            else ("features")
+        )
+        return _OneHotBatches(data, num_classes, name), None, mode
+    spec = data.element_spec
+    if not (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and all(isinstance(part, tf.TensorSpec) for part in spec)
+    ):
+        raise ValueError(
+            f"{name} must be a dataset of (images, labels) batches, as "
+            "animecls.datasets.image_dataset_from_folder yields. "
+            f"Received: a dataset of {spec}"
+        )
+    images, labels = spec
+    shape = tuple(images.shape)
+    fits = len(shape) == len(expected) + 1 and all(
+        got is None or want is None or got == want
+        for got, want in zip(shape[1:], expected, strict=True)
+    )
+    if not fits:
+        hint = (
+            " The dataset is not batched: call .batch(32) on it."
+            if shape == expected
+            else ""
+        )
+        raise ValueError(
+            f"{name} must yield batches of pictures of shape (batch, "
+            f"{', '.join(map(str, expected))}) for this model.{hint} "
+            f"Received: batches of shape {shape}"
+        )
+    if data.cardinality() == tf.data.INFINITE_CARDINALITY:
+        raise ValueError(
+            f"{name} repeats forever; fit_model trains whole passes over the "
+            "data, so drop the .repeat(). Received: a dataset of infinite "
+            "cardinality"
+        )
+    integer = labels.dtype.is_integer and labels.shape.rank == 1
+    one_hot = labels.dtype.is_floating and labels.shape.rank == 2
+    if one_hot and labels.shape[-1] not in (None, num_classes):
+        raise ValueError(
+            f"{name}'s labels have {labels.shape[-1]} columns but the model has "
+            f"{num_classes} outputs: the class counts differ. "
+            f"Received: labels of shape {tuple(labels.shape)}"
+        )
+    if not (integer or one_hot):
+        raise ValueError(
+            f"{name}'s labels must be integer class numbers (batch,) or one-hot "
+            f"rows (batch, n_classes). Received: labels of shape "
+            f"{tuple(labels.shape)} and dtype {labels.dtype.name}"
+        )
+
+    def to_one_hot(batch, labels):
+        if one_hot:
+            return batch, tf.cast(labels, "float32")
+        # tf.one_hot would turn a class number the model has no output for
+        # into a row of zeros, and train on it silently.
+        message = (
+            f"{name} holds a class number outside 0..{num_classes - 1} (the "
+            f"model has {num_classes} outputs): the class counts differ"
+        )
+        checks = [
+            tf.debugging.assert_non_negative(labels, message=message),
+            tf.debugging.assert_less(
+                labels, tf.cast(num_classes, labels.dtype), message=message
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            return batch, tf.one_hot(labels, num_classes, dtype="float32")
+
+    mode = "pictures" if len(shape) == 4 and shape[-1] in (1, 3) else "features"
+    dataset = data.map(to_one_hot, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset, shape[0], mode
+
+
+class _OneHotBatches(keras.utils.PyDataset):
+    """A ``PyDataset`` whose labels are checked and made one-hot batch by batch."""
+
+    def __init__(self, batches, num_classes, name):
+        super().__init__(
+            workers=batches.workers,
+            use_multiprocessing=batches.use_multiprocessing,
+            max_queue_size=batches.max_queue_size,
+        )
+        self.batches = batches
+        self.num_classes = num_classes
+        self.name = name
+
+    def __len__(self):
+        return self.batches.num_batches
+
+    def __getitem__(self, index):
+        batch = self.batches[index]
+        if not isinstance(batch, tuple | list) or len(batch) != 2:
+            raise ValueError(
+                f"{self.name} must yield (images, labels) batches. Received: "
+                f"a batch of type {type(batch).__name__}"
+            )
+        images, labels = batch
+        return images, _one_hot(labels, self.num_classes)
+
+    def on_epoch_begin(self):
+        self.batches.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.batches.on_epoch_end()
+
+
+def _dataset_labels(data):
+    """Every class number of a checked dataset, in one pass over it."""
+    if isinstance(data, keras.utils.PyDataset):
+        batches = (data[index][1] for index in range(len(data)))
+    else:
+        batches = data.map(lambda batch, labels: labels).as_numpy_iterator()
+    labels = [np.argmax(np.asarray(rows), axis=-1) for rows in batches]
+    return np.concatenate(labels) if labels else np.zeros(0, dtype=int)
+
+
 def _check_xy(x, y, model):
     x = np.asarray(x)
     expected = tuple(model.input_shape[1:])
@@ -151,6 +295,11 @@ def _check_xy(x, y, model):
         )
     if len(x) == 0:
         raise ValueError(f"x is an empty batch. Received: x with shape {x.shape}")
+    if y is None:
+        raise ValueError(
+            "y (the labels) is needed when x is an array of pictures; only a "
+            "dataset of (images, labels) batches goes without. Received: y=None"
+        )
     y = _one_hot(y, int(model.output_shape[-1]))
     if len(y) != len(x):
         raise ValueError(
@@ -165,10 +314,12 @@ def _announce(model, settings, verbose, mode):
         return
     weights = get_info(model).get("weights", {})
     label = weights.get("weights", "not recorded")
+    batch = settings["batch_size"]
+    batch = "the dataset's batches" if batch is None else f"batch {batch}"
     print(
         f"Training {model.name} on {mode}: recipe {settings['recipe']} "
         f"({settings['optimizer']}, learning rate {settings['learning_rate']:g}, "
-        f"{settings['epochs']} epochs, batch {settings['batch_size']}, "
+        f"{settings['epochs']} epochs, {batch}, "
         f"validation_split {settings['validation_split']:.2f}); weights: {label}"
     )
 
@@ -199,13 +350,77 @@ def _early_stopping(early_stopping, callbacks, validates):
     return [*callbacks, stopper], stopper
 
 
-def _validation_size(n_pictures, validation_split, validation_data=None):
+def _check_streamed_options(y, batch_size, validation_split):
+    """Refuse the options a dataset of batches answers itself."""
+    if y is not None:
+        raise ValueError(
+            "x is a dataset, which yields its labels with the pictures, so y "
+            f"must be None. Received: y of type {type(y).__name__}"
+        )
+    if batch_size is not None:
+        raise ValueError(
+            "x is a dataset, whose batches set the batch size (e.g. "
+            "image_dataset_from_folder(..., batch_size=...)), so batch_size "
+            f"must be None. Received: batch_size={batch_size!r}"
+        )
+    if validation_split:
+        raise ValueError(
+            "validation_split cannot split a dataset: Keras only splits "
+            "arrays. Pass validation_data (arrays or a dataset, e.g. "
+            "image_dataset_from_folder on a separate folder or subset). "
+            f"Received: validation_split={validation_split!r} with a dataset"
+        )
+
+
+def _check_validation_data(validation_data, model):
+    """Return ``validation_data`` checked as ``fit_model``'s ``x`` and ``y`` are."""
+    if validation_data is None:
+        return None
+    if _is_dataset(validation_data):
+        return _check_dataset(validation_data, model, "validation_data")[0]
+    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+        raise ValueError(
+            "validation_data must be (x_val, y_val) or a dataset of (images, "
+            "labels) batches. Received: validation_data of type "
+            f"{type(validation_data).__name__}"
+        )
+    return _check_xy(*validation_data, model)
+
+
+@contextlib.contextmanager
+def _unsized_streams_end_quietly(*data):
+    """Silence Keras' "ran out of data" at the end of a pass of unknown length.
+
+    Keras learns the number of batches of a dataset of unknown cardinality
+    (``image_dataset_from_folder`` filters unreadable files, so its length
+    is unknown) by reaching its end, and warns then, although nothing went
+    wrong (keras-team/keras#23360 removes the warning).
+    """
+    unsized = any(
+        isinstance(part, tf.data.Dataset)
+        and part.cardinality() == tf.data.UNKNOWN_CARDINALITY
+        for part in data
+    )
+    with warnings.catch_warnings():
+        if unsized:
+            warnings.filterwarnings(
+                "ignore", "Your input ran out of data", category=UserWarning
+            )
+        yield
+
+
+def _validation_size(x, validation_split, validation_data=None):
     """How many pictures Keras validates on: the last ``floor``-complement."""
+    if _is_dataset(validation_data):
+        # Its batches need not be full or counted in advance (a folder's
+        # stream drops unreadable files): count them, one pass.
+        return len(_dataset_labels(validation_data))
     if validation_data is not None:
         return len(validation_data[0])
     if validation_split <= 0:
         return 0
     # model.fit keeps the first floor(n * (1 - split)) pictures for training.
+    n_pictures = len(x)
     return n_pictures - int(np.floor(n_pictures * (1.0 - validation_split)))
 
 
@@ -247,7 +462,7 @@ def _compile(model, settings, optimizer=None):
 def fit_model(
     model,
     x,
-    y,
+    y=None,
     *,
     recipe=None,
     epochs=None,
@@ -269,21 +484,38 @@ def fit_model(
     model : keras.Model
         From [`build_two_layer_cnn`][animecls.models.build_two_layer_cnn] or
         [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer].
-    x : array of shape (n_images, height, width, 3)
-        Pictures, 0-255 (the models preprocess them themselves).
-    y : array of shape (n_images,) or (n_images, n_classes)
-        Integer labels (made one-hot here) or one-hot rows.
+    x : array of shape (n_images, height, width, 3), tf.data.Dataset or \
+keras.utils.PyDataset
+        Pictures, 0-255 (the models preprocess them themselves); or a
+        dataset of ``(images, labels)`` batches, as
+        [`image_dataset_from_folder`][animecls.datasets.image_dataset_from_folder]
+        streams a folder too big for memory. A dataset's labels may be
+        integer class numbers (made one-hot inside the pipeline, and checked
+        against the model's outputs there) or one-hot rows; a
+        ``PyDataset``'s are made one-hot batch by batch. A dataset sets its
+        own batch size and shuffling, and cannot be split by
+        ``validation_split``: pass ``validation_data``.
+    y : array of shape (n_images,) or (n_images, n_classes), or None
+        Integer labels (made one-hot here) or one-hot rows; None when ``x``
+        is a dataset.
     recipe : {"two_layer_cnn", "vgg16_transfer", "vgg16_finetune", \
 "drawn_transfer", "drawn_finetune"} or None
         Settings from [`RECIPES`][animecls.training.RECIPES]; None picks the
         recipe of the builder that made ``model``.
     epochs, learning_rate, optimizer, batch_size, validation_split : optional
         Override the recipe's value when not None. ``optimizer`` is
-        ``"adam"`` or ``"rmsprop"``.
-    validation_data : tuple or None, default=None
-        ``(x_val, y_val)``; replaces ``validation_split``.
+        ``"adam"`` or ``"rmsprop"``. With a dataset, ``batch_size`` must be
+        None and the recipe's ``validation_split`` is not applied (0 is
+        recorded).
+    validation_data : tuple, tf.data.Dataset, keras.utils.PyDataset or None, \
+default=None
+        ``(x_val, y_val)`` or a dataset of ``(images, labels)`` batches;
+        replaces ``validation_split``.
     shuffle : bool, default=True
-        Shuffle the training pictures each epoch (seeded).
+        Shuffle the training pictures each epoch (seeded); for a
+        ``PyDataset``, the order of its batches. A ``tf.data.Dataset`` is
+        passed as it is: it shuffles itself (``image_dataset_from_folder``
+        does, by default).
     callbacks : list of keras.callbacks.Callback, default=None
         Passed to ``model.fit``.
     early_stopping : int or None, default=None
@@ -305,7 +537,8 @@ def fit_model(
         ``history.fit_time`` the training time in seconds; ``history.settings``
         the recipe used; ``history.n_val`` the number of validation pictures
         (read by
-        [`generalization_gap`][animecls.evaluation.generalization_gap]);
+        [`generalization_gap`][animecls.evaluation.generalization_gap]; a
+        validation dataset is counted in one pass over it after training);
         ``history.epochs_trained`` the number of epochs run and
         ``history.best_epoch`` the epoch (from 1) whose weights were kept by
         early stopping (None without it). These are also recorded on the model
@@ -335,7 +568,21 @@ def fit_model(
     ...                     early_stopping=1, verbose=0)
     >>> history.epochs_trained <= 2, history.best_epoch <= history.epochs_trained
     (True, True)
+
+    A ``tf.data`` pipeline of ``(images, labels)`` batches trains the same way:
+
+    >>> import tensorflow as tf
+    >>> batches = tf.data.Dataset.from_tensor_slices((x, np.arange(20) % 3)).batch(8)
+    >>> history = fit_model(model, batches, validation_data=batches, epochs=1,
+    ...                     verbose=0)
+    >>> history.n_val, history.settings["batch_size"]
+    (20, None)
     """
+    streamed = _is_dataset(x)
+    if streamed:
+        _check_streamed_options(y, batch_size, validation_split)
+        # A dataset cannot be split by Keras; validation_data replaces it.
+        validation_split = 0.0
     settings = _settings(
         model,
         recipe,
@@ -345,10 +592,16 @@ def fit_model(
         batch_size=batch_size,
         validation_split=validation_split,
     )
-    x, y = _check_xy(x, y, model)
-    if validation_data is not None:
-        x_val, y_val = _check_xy(*validation_data, model)
-        validation_data = (x_val, y_val)
+    if streamed:
+        x, settings["batch_size"], mode = _check_dataset(x, model, "x")
+        y = None
+    else:
+        x, y = _check_xy(x, y, model)
+        # A head trained on features computed once (pooled vectors, or
+        # VGG16's maps of 512 channels) gets no pictures: say which, so that
+        # the log does not claim a network saw pictures.
+        mode = "pictures" if x.ndim == 4 and x.shape[-1] in (1, 3) else "features"
+    validation_data = _check_validation_data(validation_data, model)
     callbacks, stopper = _early_stopping(
         early_stopping,
         callbacks,
@@ -356,24 +609,25 @@ def fit_model(
     )
     _seed(random_state)
     _compile(model, settings)
-    # A head trained on features computed once (pooled vectors, or VGG16's
-    # maps of 512 channels) gets no pictures: say which, so that the log does
-    # not claim a network saw pictures.
-    mode = "pictures" if x.ndim == 4 and x.shape[-1] in (1, 3) else "features"
     _announce(model, settings, verbose, mode)
     start = time.perf_counter()
-    history = model.fit(
-        x,
-        y,
-        epochs=int(settings["epochs"]),
-        batch_size=int(settings["batch_size"]),
-        validation_split=0.0 if validation_data else settings["validation_split"],
-        validation_data=validation_data,
-        shuffle=shuffle,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    n_val = _validation_size(len(x), settings["validation_split"], validation_data)
+    with _unsized_streams_end_quietly(x, validation_data):
+        history = model.fit(
+            x,
+            y,
+            epochs=int(settings["epochs"]),
+            batch_size=None if streamed else int(settings["batch_size"]),
+            validation_split=0.0
+            if validation_data is not None
+            else settings["validation_split"],
+            validation_data=validation_data,
+            # Keras shuffles a PyDataset's batch order, but warns that it cannot
+            # shuffle a tf.data pipeline: that one shuffles itself.
+            shuffle=shuffle and not isinstance(x, tf.data.Dataset),
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    n_val = _validation_size(x, settings["validation_split"], validation_data)
     # The record keeps its word for pictures ("images"), as saved files hold.
     recorded = "images" if mode == "pictures" else mode
     _record(model, history, settings, random_state, stopper, start, recorded, n_val)
@@ -509,7 +763,7 @@ def fit_transfer_head(
     # whose state belongs to those layers: a fresh, never-built one would be
     # saved without its variables, and loading the file would warn.
     _compile(model, settings, optimizer=head.optimizer)
-    n_val = _validation_size(len(x), settings["validation_split"])
+    n_val = _validation_size(x, settings["validation_split"])
     _record(
         model, history, settings, random_state, stopper, start, "cached features", n_val
     )
