@@ -9,10 +9,13 @@ import itertools
 import math
 import warnings
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["check_batch", "chunks", "predict_in_batches", "stream"]
+from ._store import PictureFile
+
+__all__ = ["PictureBatches", "check_batch", "chunks", "predict_in_batches", "stream"]
 
 
 def check_batch(images, name="images"):
@@ -100,6 +103,14 @@ def stream(images, batch_size):
                 f"width, 3). Received: element shape {tuple(spec.shape)}"
             )
         return images.prefetch(tf.data.AUTOTUNE), None, shape
+    if isinstance(images, PictureFile):
+        shape = tuple(images.shape[1:])
+        signature = tf.TensorSpec((None, *shape), tf.uint8)
+        dataset = tf.data.Dataset.from_generator(
+            lambda: images.batches(batch_size), output_signature=signature
+        )
+        steps = math.ceil(len(images) / batch_size)
+        return dataset.prefetch(tf.data.AUTOTUNE), steps, shape
     if isinstance(images, np.ndarray) or hasattr(images, "__array_interface__"):
         images = check_batch(images)
         shape = tuple(images.shape[1:])
@@ -161,3 +172,66 @@ def predict_in_batches(model, images, *, batch_size=32, verbose="auto"):
         # and then warns that it "ran out of data": that end is expected here.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         return model.predict(dataset, steps=steps, verbose=_verbosity(verbose, steps))
+
+
+class PictureBatches(keras.utils.PyDataset):
+    """Batches of pictures read from a ``PictureFile``, with one-hot labels.
+
+    What a network trains on when the pictures stay on disk: each batch is
+    read when Keras asks for it, so memory holds a few batches, not the set.
+
+    Parameters
+    ----------
+    pictures : PictureFile
+        All the pictures of the run.
+    target : array of int
+        The class number of each of them.
+    indices : array of int
+        The pictures of this part (training or validation).
+    n_classes : int
+        Width of the one-hot labels.
+    batch_size : int
+        Pictures per batch; the last one may be smaller.
+    shuffle : bool, default=False
+        Read the part in a new order at every epoch, drawn from ``seed``.
+    seed : int, default=0
+        Seed of the orders.
+    """
+
+    def __init__(
+        self, pictures, target, indices, n_classes, batch_size, *, shuffle=False, seed=0
+    ):
+        # One reading thread: batches come in order, and the epoch's order
+        # is the one drawn from the seed.
+        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        self._pictures = pictures
+        self._target = np.asarray(target)
+        self._indices = np.asarray(indices, dtype=np.int64)
+        self._n_classes = int(n_classes)
+        self._batch_size = int(batch_size)
+        self._shuffle = bool(shuffle)
+        self._rng = np.random.default_rng(seed)
+        self._order = self._indices
+        self.on_epoch_end()
+
+    def __len__(self):
+        return math.ceil(len(self._indices) / self._batch_size)
+
+    @property
+    def n_pictures(self):
+        """Number of pictures in the part."""
+        return len(self._indices)
+
+    def __getitem__(self, batch):
+        picked = self._order[batch * self._batch_size : (batch + 1) * self._batch_size]
+        # Read in file order (fewer seeks), then put back in the drawn order.
+        order = np.argsort(picked, kind="stable")
+        images = np.empty((len(picked), *self._pictures.shape[1:]), dtype=np.uint8)
+        images[order] = self._pictures[picked[order]]
+        labels = np.eye(self._n_classes, dtype="float32")[self._target[picked]]
+        return images, labels
+
+    def on_epoch_end(self):
+        """Draw the next epoch's order (when shuffling)."""
+        if self._shuffle:
+            self._order = self._rng.permutation(self._indices)

@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._store import PictureFile
 from ._validation import VGG16_MIN_SIZE, check_count, check_image_size
 from .registry import DEFAULT_MODELS, MODELS, ModelSpec
 
@@ -55,6 +56,8 @@ __all__ = [
     "resolve_image_size",
     "resolve_models",
     "resolve_weights",
+    "rows",
+    "check_stream",
     "split_parts",
 ]
 
@@ -315,22 +318,69 @@ def resolve_image_size(data, image_size, quick, *, default, needs_vgg16=True):
             )
         return check_image_size(image_size)
     if isinstance(data, dict) and "images" in data:
-        return tuple(int(s) for s in np.asarray(data["images"]).shape[1:3])
+        images = data["images"]
+        if not isinstance(images, PictureFile):
+            images = np.asarray(images)
+        return tuple(int(s) for s in images.shape[1:3])
     return tuple(QUICK["image_size"]) if quick else tuple(default)
 
 
-def load_data(data, image_size, verbose=0):
-    """Return the Bunch a run trains on: drawn, loaded from a folder, or given."""
-    from .datasets import load_image_folder, make_characters
+def _count_files(directory):
+    """Count the files in ``directory``'s class folders, without reading them."""
+    n = 0
+    try:
+        with os.scandir(directory) as entries:
+            folders = [e.path for e in entries if e.is_dir() and e.name[0] != "."]
+        for folder in folders:
+            with os.scandir(folder) as entries:
+                n += sum(1 for e in entries if e.is_file() and e.name[0] != ".")
+    except OSError:
+        # The loader reports what is wrong with the folder, in its words.
+        return 0
+    return n
+
+
+def check_stream(stream):
+    """Return ``stream`` (None, True or False), or raise naming it."""
+    if stream is not None and not isinstance(stream, bool | np.bool_):
+        raise ValueError(
+            "stream must be None (stream folders of more than STREAM_ABOVE "
+            f"pictures), True or False. Received: stream={stream!r}"
+        )
+    return None if stream is None else bool(stream)
+
+
+def load_data(data, image_size, verbose=0, *, stream=None):
+    """Return the Bunch a run trains on: drawn, loaded from a folder, or given.
+
+    A folder is held in memory, or, with ``stream=True`` (or None and more
+    than ``STREAM_ABOVE`` files), decoded once into a file on disk and read
+    a batch at a time (``open_image_folder``).
+    """
+    from .datasets import (
+        STREAM_ABOVE,
+        load_image_folder,
+        make_characters,
+        open_image_folder,
+    )
 
     if data is None:
         log(verbose, "Data: drawing the embedded default characters.")
         return make_characters(image_size=image_size)
     if isinstance(data, str | os.PathLike):
+        if stream or (stream is None and _count_files(data) > STREAM_ABOVE):
+            log(
+                verbose,
+                f"Data: decoding {os.fspath(data)!r} once into a file on disk, "
+                "read a batch at a time.",
+            )
+            return open_image_folder(data, image_size=image_size)
         log(verbose, f"Data: loading {os.fspath(data)!r}.")
         return load_image_folder(data, image_size=image_size)
     if isinstance(data, dict) and {"images", "target", "class_names"} <= set(data):
-        images = np.asarray(data["images"])
+        images = data["images"]
+        if not isinstance(images, PictureFile):
+            images = np.asarray(images)
         if images.shape[1:3] != tuple(image_size):
             raise ValueError(
                 f"data holds {images.shape[1]}x{images.shape[2]} pictures but "
@@ -523,7 +573,9 @@ class Workspace:
         cache_dir,
         drawn_weights="drawn",
     ):
-        self.images = np.asarray(data["images"])
+        images = data["images"]
+        #: An array, or a PictureFile read a batch at a time (``streaming``).
+        self.images = images if isinstance(images, PictureFile) else np.asarray(images)
         self.target = np.asarray(data["target"])
         self.class_names = [str(name) for name in data["class_names"]]
         self.weights = weights
@@ -546,6 +598,28 @@ class Workspace:
     def n_classes(self):
         """Number of classes."""
         return len(self.class_names)
+
+    @property
+    def streaming(self):
+        """Whether the pictures are read from disk a batch at a time."""
+        return isinstance(self.images, PictureFile)
+
+    def embedded(self, name, transformer):
+        """Return every picture through a stateless ``transformer``, once.
+
+        What a streamed run's pipelines fit on: the pictures are read and
+        transformed a batch at a time, and only the features stay in memory.
+        """
+        if name not in self._features:
+            start = time.perf_counter()
+            self._features[name] = (
+                np.concatenate(
+                    [transformer.transform(b) for b in self.images.batches(256)]
+                ),
+                None,
+            )
+            self.feature_times[name] = time.perf_counter() - start
+        return self._features[name][0]
 
     def weights_label_of(self, backbone):
         """How tables name the weights of ``backbone`` ("-" for none)."""
@@ -619,9 +693,31 @@ def _check_options(spec, options):
         )
 
 
-def _fit_network(model, x, y, fit, val, space, seed, recipe, early_stopping, verbose):
-    from .training import fit_model
+def rows(x, idx):
+    """Return ``x[idx]``; pictures on disk stay there until read in batches."""
+    return x.take(idx) if isinstance(x, PictureFile) else x[idx]
 
+
+def _fit_network(model, x, y, fit, val, space, seed, recipe, early_stopping, verbose):
+    from .training import RECIPES, fit_model
+
+    if isinstance(x, PictureFile):
+        from ._batches import PictureBatches
+
+        batch_size = RECIPES[recipe]["batch_size"]
+        n_classes = space.n_classes
+        return fit_model(
+            model,
+            PictureBatches(x, y, fit, n_classes, batch_size, shuffle=True, seed=seed),
+            recipe=recipe,
+            epochs=space.epochs,
+            validation_data=None
+            if val is None
+            else PictureBatches(x, y, val, n_classes, batch_size),
+            early_stopping=early_stopping,
+            random_state=seed,
+            verbose=verbose,
+        )
     history = fit_model(
         model,
         x[fit],
@@ -829,6 +925,18 @@ def _pipeline(spec, item, space, fit, val, seed, options, verbose):
         model = make_baseline("pixels", random_state=seed)
     else:
         model = make_baseline("color_histogram", kernel="rbf", random_state=seed)
+    if space.streaming and spec.strategy != "custom_sklearn":
+        from sklearn.pipeline import Pipeline
+
+        # As for the embedding SVMs: the first step is stateless, so the
+        # steps after it fitted on its features, computed once batch by
+        # batch, are the pipeline fitted on the pictures.
+        features = space.embedded(spec.name, model.steps[0][1])
+        scorer = Pipeline([("embed", "passthrough"), *model.steps[1:]])
+        scorer.fit(features[fit], space.target[fit])
+        return Bunch(model=model, scorer=scorer, x=features, history=None)
+    # A pipeline of the user's is fitted on the pictures themselves: read
+    # into memory when they are on disk.
     model.fit(space.images[fit], space.target[fit])
     return Bunch(model=model, scorer=model, x=space.images, history=None)
 
@@ -849,7 +957,11 @@ def _accuracy(scorer, x, y, idx):
     # The model as it is returned, in inference mode: the training accuracy
     # Keras logs during fit has dropout and augmentation switched on, which
     # would flatter exactly the remedies against overfitting.
-    if hasattr(scorer, "trainable_weights"):
+    if isinstance(x, PictureFile):
+        from ._batches import predict_in_batches
+
+        predicted = predict_in_batches(scorer, x.take(idx), verbose=0).argmax(axis=1)
+    elif hasattr(scorer, "trainable_weights"):
         predicted = scorer.predict(x[idx], verbose=0).argmax(axis=1)
     else:
         predicted = np.asarray(scorer.predict(x[idx]))
@@ -954,7 +1066,7 @@ def fit_and_score(
     fit_time = time.perf_counter() - start
     target = space.target
     evaluation = evaluate(
-        fitted.scorer, fitted.x[test], target[test], class_names=space.class_names
+        fitted.scorer, rows(fitted.x, test), target[test], class_names=space.class_names
     )
     train_accuracy = _accuracy(fitted.scorer, fitted.x, target, fit)
     val_accuracy = (

@@ -553,9 +553,23 @@ def _add_compare(commands):
         help="keep VGG16 features here so a rerun skips the extraction",
     )
     compare.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the pictures from disk a batch at a time instead of holding "
+        "them in memory (default: for folders of more than "
+        f"{_stream_above()} pictures)",
+    )
+    compare.add_argument(
         "--seed", type=int, default=42, help="random seed (default: 42)"
     )
     compare.set_defaults(handler=_compare)
+
+
+def _stream_above():
+    from .datasets import STREAM_ABOVE
+
+    return f"{STREAM_ABOVE:,}"
 
 
 def _compare(args):
@@ -577,6 +591,7 @@ def _compare(args):
         out_dir=out,
         save_models=not args.no_save_models,
         cache_dir=args.cache_dir,
+        stream=args.stream,
         verbose=1,
         out_name="--out",
     )

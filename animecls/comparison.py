@@ -24,6 +24,7 @@ from ._engine import (
     ImageNetFallbackWarning,
     Workspace,
     check_drawn_weights,
+    check_stream,
     describe_data,
     fit_and_score,
     load_data,
@@ -31,6 +32,7 @@ from ._engine import (
     resolve_image_size,
     resolve_models,
     resolve_weights,
+    rows,
     split_parts,
 )
 from ._files import RunFolder, check_apart, write_rows
@@ -160,7 +162,7 @@ def _save_figures(run_dir, space, split, outcomes, table):
     names = space.class_names
     chance = 1 / len(names)
     test = split.test
-    x_test, y_test = space.images[test], space.target[test]
+    x_test, y_test = rows(space.images, test), space.target[test]
     figures = {}
 
     def save(key, figure):
@@ -222,6 +224,7 @@ def compare_models(
     out_dir=None,
     save_models=True,
     cache_dir=None,
+    stream=None,
     verbose=1,
     out_name="out_dir",
 ):
@@ -319,6 +322,17 @@ def compare_models(
     cache_dir : path-like, default=None
         Keep VGG16 features on disk so a second run skips the extraction;
         it must not be ``out_dir`` or inside it.
+    stream : bool or None, default=None
+        Read the pictures of a folder from disk a batch at a time instead
+        of holding them in memory: they are decoded once into a file
+        ([`open_image_folder`][animecls.datasets.open_image_folder]), the
+        networks train on batches read from it, and the SVMs on features
+        computed batch by batch, so memory holds the features and a few
+        batches, whatever the number of pictures. None streams folders of
+        more than [`STREAM_ABOVE`][animecls.datasets.STREAM_ABOVE]
+        pictures; a Bunch whose ``images`` is a ``PictureFile`` always
+        streams. A scikit-learn estimator of your own still gets its
+        training pictures in one array.
     verbose : int, default=1
         0 is silent; 1 prints progress to standard error.
     out_name : str, default="out_dir"
@@ -368,6 +382,7 @@ def compare_models(
         out_dir=out_dir,
         save_models=save_models,
         cache_dir=cache_dir,
+        stream=stream,
         verbose=verbose,
         option=out_name,
         advice="another --out, or leave it out for a new time-stamped folder "
@@ -392,6 +407,7 @@ def _compare_models(
     out_dir=None,
     save_models=True,
     cache_dir=None,
+    stream=None,
     verbose=1,
     option="out_dir",
     advice=None,
@@ -403,6 +419,7 @@ def _compare_models(
     messages speak of ``--out`` and ``--cache-dir``.
     """
     entries = resolve_models(models)
+    stream = check_stream(stream)
     random_state = check_seed(random_state)
     validation_split = check_fraction(validation_split, "validation_split")
     test_size = check_test_size(test_size)
@@ -447,6 +464,7 @@ def _compare_models(
             needs_vgg16,
             save_models,
             cache_dir,
+            stream,
             verbose,
         )
     except BaseException:
@@ -472,9 +490,10 @@ def _compare(
     needs_vgg16,
     save_models,
     cache_dir,
+    stream,
     verbose,
 ):
-    bunch = load_data(data, size, verbose)
+    bunch = load_data(data, size, verbose, stream=stream)
     # Every class in every part, checked before any training.
     split = split_parts(
         bunch["target"],
@@ -560,6 +579,8 @@ def _compare(
         / (len(split.train) + len(split.validation)),
         "epochs": "recipe" if epochs is None else epochs,
         "quick": bool(quick),
+        # Pictures read from disk a batch at a time (see stream=).
+        "streamed": space.streaming,
         "weights": weights_label,
         "feature_times_s": {k: round(v, 3) for k, v in space.feature_times.items()},
         "drawn_weights": space.drawn_label,

@@ -12,6 +12,7 @@ from sklearn.metrics import classification_report, confusion_matrix, log_loss
 from sklearn.utils import Bunch
 
 from ._history import history_dict
+from ._store import PictureFile
 from ._validation import check_choice, check_count, check_fraction, is_int
 
 __all__ = [
@@ -364,7 +365,13 @@ def evaluate(model, X, y, *, class_names=None, confidence=0.95):
         )
         y_pred = np.asarray(model.predict(X))
     else:
-        probabilities = np.asarray(model.predict(X, verbose=0))
+        if isinstance(X, PictureFile):
+            from ._batches import predict_in_batches
+
+            # Pictures on disk are read a batch at a time, never all at once.
+            probabilities = predict_in_batches(model, X, verbose=0)
+        else:
+            probabilities = np.asarray(model.predict(X, verbose=0))
         y_pred = probabilities.argmax(axis=1)
 
     n_classes = (

@@ -44,6 +44,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from ._figures import figure_of
 from ._history import history_dict as _history_dict
+from ._store import PictureFile
 from .registry import model_label
 
 __all__ = [
@@ -288,7 +289,9 @@ def plot_samples(
     figure : matplotlib.figure.Figure
         The figure drawn on: one row of pictures per class.
     """
-    images, target = np.asarray(images), np.asarray(target)
+    # Pictures read from disk stay there: only the chosen ones are read.
+    images = images if isinstance(images, PictureFile) else np.asarray(images)
+    target = np.asarray(target)
     rng = np.random.default_rng(random_state)
     n_classes = len(class_names)
     if axes is None:
@@ -412,7 +415,7 @@ def plot_confident_mistakes(
         for k in order
     ]
     return plot_image_grid(
-        np.asarray(images)[order],
+        (images if isinstance(images, PictureFile) else np.asarray(images))[order],
         titles=titles,
         title_colors=[_WRONG] * len(order),
         ncols=min(n, len(order)),

@@ -1,0 +1,310 @@
+"""Benchmark a class project's folder: 10,000 drawn pictures of 20 characters.
+
+Run from the repository root (about an hour on 2 cores):
+
+    python benchmarks/bench_streaming.py
+    python benchmarks/bench_streaming.py --sizes 2500 5000 --models pixels_svm
+
+For each size N (default 2,500, 5,000 and 10,000 pictures) a folder of N
+drawn pictures of 20 characters (``random_designs(20)``, N / 20 each, drawn
+at 64x64) is written to a temporary folder; then, in a fresh interpreter per
+run, ``compare_models(folder, quick=True, stream=...)`` runs the default
+models at the quick settings (64x64, 5 epochs) with ``weights=None``, so
+nothing is downloaded. Each run's peak resident memory is the child's
+``ru_maxrss`` (read with ``os.wait4``), so one run's memory cannot leak into
+another's. Streamed runs (``stream=True``: pictures decoded once into a file
+and read a batch at a time) go at every size; the in-memory run
+(``stream=False``) at the sizes given by ``--in-memory`` (default the
+smallest and the largest), for the comparison.
+
+Target (issue 15): streamed, memory stays flat as N doubles: the growth of
+the peak from one size to the next is at most 1.5x the decoded pixels of
+one batch (32 pictures) plus the growth of the features the run keeps
+(VGG16 maps, drawn-backbone features, raw-pixel and colour-histogram
+features, all float32) — not the growth of the pictures.
+
+Results are written to ``benchmarks/results/streaming.json``, and the table
+between the markers in ``benchmarks/README.md`` is rewritten from them.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+HERE = pathlib.Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "streaming.json"
+README = HERE / "README.md"
+START, END = "<!-- streaming:start -->", "<!-- streaming:end -->"
+IMAGE_SIZE = 64
+N_CHARACTERS = 20
+BATCH = 32
+
+CHILD = """
+import json, os, resource, sys, time
+from animecls.comparison import compare_models
+
+folder, stream, models, out = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+start = time.perf_counter()
+result = compare_models(
+    folder,
+    quick=True,
+    stream=stream,
+    weights=None,
+    models=None if models == "default" else models.split(","),
+    out_dir=out,
+    verbose=0,
+)
+print(json.dumps({
+    "seconds": time.perf_counter() - start,
+    "streamed": result.split["streamed"],
+    "feature_times_s": result.split["feature_times_s"],
+    "rows": [
+        {k: row[k] for k in ("model", "test_accuracy", "fit_time_s", "n_train")}
+        for row in result.table
+    ],
+}))
+"""
+
+
+def _machine():
+    import keras
+    import numpy as np
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "cpus": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
+    }
+
+
+def make_folder(n, root):
+    from animecls.datasets import make_characters, random_designs
+
+    folder = pathlib.Path(root) / f"characters-{n}"
+    make_characters(
+        n // N_CHARACTERS,
+        characters=random_designs(N_CHARACTERS),
+        image_size=(IMAGE_SIZE, IMAGE_SIZE),
+        directory=folder,
+        random_state=0,
+    )
+    return folder
+
+
+def measured_run(folder, stream, models, out):
+    """Run one comparison and read its peak memory from the kernel."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(folder), "1" if stream else "0", models, out],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # os.wait4 gives this child's own peak, which RUSAGE_CHILDREN (the most
+    # of all children so far) would not; the pipes are read by threads so a
+    # chatty child cannot block on a full pipe.
+    import threading
+
+    streams = {}
+
+    def read(name, pipe):
+        streams[name] = pipe.read()
+
+    readers = [
+        threading.Thread(target=read, args=(name, getattr(process, name)))
+        for name in ("stdout", "stderr")
+    ]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"the run failed:\n{streams['stderr'][-3000:]}")
+    record = json.loads(streams["stdout"].strip().splitlines()[-1])
+    record["peak_rss_mib"] = usage.ru_maxrss / 1024
+    return record
+
+
+def feature_bytes(n):
+    """Bytes of the features a default quick run keeps for ``n`` pictures.
+
+    Measured on one picture: the VGG16 maps at 64x64, the drawn backbone's
+    pooled features, and the raw-pixel and colour-histogram baselines'
+    features.
+    """
+    import numpy as np
+
+    from animecls._backbone import drawn_features_model, load_drawn_backbone
+    from animecls.embeddings import make_baseline
+    from animecls.models import build_vgg16_transfer
+
+    picture = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    vgg16 = build_vgg16_transfer((IMAGE_SIZE, IMAGE_SIZE, 3), weights=None)
+    # float32 maps and features; the baselines' as their transformers give them.
+    per_picture = 4 * int(np.prod(vgg16.get_layer("vgg16").output.shape[1:]))
+    drawn = drawn_features_model(picture.shape[1:], load_drawn_backbone("drawn"))
+    per_picture += 4 * int(drawn.output.shape[-1])
+    for kind in ("pixels", "color_histogram"):
+        embed = make_baseline(kind).steps[0][1]
+        per_picture += embed.fit(picture).transform(picture).nbytes
+    return n * per_picture
+
+
+def render(results):
+    """The README's table, from the results file."""
+    lines = [
+        "| pictures | pixels (MiB) | kept features (MiB) | streamed peak (MiB) "
+        "| in-memory peak (MiB) | streamed run (s) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in results["sizes"]:
+        key = str(size)
+        streamed = results["streamed"][key]
+        in_memory = results["in_memory"].get(key)
+        lines.append(
+            f"| {size:,} | {results['pixel_mib'][key]:.0f} "
+            f"| {results['feature_mib'][key]:.0f} "
+            f"| {streamed['peak_rss_mib']:.0f} "
+            f"| {'-' if in_memory is None else round(in_memory['peak_rss_mib'])} "
+            f"| {streamed['seconds']:.0f} |"
+        )
+    largest = str(results["sizes"][-1])
+    lines += [
+        "",
+        f"Time per model, streamed, {int(largest):,} pictures (fit and score, "
+        "seconds; the features are computed once per backbone and shared):",
+        "",
+        "| model | test accuracy | fit (s) |",
+        "|---|---:|---:|",
+    ]
+    for row in results["streamed"][largest]["rows"]:
+        lines.append(
+            f"| `{row['model']}` | {row['test_accuracy']:.3f} "
+            f"| {row['fit_time_s']:.0f} |"
+        )
+    times = results["streamed"][largest]["feature_times_s"]
+    lines += [
+        "",
+        "Features, computed once: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in times.items())
+        + ".",
+        "",
+        results["reading"],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def reading(results):
+    """Say whether memory stayed flat, from the numbers."""
+    sizes = [str(s) for s in results["sizes"]]
+    batch_mib = BATCH * IMAGE_SIZE * IMAGE_SIZE * 3 / 2**20
+    parts = []
+    flat = True
+    for small, large in zip(sizes, sizes[1:], strict=False):
+        growth = (
+            results["streamed"][large]["peak_rss_mib"]
+            - results["streamed"][small]["peak_rss_mib"]
+        )
+        allowed = 1.5 * batch_mib + (
+            results["feature_mib"][large] - results["feature_mib"][small]
+        )
+        pixels = results["pixel_mib"][large] - results["pixel_mib"][small]
+        flat &= growth <= allowed
+        parts.append(
+            f"{int(small):,} → {int(large):,} pictures: streamed peak "
+            f"{growth:+.0f} MiB (allowed {allowed:.0f}: 1.5 batches of "
+            f"{batch_mib:.2f} MiB plus {allowed - 1.5 * batch_mib:.0f} MiB more "
+            f"features; the pictures grew by {pixels:.0f} MiB)"
+        )
+    verdict = "Memory stayed flat" if flat else "Memory did NOT stay flat"
+    return f"{verdict} as N doubled: " + "; ".join(parts) + "."
+
+
+def update_readme(results):
+    text = README.read_text(encoding="utf-8")
+    block = f"{START}\n{render(results)}{END}"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if pattern.search(text) is None:
+        raise SystemExit(f"{README} has no {START} ... {END} block to fill")
+    README.write_text(pattern.sub(lambda m: block, text), encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 10000])
+    parser.add_argument(
+        "--in-memory",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes also run in memory (default: the smallest and the largest)",
+    )
+    parser.add_argument(
+        "--models", default="default", help="comma-separated, or 'default'"
+    )
+    parser.add_argument("--render-only", action="store_true")
+    args = parser.parse_args()
+    if args.render_only:
+        update_readme(json.loads(RESULTS.read_text()))
+        return
+    sizes = sorted(args.sizes)
+    in_memory = (
+        [sizes[0], sizes[-1]] if args.in_memory is None else sorted(args.in_memory)
+    )
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": _machine(),
+        "image_size": IMAGE_SIZE,
+        "n_characters": N_CHARACTERS,
+        "models": args.models,
+        "sizes": sizes,
+        "pixel_mib": {},
+        "feature_mib": {},
+        "streamed": {},
+        "in_memory": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="animecls-bench-") as root:
+        for n in sizes:
+            start = time.perf_counter()
+            folder = make_folder(n, root)
+            drawn = time.perf_counter() - start
+            print(f"{n} pictures drawn in {drawn:.0f} s", flush=True)
+            results["pixel_mib"][str(n)] = n * IMAGE_SIZE**2 * 3 / 2**20
+            results["feature_mib"][str(n)] = feature_bytes(n) / 2**20
+            for stream in (True, False):
+                if not stream and n not in in_memory:
+                    continue
+                out = os.path.join(root, f"run-{n}-{int(stream)}")
+                record = measured_run(folder, stream, args.models, out)
+                key = "streamed" if stream else "in_memory"
+                results[key][str(n)] = record
+                print(
+                    f"{n} {key}: peak {record['peak_rss_mib']:.0f} MiB, "
+                    f"{record['seconds']:.0f} s",
+                    flush=True,
+                )
+            subprocess.run(["rm", "-rf", str(folder)], check=True)
+    results["reading"] = reading(results)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    update_readme(results)
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()
