@@ -8,6 +8,7 @@ more pictures than fit in memory at once.
 import itertools
 import math
 import warnings
+from numbers import Real
 
 import keras
 import numpy as np
@@ -15,27 +16,84 @@ import tensorflow as tf
 
 from ._store import PictureFile
 
-__all__ = ["PictureBatches", "check_batch", "chunks", "predict_in_batches", "stream"]
+__all__ = [
+    "PictureBatches",
+    "check_batch",
+    "chunks",
+    "is_stream",
+    "predict_in_batches",
+    "stream",
+]
 
 
-def check_batch(images, name="images"):
-    """Check an array of RGB pictures; return it (memory maps stay maps)."""
-    if not isinstance(images, np.ndarray):
+def is_stream(images):
+    """Return True for what is read as a stream of batches, not one array.
+
+    A ``tf.data.Dataset``, a generator or any other iterator or iterable that
+    is not array-like. Lists, tuples, ``tf.Tensor`` and anything else NumPy
+    converts (``__array__``) are arrays, as scikit-learn reads them.
+    """
+    if isinstance(images, tf.data.Dataset):
+        return True
+    if isinstance(images, list | tuple | np.ndarray) or hasattr(images, "__array__"):
+        return False
+    if hasattr(images, "__array_interface__"):
+        return False
+    return hasattr(images, "__iter__") or hasattr(images, "__next__")
+
+
+def _as_array(images, name):
+    """Convert array-likes (lists, tensors, object arrays) as ``np.asarray`` does."""
+    kind = type(images).__name__
+    # Pictures on disk stay there: they are uint8 of one size by making.
+    if not isinstance(images, np.ndarray | PictureFile):
         try:
             images = np.asarray(images)
         except ValueError:
             raise ValueError(
                 f"{name} must be an array of RGB pictures of one size; resize "
                 "them first (load_image_folder does). Received: a "
-                f"{type(images).__name__} of pictures of different shapes"
+                f"{kind} of pictures of different shapes"
             ) from None
+    if images.dtype.kind == "O":
+        # scikit-learn reads an object array of numbers as floats; anything
+        # else in it (None, which astype would turn into NaN, strings,
+        # pictures of several sizes) is refused.
+        for value in images.flat:
+            if not isinstance(value, Real) or isinstance(value, bool | np.bool_):
+                raise ValueError(
+                    f"{name} must hold numbers (0-255). Received: {name} with "
+                    f"dtype object holding {value!r:.40}"
+                )
+        images = images.astype(np.float64)
+    return images
+
+
+def check_batch(images, name="images"):
+    """Check a batch of RGB pictures; return it as an array (maps stay maps).
+
+    Lists, ``tf.Tensor`` and other array-likes are converted with
+    ``np.asarray``. Refused, each with a message that names what was received:
+    anything but 4 dimensions ``(n_images, height, width, 3)`` (grey and RGBA
+    pictures included, with the fix in the message), an empty batch, pictures
+    without pixels, values that are not numbers (strings, bools, complex,
+    objects), NaN or infinite values, and values outside 0-255.
+    """
+    images = _as_array(images, name)
     if images.ndim != 4 or images.shape[-1] != 3:
         if images.ndim == 3 and images.shape[-1] == 3:
             hint = " (one picture? add a batch axis: images[None])"
         elif images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
-            hint = " (grey pictures? convert them to RGB)"
+            hint = (
+                " (grey pictures? repeat them to RGB: "
+                "np.repeat(images.reshape(*images.shape[:3], 1), 3, axis=-1))"
+            )
         elif images.ndim == 4 and images.shape[-1] == 4:
             hint = " (RGBA pictures? drop the alpha channel: images[..., :3])"
+        elif images.ndim == 5:
+            hint = " (a list of batches? pass iter(batches) to stream them)"
+        elif images.ndim == 2:
+            hint = " (a table of features? these transformers take pictures)"
         else:
             hint = ""
         raise ValueError(
@@ -52,19 +110,42 @@ def check_batch(images, name="images"):
             f"{name} holds pictures with no pixels. Received: {name} with shape "
             f"{images.shape}"
         )
+    if images.dtype.kind == "c":
+        # scikit-learn's words, so that its users recognise the refusal.
+        raise ValueError(
+            f"Complex data not supported: {name} must hold real numbers (0-255). "
+            f"Received: {name} with dtype {images.dtype}"
+        )
     if images.dtype.kind not in "uif":
         raise ValueError(
             f"{name} must hold numbers (0-255). Received: {name} with dtype "
             f"{images.dtype}"
         )
-    if images.dtype.kind == "f" and not all(
-        np.isfinite(chunk).all() for chunk in chunks(images, 256)
-    ):
+    if images.dtype == np.uint8:
+        return images
+    low, high, finite = np.inf, -np.inf, True
+    for chunk in chunks(images, 256):
+        if images.dtype.kind == "f" and not np.isfinite(chunk).all():
+            finite = False
+            break
+        low, high = min(low, chunk.min()), max(high, chunk.max())
+    if not finite:
         # NaN would pass through every transformer and reach the SVM as NaN
         # features, far from where it came in.
         raise ValueError(
             f"{name} holds NaN or infinite values; pictures hold numbers "
             f"from 0 to 255. Received: {name} with dtype {images.dtype}"
+        )
+    if low < 0 or high > 255:
+        # Every transformer reads 0-255 (VGG16 subtracts ImageNet's mean of
+        # 0-255 pixels); values beyond it are not pictures as loaded. The
+        # first words are scikit-learn's for negative input.
+        problem = (
+            "Negative values in data passed to" if low < 0 else "Values above 255 in"
+        )
+        raise ValueError(
+            f"{problem} {name}: pictures hold values from 0 to 255. "
+            f"Received: {name} with values from {low:g} to {high:g}"
         )
     return images
 
@@ -78,8 +159,9 @@ def chunks(images, size):
 def stream(images, batch_size):
     """Turn pictures into a batched, prefetched ``tf.data.Dataset``.
 
-    Accepts an array (a memory map is read one batch at a time, so memory
-    stays flat however many pictures it holds), an iterable of arrays of
+    Accepts an array or array-like (a memory map is read one batch at a
+    time, so memory stays flat however many pictures it holds; a list or a
+    ``tf.Tensor`` is converted whole), an iterator or generator of arrays of
     pictures, or a ``tf.data.Dataset`` of batches (``(images, labels)``
     elements are reduced to the images).
 
@@ -111,7 +193,7 @@ def stream(images, batch_size):
         )
         steps = math.ceil(len(images) / batch_size)
         return dataset.prefetch(tf.data.AUTOTUNE), steps, shape
-    if isinstance(images, np.ndarray) or hasattr(images, "__array_interface__"):
+    if not is_stream(images):
         images = check_batch(images)
         shape = tuple(images.shape[1:])
         signature = tf.TensorSpec((None, *shape), tf.as_dtype(images.dtype))

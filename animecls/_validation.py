@@ -22,6 +22,7 @@ __all__ = [
     "check_image_size",
     "check_seed",
     "check_test_size",
+    "draw_seed",
     "is_int",
 ]
 
@@ -124,3 +125,24 @@ def check_seed(value, name="random_state"):
     if not is_int(value):
         raise ValueError(f"{name} must be an int. Received: {name}={value!r}")
     return int(value)
+
+
+def draw_seed(value, name="random_state"):
+    """Return an int seed from a ``random_state`` as scikit-learn takes it.
+
+    An int is returned as it is; None draws a seed from fresh entropy (an
+    unseeded draw, which ``np.random.seed`` does not fix) and a
+    ``np.random.RandomState`` draws one from itself, as scikit-learn's
+    estimators take it. Keras initialisers take an int seed only, hence one
+    int in every case.
+    """
+    if is_int(value):
+        return int(value)
+    if value is None:
+        return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
+    if isinstance(value, np.random.RandomState):
+        return int(value.randint(np.iinfo(np.int32).max))
+    raise ValueError(
+        f"{name} must be an int, None (an unseeded draw) or a "
+        f"np.random.RandomState. Received: {name}={value!r}"
+    )

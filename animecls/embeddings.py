@@ -37,10 +37,21 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from . import _cache
-from ._backbone import FEATURES, drawn_features_model, load_drawn_backbone
-from ._batches import check_batch, chunks, predict_in_batches, stream
+from ._backbone import (
+    FEATURES,
+    PRETRAINING_SIZE,
+    drawn_features_model,
+    load_drawn_backbone,
+)
+from ._batches import check_batch, chunks, is_stream, predict_in_batches, stream
 from ._cache import CacheWarning
-from ._validation import VGG16_MIN_SIZE, check_count, check_image_size, check_seed
+from ._validation import (
+    VGG16_MIN_SIZE,
+    check_count,
+    check_image_size,
+    draw_seed,
+    is_int,
+)
 from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
 
 __all__ = [
@@ -60,6 +71,13 @@ class _Stateless(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
+        # The input is pictures (n_images, height, width, 3), not a table.
+        # scikit-learn has no tag for 4-D input; two_d_array=False is the
+        # truth it can be told, and it keeps its table-only checks away.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.positive_only = True
+        # Features are float32 whatever the pictures' dtype.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 
@@ -71,6 +89,23 @@ class _NetworkTransformer(_Stateless):
         state = super().__getstate__().copy()
         state.pop("_extractors", None)
         return state
+
+    def _seed(self):
+        """Seed of the random weights: ``random_state``, or the one drawn for it.
+
+        A seed drawn for None (or a ``RandomState``) is kept in ``seed_``, so
+        that fit and transform, a pickled copy and a network rebuilt for
+        another picture size all use the same random weights.
+        """
+        if is_int(self.random_state):
+            return int(self.random_state)
+        if "seed_" not in self.__dict__:
+            self.seed_ = draw_seed(self.random_state)
+        return self.seed_
+
+    def _fit_seed(self):
+        # Each fit draws anew for None, as scikit-learn's estimators do.
+        self.seed_ = draw_seed(self.random_state)
 
 
 class VGG16Embedder(_NetworkTransformer):
@@ -111,8 +146,11 @@ class VGG16Embedder(_NetworkTransformer):
         the wrong shape) is rebuilt, and a cache that cannot be written (a
         full disk) is skipped, each with a
         [`CacheWarning`][animecls.embeddings.CacheWarning].
-    random_state : int, default=0
+    random_state : int, None or numpy.random.RandomState, default=0
         Seed of the random weights when ``weights=None`` (ignored otherwise).
+        None draws a seed, as in scikit-learn: each ``fit`` (or the first
+        ``transform`` without one) draws anew, and the drawn seed is kept in
+        ``seed_``.
     verbose : "auto", 0 or 1, default="auto"
         Progress bar during extraction; ``"auto"`` shows it from 5 batches.
 
@@ -121,6 +159,18 @@ class VGG16Embedder(_NetworkTransformer):
     n_features_out_ : int
         Length of one embedding (set by
         [`fit`][animecls.embeddings.VGG16Embedder.fit]).
+    seed_ : int
+        Seed of the random weights (``random_state``, or the one drawn for
+        None); used with ``weights=None`` only.
+
+    Notes
+    -----
+    The input is pictures, not a table, so there is no ``n_features_in_``:
+    pictures of any size are resized to ``image_size``, and ``fit`` does not
+    bind ``transform`` to one size. Lists and ``tf.Tensor`` are read as arrays
+    (``np.asarray``); grey ``(n, height, width)`` or ``(n, height, width, 1)``
+    pictures are refused rather than guessed at (the message shows how to
+    repeat them to RGB), as are values outside 0-255.
 
     See Also
     --------
@@ -183,7 +233,7 @@ class VGG16Embedder(_NetworkTransformer):
             self.layer,
             self.pooling,
             self._validate(),
-            self.random_state if self.weights is None else None,
+            self._seed() if self.weights is None else None,
         )
 
     def _extractor(self, shape):
@@ -196,7 +246,7 @@ class VGG16Embedder(_NetworkTransformer):
             size = settings[3]
             base = build_vgg16_base((*size, 3), self.weights)
             if self.weights is None:
-                seeded_init(base, self.random_state)
+                seeded_init(base, settings[4])
             cut = keras.Model(
                 base.inputs, base.get_layer(self.layer).output, name="vgg16"
             )
@@ -221,8 +271,10 @@ class VGG16Embedder(_NetworkTransformer):
 
         Parameters
         ----------
-        X : array of shape (n_images, height, width, 3)
-            Pictures, 0-255.
+        X : array-like of shape (n_images, height, width, 3), or a stream
+            Pictures, 0-255 (see
+            [`transform`][animecls.embeddings.VGG16Embedder.transform]). A
+            stream is not read: it may be read once only.
         y : None
             Ignored.
 
@@ -230,11 +282,12 @@ class VGG16Embedder(_NetworkTransformer):
         -------
         self : VGG16Embedder
         """
-        self._validate()
-        if isinstance(X, np.ndarray):
+        size = self._validate()
+        self._fit_seed()
+        if not is_stream(X):
             X = check_batch(X, name="X")
-            model, _ = self._extractor(tuple(X.shape[1:]))
-            self.n_features_out_ = int(model.output_shape[-1])
+            self._extractor(tuple(X.shape[1:]))
+        self.n_features_out_ = _vgg16_width(self.layer, self.pooling, size)
         return self
 
     def transform(self, X):
@@ -242,19 +295,22 @@ class VGG16Embedder(_NetworkTransformer):
 
         Parameters
         ----------
-        X : array, iterable of arrays or tf.data.Dataset
+        X : array-like, iterator of arrays or tf.data.Dataset
             Pictures ``(n_images, height, width, 3)``, 0-255. An array is read
-            one batch at a time (a ``np.memmap`` never loads whole); an
-            iterable may yield chunks of any size; a ``tf.data.Dataset`` must
-            yield batches (its labels, if any, are dropped). The disk cache
-            applies to arrays only, since hashing needs a pass over the data.
+            one batch at a time (a ``np.memmap`` never loads whole); a list
+            or a ``tf.Tensor`` is converted to an array, as scikit-learn
+            does; an iterator or generator may yield chunks of any size (pass
+            ``iter(chunks)`` for a list of chunks); a ``tf.data.Dataset``
+            must yield batches (its labels, if any, are dropped). The disk
+            cache applies to arrays only, since hashing needs a pass over the
+            data.
 
         Returns
         -------
         embeddings : ndarray of shape (n_images, n_features), float32
         """
         self._validate()
-        if not (isinstance(X, np.ndarray) or hasattr(X, "__array_interface__")):
+        if is_stream(X):
             dataset, _, shape = stream(X, self.batch_size)
             model, _ = self._extractor(shape)
             return predict_in_batches(
@@ -290,6 +346,9 @@ class VGG16Embedder(_NetworkTransformer):
     def get_feature_names_out(self, input_features=None):
         """Return ``vgg16_<layer>_<pooling><i>`` for each embedding feature.
 
+        The settings decide the number of features (pictures are resized to
+        ``image_size``), so this needs no fit.
+
         Parameters
         ----------
         input_features : None
@@ -299,11 +358,23 @@ class VGG16Embedder(_NetworkTransformer):
         -------
         names : ndarray of str
         """
-        n = getattr(self, "n_features_out_", None)
-        if n is None:
-            raise AttributeError("Call fit before get_feature_names_out.")
+        n = _vgg16_width(self.layer, self.pooling, self._validate())
         prefix = f"vgg16_{self.layer}_{self.pooling}"
         return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
+
+
+def _vgg16_width(layer, pooling, size):
+    """Return the number of features VGG16 gives at ``layer`` for ``size``."""
+    block = int(layer[len("block")])
+    channels = (64, 128, 256, 512, 512)[block - 1]
+    if pooling != "flatten":
+        return channels
+    height, width = size
+    # Convolutions keep the size ("same" padding); each pooling halves it,
+    # rounding down. The layer's own block is pooled only at its pool layer.
+    for _ in range(block if layer.endswith("pool") else block - 1):
+        height, width = height // 2, width // 2
+    return height * width * channels
 
 
 def _resize(images, size, chunk=256):
@@ -363,6 +434,7 @@ class RawPixels(_Stateless):
         self : RawPixels
         """
         height, width = check_image_size(self.image_size, "image_size")
+        check_batch(X, name="X")
         self.n_features_out_ = height * width * 3
         return self
 
@@ -381,6 +453,29 @@ class RawPixels(_Stateless):
         size = check_image_size(self.image_size, "image_size")
         X = check_batch(X, name="X")
         return (_resize(X, size) / 255.0).reshape(len(X), -1).astype("float32")
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``pixel<row>_<column>_<r|g|b>`` for each feature, in order.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is pictures, not named columns).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        height, width = check_image_size(self.image_size, "image_size")
+        return np.asarray(
+            [
+                f"pixel{row}_{column}_{channel}"
+                for row in range(height)
+                for column in range(width)
+                for channel in "rgb"
+            ],
+            dtype=object,
+        )
 
 
 def _rgb_to_hsv(rgb):
@@ -463,7 +558,9 @@ class ColorHistogram(_Stateless):
         -------
         self : ColorHistogram
         """
-        self.n_features_out_ = int(np.prod(self._bins()))
+        bins = self._bins()
+        check_batch(X, name="X")
+        self.n_features_out_ = int(np.prod(bins))
         return self
 
     def transform(self, X):
@@ -496,6 +593,28 @@ class ColorHistogram(_Stateless):
             ).reshape(len(part), n_bins)
             out.append(counts / flat.shape[1])
         return np.concatenate(out).astype("float32")
+
+    def get_feature_names_out(self, input_features=None):
+        """Return the bin of each feature, e.g. ``hsv_h0_s2_v1``, in order.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is pictures, not named columns).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        bins = self._bins()
+        space = self.color_space
+        return np.asarray(
+            [
+                f"{space}_{space[0]}{i}_{space[1]}{j}_{space[2]}{k}"
+                for i, j, k in np.ndindex(*bins)
+            ],
+            dtype=object,
+        )
 
 
 def make_embedding_svm(
@@ -603,10 +722,23 @@ class DrawnEmbedder(_NetworkTransformer):
         ``animecls pretrain``.
     batch_size : int, default=32
         Pictures per batch.
-    random_state : int, default=0
-        Seed of the random weights when ``weights=None``.
+    random_state : int, None or numpy.random.RandomState, default=0
+        Seed of the random weights when ``weights=None``; None draws one, as
+        [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] does.
     verbose : "auto", 0 or 1, default="auto"
         Progress bar during extraction.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        192 (set by [`fit`][animecls.embeddings.DrawnEmbedder.fit]).
+    seed_ : int
+        Seed of the random weights; used with ``weights=None`` only.
+
+    Notes
+    -----
+    Takes what [`VGG16Embedder`][animecls.embeddings.VGG16Embedder] takes,
+    and has no ``n_features_in_`` for the same reason.
 
     Examples
     --------
@@ -627,12 +759,12 @@ class DrawnEmbedder(_NetworkTransformer):
 
     def _extractor(self, shape):
         check_count(self.batch_size, "batch_size")
-        check_seed(self.random_state)
+        seed = self._seed()
         extractors = self.__dict__.setdefault("_extractors", {})
-        key = (shape, str(self.weights), self.random_state)
+        key = (shape, str(self.weights), seed)
         if key not in extractors:
             extractors.clear()
-            backbone = load_drawn_backbone(self.weights, random_state=self.random_state)
+            backbone = load_drawn_backbone(self.weights, random_state=seed)
             extractors[key] = drawn_features_model(shape, backbone)
         return extractors[key]
 
@@ -650,8 +782,13 @@ class DrawnEmbedder(_NetworkTransformer):
         -------
         self : DrawnEmbedder
         """
-        X = check_batch(X, name="X")
-        self._extractor(tuple(X.shape[1:]))
+        self._fit_seed()
+        if is_stream(X):
+            # Not read: a stream may be read once only.
+            self._extractor((*PRETRAINING_SIZE, 3))
+        else:
+            X = check_batch(X, name="X")
+            self._extractor(tuple(X.shape[1:]))
         self.n_features_out_ = FEATURES
         return self
 
@@ -660,13 +797,23 @@ class DrawnEmbedder(_NetworkTransformer):
 
         Parameters
         ----------
-        X : array of shape (n_images, height, width, 3)
-            Pictures, 0-255.
+        X : array-like, iterator of arrays or tf.data.Dataset
+            Pictures ``(n_images, height, width, 3)``, 0-255, as
+            [`VGG16Embedder.transform`][animecls.embeddings.VGG16Embedder.transform]
+            takes them.
 
         Returns
         -------
         features : ndarray of shape (n_images, 192), float32
         """
+        if is_stream(X):
+            dataset, _, shape = stream(X, self.batch_size)
+            return predict_in_batches(
+                self._extractor(shape),
+                dataset,
+                batch_size=self.batch_size,
+                verbose=self.verbose,
+            )
         X = check_batch(X, name="X")
         model = self._extractor(tuple(X.shape[1:]))
         return predict_in_batches(

@@ -210,20 +210,147 @@ def test_full_disk_while_caching_warns_and_keeps_the_features(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []  # no half-written entry
 
 
+def _all_transformers():
+    return [
+        _embedder(),
+        DrawnEmbedder(weights=None, verbose=0),
+        RawPixels(),
+        ColorHistogram(),
+    ]
+
+
+_GREY = r"grey pictures\? repeat them to RGB"
+
+
 @pytest.mark.parametrize(
     ("images", "message"),
     [
-        (np.zeros((2, 32, 32), np.uint8), "grey pictures"),
-        (np.zeros((2, 32, 32, 1), np.uint8), "grey pictures"),
-        (np.zeros((2, 32, 32, 4), np.uint8), "RGBA pictures"),
-        (np.zeros((32, 32, 3), np.uint8), "one picture"),
-        (np.zeros((0, 32, 32, 3), np.uint8), "empty batch"),
+        (np.zeros((2, 32, 32), np.uint8), _GREY + r".*shape \(2, 32, 32\)"),
+        (np.zeros((2, 32, 32, 1), np.uint8), _GREY + r".*shape \(2, 32, 32, 1\)"),
+        (np.zeros((2, 32, 32, 4), np.uint8), r"RGBA pictures.*\(2, 32, 32, 4\)"),
+        (np.zeros((32, 32, 3), np.uint8), r"one picture.*shape \(32, 32, 3\)"),
+        (np.zeros((0, 32, 32, 3), np.uint8), r"empty batch.*\(0, 32, 32, 3\)"),
+        (np.zeros(10), r"Received: X with shape \(10,\)"),
+        (np.zeros((3, 5)), r"a table of features\?.*Received: X with shape \(3, 5\)"),
+        (np.zeros((2, 4, 8, 8, 3)), r"a list of batches\? pass iter\(batches\)"),
+        ([np.zeros((8, 8, 3)), np.zeros((9, 9, 3))], "Received: a list of pictures"),
+        (np.zeros((2, 0, 8, 3)), r"no pixels.*\(2, 0, 8, 3\)"),
+        (np.full((2, 8, 8, 3), np.nan), "NaN or infinite values.*dtype float64"),
+        (np.full((2, 8, 8, 3), np.inf, np.float32), "NaN or infinite.*float32"),
+        (np.full((2, 8, 8, 3), "a"), "must hold numbers.*Received: X with dtype <U1"),
+        (np.full((2, 8, 8, 3), None), "Received: X with dtype object holding None"),
+        (np.zeros((2, 8, 8, 3), bool), "Received: X with dtype bool"),
+        (np.zeros((2, 8, 8, 3), complex), "Complex data not supported.*complex128"),
+        (np.full((2, 8, 8, 3), -1.5), "Negative values.*values from -1.5 to -1.5"),
+        (np.full((2, 8, 8, 3), 300, np.int16), "above 255.*values from 300 to 300"),
+    ],
+    ids=[
+        "grey",
+        "grey-1-channel",
+        "rgba",
+        "one-picture",
+        "empty",
+        "1-d",
+        "table",
+        "list-of-batches",
+        "ragged-list",
+        "no-pixels",
+        "nan",
+        "inf",
+        "strings",
+        "objects",
+        "bool",
+        "complex",
+        "negative",
+        "above-255",
     ],
 )
 def test_transformers_reject_bad_pictures(images, message):
-    for transformer in (_embedder(), RawPixels(), ColorHistogram()):
-        with pytest.raises(ValueError, match=message):
-            transformer.transform(images)
+    for transformer in _all_transformers():
+        for method in (transformer.fit, transformer.transform):
+            with pytest.raises(ValueError, match=message):
+                method(images)
+
+
+def test_transformers_take_lists_tensors_and_object_arrays():
+    x = _pictures(3)
+    for transformer in _all_transformers():
+        expected = transformer.fit_transform(x)
+        for same in (x.tolist(), tf.constant(x), x.astype(object)):
+            np.testing.assert_allclose(
+                transformer.fit(same).transform(same), expected, rtol=1e-5, atol=1e-5
+            )
+
+
+def test_transformers_declare_pictures_to_scikit_learn():
+    from sklearn.utils import get_tags
+
+    for transformer in _all_transformers():
+        tags = get_tags(transformer)
+        assert not tags.input_tags.two_d_array and tags.input_tags.positive_only
+        assert tags.transformer_tags.preserves_dtype == []
+        # No n_features_in_: any picture size is resized.
+        assert not hasattr(transformer.fit(_pictures(2)), "n_features_in_")
+
+
+@pytest.mark.parametrize("cls", [VGG16Embedder, DrawnEmbedder])
+def test_random_state_none_draws_a_seed_kept_for_later(cls):
+    import pickle
+
+    x = _pictures(3)
+    settings = {"image_size": (32, 32)} if cls is VGG16Embedder else {}
+    embedder = cls(weights=None, random_state=None, verbose=0, **settings)
+    fitted = embedder.fit(x).transform(x)
+    assert isinstance(embedder.seed_, int)
+    # The drawn seed stays: pickled, or rebuilt for another picture size.
+    twin = pickle.loads(pickle.dumps(embedder))
+    np.testing.assert_allclose(twin.transform(x), fitted, rtol=1e-5, atol=1e-5)
+    embedder.transform(_pictures(3, size=40))
+    np.testing.assert_allclose(embedder.transform(x), fitted, rtol=1e-5, atol=1e-5)
+    seeded = cls(weights=None, verbose=0, **settings)
+    seeded.set_params(random_state=np.random.RandomState(0)).fit(x)
+    assert isinstance(seeded.seed_, int)
+    with pytest.raises(ValueError, match=r"Received: random_state='seven'"):
+        cls(weights=None, random_state="seven", **settings).fit(x)
+
+
+def test_every_transformer_names_its_features():
+    x = _pictures(2)
+    cases = [
+        (RawPixels(image_size=(2, 3)), ["pixel0_0_r", "pixel0_0_g"], "pixel1_2_b"),
+        (ColorHistogram(bins=(2, 3, 4)), ["hsv_h0_s0_v0", "hsv_h0_s0_v1"], None),
+        (ColorHistogram(bins=2, color_space="rgb"), ["rgb_r0_g0_b0"], "rgb_r1_g1_b1"),
+        (DrawnEmbedder(weights=None, verbose=0), ["drawn0", "drawn1"], "drawn191"),
+        (_embedder(), ["vgg16_block5_pool_avg0"], "vgg16_block5_pool_avg511"),
+    ]
+    for transformer, first, last in cases:
+        names = transformer.get_feature_names_out()
+        assert list(names[: len(first)]) == first
+        assert last is None or names[-1] == last
+        assert len(names) == transformer.fit_transform(x).shape[1]
+        # A baseline's steps before the SVM name the same features.
+        pipeline = make_embedding_svm(transformer)
+        pipeline.fit(np.concatenate([x, x]), [0, 0, 1, 1])
+        assert list(pipeline[:-1].get_feature_names_out()) == list(names)
+
+
+def test_set_output_pandas_names_the_columns():
+    pd = pytest.importorskip("pandas")
+    frame = (
+        RawPixels(image_size=2).set_output(transform="pandas").transform(_pictures(2))
+    )
+    assert isinstance(frame, pd.DataFrame) and frame.columns[0] == "pixel0_0_r"
+
+
+@pytest.mark.parametrize(
+    ("layer", "size"),
+    [("block5_pool", (45, 37)), ("block3_conv2", (33, 40)), ("block4_pool", (64, 32))],
+)
+def test_vgg16_feature_count_needs_no_network(layer, size):
+    embedder = _embedder(layer=layer, pooling="flatten", image_size=size)
+    n = len(embedder.get_feature_names_out())
+    assert embedder.fit_transform(_pictures(1, size=50)).shape == (1, n)
+    assert embedder.n_features_out_ == n
 
 
 @pytest.mark.parametrize(

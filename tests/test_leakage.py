@@ -88,6 +88,27 @@ def test_phash_splits_at_the_median_without_dc(drawn):
     assert (hashes.sum(axis=1) == 31).all()
 
 
+# imagehash 4.3.2's dhash and average_hash of make_characters(2,
+# image_size=(64, 64), random_state=0).images[::2], as str(ImageHash), from
+# `pip install --target /tmp/ih imagehash==4.3.2` and
+# `str(imagehash.dhash(PIL.Image.fromarray(picture)))`: leakage's own hashes
+# (kept, see its module docstring) must give the same bits.
+_IMAGEHASH_4_3_2 = {
+    "dhash": ["4c929b1733b48fab", "18c486c6abb34737", "0c3742636333120e"],
+    "ahash": ["ffffffffff070301", "80777373037b33c0", "ffc7a3b9bd99c080"],
+}
+
+
+@pytest.mark.parametrize("method", sorted(_IMAGEHASH_4_3_2))
+def test_dhash_and_ahash_give_imagehash_bits(method):
+    pictures = make_characters(2, image_size=(64, 64), random_state=0).images[::2]
+    expected = [
+        np.unpackbits(np.frombuffer(bytes.fromhex(h), np.uint8)).astype(bool)
+        for h in _IMAGEHASH_4_3_2[method]
+    ]
+    np.testing.assert_array_equal(perceptual_hash(pictures, method=method), expected)
+
+
 def test_hash_accepts_floats_grayscale_and_mixed_sizes(drawn):
     images = drawn.images[:4]
     expected = perceptual_hash(images)
