@@ -701,6 +701,9 @@ def load_model(path, *, safe_mode=True):
         if problem is not None:
             raise ModelFileError(f"{path!r} could not be loaded: {problem}")
     set_info(model, **metadata.get("info", {}))
+    # The compile settings are in use once compiled; the record keeps the
+    # entries a pipeline's has.
+    metadata.pop("compile_config", None)
     set_info(model, saved=metadata)
     return model
 

@@ -291,7 +291,7 @@ def test_saved_networks_leave_out_the_optimizer_state(tmp_path):
     import h5py
     import keras
 
-    from animecls.models import load_model, save_model
+    from animecls.models import ModelFileError, load_model, save_model
     from animecls.training import fit_model
 
     rng = np.random.default_rng(0)
@@ -324,6 +324,25 @@ def test_saved_networks_leave_out_the_optimizer_state(tmp_path):
     assert loaded.evaluate(x, onehot, verbose=0) == pytest.approx(
         model.evaluate(x, onehot, verbose=0)
     )
+    # The settings come from the file: checked as its config.json is.
+    for compile_config, message in (
+        (
+            {"loss": {"module": "os", "class_name": "function", "config": "system"}},
+            "holds code in its compile settings",
+        ),
+        (["adam"], "its 'compile_config' is not a JSON dict"),
+    ):
+        tampered = tmp_path / "tampered.keras"
+        with zipfile.ZipFile(small) as source, zipfile.ZipFile(tampered, "w") as out:
+            for member in source.namelist():
+                data = source.read(member)
+                if member == "animecls.json":
+                    metadata = json.loads(data)
+                    metadata["compile_config"] = compile_config
+                    data = json.dumps(metadata)
+                out.writestr(member, data)
+        with pytest.raises(ModelFileError, match=message):
+            load_model(tampered)
     with pytest.raises(ValueError, match="Received: include_optimizer='no'"):
         save_model(
             model, tmp_path / "x.keras", class_names="abc", include_optimizer="no"
