@@ -472,8 +472,8 @@ def _add_compare(commands):
             "last 20% of the training part for validation, and every built-in "
             "model below (and yours, with --model) trained and tested on the "
             "same pictures. Writes results.csv, results.md, figures and "
-            "histories to a new run folder, and the model of highest validation "
-            "accuracy (--save-models)."
+            "histories to a new run folder, and the trained model of highest "
+            "validation accuracy."
         ),
         epilog=(
             f"built-in models (--models):\n{_models_list()}\n\n"
