@@ -97,12 +97,22 @@ def _versions():
     }
 
 
-def save_model(model, path, *, class_names=None, image_size=None):
+def save_model(
+    model, path, *, class_names=None, image_size=None, include_optimizer=False
+):
     """Save a trained model with its class names and preprocessing settings.
 
     A Keras network is written in Keras' ``.keras`` format with an extra
     ``animecls.json`` member in the archive: class names, input size,
-    the weights it was built from, the training recipe and fit time. A
+    the weights it was built from, the training recipe and fit time. By
+    default the file holds what predicting needs and no optimizer state
+    (Adam keeps two values per weight, so a file with it is three times as
+    large); ``animecls.json`` keeps the compile settings (loss, metrics,
+    optimizer and its learning rate), and
+    [`load_model`][animecls.models.load_model] compiles the network with
+    them again, with a fresh optimizer. Plain ``keras.saving.load_model``
+    returns it uncompiled, as Keras 2 did for ``include_optimizer=False``:
+    ``predict`` works, ``compile`` it before ``fit`` or ``evaluate``. A
     scikit-learn pipeline from
     [`make_embedding_svm`][animecls.embeddings.make_embedding_svm] is written
     in the format of skops (``skops.io``), scikit-learn's secure format: arrays
@@ -126,6 +136,10 @@ def save_model(model, path, *, class_names=None, image_size=None):
         [`predict`][animecls.models.predict] resizes picture files to it and
         refuses arrays of another size, since the features of a picture
         depend on its size.
+    include_optimizer : bool, default=False
+        Networks only: also save the optimizer's state (Adam's moments, the
+        step count) and the compile settings the way Keras does, to resume
+        training where it stopped. Pipelines have no optimizer.
 
     Returns
     -------
@@ -180,10 +194,18 @@ def save_model(model, path, *, class_names=None, image_size=None):
             input_shape=[int(d) for d in model.input_shape[1:]],
             info=get_info(model),
         )
+        if not isinstance(include_optimizer, bool):
+            raise ValueError(
+                "include_optimizer must be True or False. Received: "
+                f"include_optimizer={include_optimizer!r}"
+            )
+        saved = model
+        if not include_optimizer and model.compiled:
+            saved, metadata["compile_config"] = _without_optimizer(model)
         # Written whole to a temporary file first: a full disk or an
         # interruption keeps an earlier model at ``path`` intact.
         with atomic_write(path) as temporary:
-            model.save(temporary)
+            saved.save(temporary)
             with zipfile.ZipFile(temporary, "a") as archive:
                 archive.writestr("animecls.json", json.dumps(metadata, indent=2))
         return path
@@ -229,6 +251,29 @@ def save_model(model, path, *, class_names=None, image_size=None):
                 "at your own risk (loading a pickle runs code from the file)."
             ) from error
     return path
+
+
+def _without_optimizer(model):
+    """Return an uncompiled copy of a compiled network, and its compile settings.
+
+    Keras 3 saves a compiled model's optimizer variables with it and has no
+    option to leave them out; a copy rebuilt from the model's config without
+    its compile settings has none to save. The settings are returned as JSON
+    (as Keras writes them in ``config.json``) for ``load_model`` to compile
+    with again.
+    """
+    config = keras.saving.serialize_keras_object(model)
+    compile_config = config.pop("compile_config", None)
+    try:
+        copy = keras.saving.deserialize_keras_object(config)
+        copy.set_weights(model.get_weights())
+    except Exception as error:  # Keras raises many types for a config it cannot use
+        raise ValueError(
+            "This network could not be rebuilt from its config to be saved "
+            f"without its optimizer ({error}). Save it with "
+            "include_optimizer=True. Received: include_optimizer=False"
+        ) from error
+    return copy, compile_config
 
 
 def _pipeline_info(model):
@@ -330,7 +375,12 @@ def _metadata_problem(metadata):
             f"Received: format={metadata.get('format')!r:.60}, "
             f"kind={metadata.get('kind')!r:.60}"
         )
-    for key, kind in (("info", dict), ("versions", dict), ("classes", list)):
+    for key, kind in (
+        ("info", dict),
+        ("versions", dict),
+        ("classes", list),
+        ("compile_config", dict),
+    ):
         if key in metadata and not isinstance(metadata[key], kind):
             return (
                 f"its {key!r} is not a JSON {kind.__name__}. Received: "
@@ -637,6 +687,8 @@ def load_model(path, *, safe_mode=True):
     metadata = read_metadata(path)
     if metadata["kind"] == "keras":
         model = _load_network(path, safe_mode)
+        if "compile_config" in metadata and not model.compiled:
+            _compile_again(model, metadata["compile_config"], path, safe_mode)
     else:
         with _open_archive(path) as archive:
             try:
@@ -649,6 +701,9 @@ def load_model(path, *, safe_mode=True):
         if problem is not None:
             raise ModelFileError(f"{path!r} could not be loaded: {problem}")
     set_info(model, **metadata.get("info", {}))
+    # The compile settings are in use once compiled; the record keeps the
+    # entries a pipeline's has.
+    metadata.pop("compile_config", None)
     set_info(model, saved=metadata)
     return model
 
@@ -684,6 +739,33 @@ def _load_network(path, safe_mode):
         "the file yourself or trust its author, load it with "
         "load_model(path, safe_mode=False). Received: safe_mode=True"
     )
+
+
+def _compile_again(model, config, path, safe_mode):
+    """Compile a network saved without its optimizer with its saved settings.
+
+    The settings come from the file, so they are checked as its
+    ``config.json`` is before Keras reads them.
+    """
+    refused = _code_in_config(config) if safe_mode else None
+    if refused is not None:
+        raise ModelFileError(
+            f"{path!r} holds code in its compile settings ({refused}), so it "
+            "was not loaded. Models saved by animecls hold none. If you made "
+            "the file yourself or trust its author, load it with "
+            "load_model(path, safe_mode=False). Received: safe_mode=True"
+        )
+    try:
+        # As Keras' compile_from_config, with the caller's safe mode, and
+        # the optimizer left to build its variables when training starts:
+        # predicting needs none of them.
+        model.compile(
+            **keras.saving.deserialize_keras_object(config, safe_mode=safe_mode)
+        )
+    except Exception as error:  # Keras raises many types for a bad config
+        raise ModelFileError(
+            f"{path!r} could not be loaded: damaged compile settings: {error}"
+        ) from None
 
 
 def _pipeline_problem(model, safe_mode):

@@ -471,8 +471,9 @@ def _add_compare(commands):
             "Reproduce the report's comparison: a 70/30 split (seed 42) with the "
             "last 20% of the training part for validation, and every built-in "
             "model below (and yours, with --model) trained and tested on the "
-            "same pictures. Writes results.csv, results.md, figures, histories "
-            "and models to a new run folder."
+            "same pictures. Writes results.csv, results.md, figures and "
+            "histories to a new run folder, and the trained model of highest "
+            "validation accuracy."
         ),
         epilog=(
             f"built-in models (--models):\n{_models_list()}\n\n"
@@ -542,10 +543,21 @@ def _add_compare(commands):
         action="store_true",
         help="64x64 pictures and 5 epochs: the whole comparison in about half a minute",
     )
-    compare.add_argument(
+    saving = compare.add_mutually_exclusive_group()
+    saving.add_argument(
+        "--save-models",
+        choices=("best", "all", "none"),
+        default="best",
+        help="trained models to save in RUN_DIR/models, without optimizer state: "
+        "best (the one of highest validation accuracy, never chosen by test "
+        "accuracy), all, or none (default: best)",
+    )
+    saving.add_argument(
         "--no-save-models",
-        action="store_true",
-        help="do not save the trained models (the report's CNN alone is ~720 MB)",
+        dest="save_models",
+        action="store_const",
+        const="none",
+        help="the same as --save-models none",
     )
     compare.add_argument(
         "--cache-dir",
@@ -589,7 +601,7 @@ def _compare(args):
         quick=args.quick,
         random_state=args.seed,
         out_dir=out,
-        save_models=not args.no_save_models,
+        save_models=args.save_models,
         cache_dir=args.cache_dir,
         stream=args.stream,
         verbose=1,
@@ -597,7 +609,14 @@ def _compare(args):
     )
     print()
     print(result.markdown)
-    print(f"Results, figures, histories and models: {result.run_dir}")
+    saved = list(result.saved_models)
+    if not saved:
+        what = "Results, figures and histories"
+    elif args.save_models == "best":
+        what = f"Results, figures, histories and the best model ({saved[0]})"
+    else:
+        what = f"Results, figures, histories and models ({', '.join(saved)})"
+    print(f"{what}: {result.run_dir}")
     return 0
 
 

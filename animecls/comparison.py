@@ -4,13 +4,15 @@
 [`animecls.registry`][] (and any model of your own) on the same split of the
 same pictures, evaluates each with a confidence interval and a paired test
 against the best, and can write everything to a run folder: the table, the
-figures, the training histories and the trained models.
+figures, the training histories and the trained model of highest validation
+accuracy (or every model, or none).
 
 Every model goes through the same fit-and-score path as the experiments of
 [`animecls.experiments`][], so a row means the same thing wherever it is
 printed; the VGG16 base runs once per run, shared by both VGG16 models.
 """
 
+import contextlib
 import json
 import math
 
@@ -222,7 +224,7 @@ def compare_models(
     validation_split=0.2,
     random_state=42,
     out_dir=None,
-    save_models=True,
+    save_models="best",
     cache_dir=None,
     stream=None,
     verbose=1,
@@ -301,7 +303,8 @@ def compare_models(
         weights.
     out_dir : path-like, default=None
         Write a run folder here: ``results.csv``, ``results.md``,
-        ``histories.json``, ``run.json``, ``figures/*.png`` and ``models/``.
+        ``histories.json``, ``run.json``, ``figures/*.png``, and the models
+        ``save_models`` chooses in ``models/``.
         Before any training the run claims ``<out_dir>.incomplete`` (so
         ``out_dir`` must not exist, and its name must be one that can be
         created); the files are written there once training is over, and
@@ -312,13 +315,20 @@ def compare_models(
         with the same ``out_dir`` replaces what it left. If ``out_dir``
         appears during the run, the finished results go to
         ``<out_dir>.recovered-<token>`` and a ``FileExistsError`` says so.
-    save_models : bool, default=True
-        Also save the trained models in ``out_dir/models`` (``.keras`` for
-        networks, ``.skops`` for SVM pipelines), ready for ``animecls predict``.
-        At the report's settings the CNN alone takes about 720 MiB on disk:
-        63 million weights and Adam's two moments for each, 4 bytes apiece.
-        An estimator of your own that cannot be saved without pickle is
-        left out, with a line saying so.
+    save_models : {"best", "all", "none"} or bool, default="best"
+        Which trained models to save in ``out_dir/models`` (``.keras`` for
+        networks, ``.skops`` for SVM pipelines), ready for ``animecls
+        predict``: ``"best"`` the one of highest validation accuracy (ties
+        go to the first in table order; never chosen by test accuracy,
+        which would tune the choice to the test pictures), ``"all"`` every
+        one (``True``, as before), ``"none"`` none (``False``). Networks are
+        saved without optimizer state
+        ([`save_model`][animecls.models.save_model]): at the report's
+        settings the CNN still takes about 240 MiB, its 63 million weights
+        at 4 bytes apiece. ``results.md``, ``run.json`` (``saved_models``:
+        file and bytes of each) and the last progress line say what was
+        saved. An estimator of your own that cannot be saved without pickle
+        is left out, with a line saying so.
     cache_dir : path-like, default=None
         Keep VGG16 features on disk so a second run skips the extraction;
         it must not be ``out_dir`` or inside it.
@@ -350,7 +360,8 @@ def compare_models(
         ``markdown`` (the table as text), ``histories``, ``evaluations``
         ([`evaluate`][animecls.evaluation.evaluate] results), ``models`` (the
         trained models), ``split`` (sizes and settings), ``class_names``,
-        ``run_dir`` and ``figures`` (paths, when ``out_dir`` is given).
+        ``run_dir``, ``figures`` and ``saved_models`` (paths, by model name;
+        when ``out_dir`` is given).
 
     Examples
     --------
@@ -405,7 +416,7 @@ def _compare_models(
     validation_split=0.2,
     random_state=42,
     out_dir=None,
-    save_models=True,
+    save_models="best",
     cache_dir=None,
     stream=None,
     verbose=1,
@@ -420,6 +431,7 @@ def _compare_models(
     """
     entries = resolve_models(models)
     stream = check_stream(stream)
+    save_models = _check_save_models(save_models)
     random_state = check_seed(random_state)
     validation_split = check_fraction(validation_split, "validation_split")
     test_size = check_test_size(test_size)
@@ -444,8 +456,9 @@ def _compare_models(
             "cache_dir" if option.isidentifier() else "--cache-dir",
             option=option,
         )
+        # models/ is made only when a model is saved into it.
         folder = RunFolder(
-            out_dir, subfolders=("models", "figures"), option=option, advice=advice
+            out_dir, subfolders=("figures",), option=option, advice=advice
         )
         folder.claim()
     try:
@@ -598,24 +611,154 @@ def _compare(
         class_names=list(space.class_names),
         run_dir=None,
         figures={},
+        saved_models={},
     )
     if folder is not None:
         # Training is over; results exist under the final name only once every
         # file is written, so an interrupted run never looks finished.
         run_dir = folder.start()
-        _write_run(run_dir, space, outcomes, table, meta, save_models, verbose)
+        saved = _write_run(run_dir, space, outcomes, table, meta, save_models, verbose)
         figures = _save_figures(run_dir, space, split, outcomes, table)
         final = folder.finish()
         result.figures = {k: str(folder.final_path(v)) for k, v in figures.items()}
+        result.saved_models = {
+            name: str(final / record["file"]) for name, record in saved.items()
+        }
         result.run_dir = str(final)
-        log(verbose, f"Wrote {final}/ (results.md, results.csv, figures/).")
+        log(
+            verbose,
+            f"Wrote {final}/ (results.md, results.csv, run.json, histories.json, "
+            f"figures/{_saved_summary(saved, save_models)}).",
+        )
     return result
 
 
+# What save_models may be; True and False stand for "all" and "none".
+_SAVE_MODELS = ("best", "all", "none")
+
+
+def _check_save_models(value):
+    """Return ``save_models`` as one of ``_SAVE_MODELS``."""
+    if isinstance(value, bool):
+        return "all" if value else "none"
+    if isinstance(value, str) and value in _SAVE_MODELS:
+        return value
+    raise ValueError(
+        "save_models must be 'best', 'all', 'none', True (all) or False (none). "
+        f"Received: save_models={value!r}"
+    )
+
+
+def _best_by_validation(table):
+    """Name the row of highest validation accuracy, the first of a tie.
+
+    Never the highest test accuracy: choosing by it would fit the choice to
+    the test pictures, and the saved model's test score would be optimistic.
+    A row without a validation score (None, NaN) is never chosen over one
+    with.
+    """
+
+    def score(row):
+        value = row["val_accuracy"]
+        return -math.inf if value is None or math.isnan(value) else value
+
+    return max(table, key=score)["model"]
+
+
+def _size(n_bytes):
+    """Return a file size for people: ``116.0 KiB``, ``240.3 MiB``."""
+    for unit in ("B", "KiB", "MiB"):
+        if n_bytes < 1024 or unit == "MiB":
+            break
+        n_bytes /= 1024
+    return f"{n_bytes:.0f} B" if unit == "B" else f"{n_bytes:.1f} {unit}"
+
+
+def _saved_summary(saved, save_models):
+    """Return the progress line's account of ``models/``, ``""`` if nothing saved."""
+    if not saved:
+        return ""
+    total = _size(sum(record["bytes"] for record in saved.values()))
+    if save_models == "best":
+        (record,) = saved.values()
+        return f", {record['file']}: {total}, the best by validation accuracy"
+    plural = "s" if len(saved) > 1 else ""
+    return f", models/ ({len(saved)} model{plural}, {total})"
+
+
+def _saved_markdown(saved, save_models, table, not_saved):
+    """Return the paragraph of ``results.md`` on the saved models, or ``""``."""
+    if not saved and not not_saved:
+        return ""
+    lines = []
+    if saved and save_models == "best":
+        ((name, record),) = saved.items()
+        row = next(row for row in table if row["model"] == name)
+        lines.append(
+            f"Saved model, for `animecls predict`: `{record['file']}` "
+            f"({_size(record['bytes'])}), {name}, the model of highest validation "
+            f"accuracy ({row['val_accuracy']:.3f}; the first in the table on a "
+            "tie; test accuracy plays no part in the choice). The other models "
+            'were not saved (`save_models="best"`, `--save-models best`).'
+        )
+    elif saved:
+        files = ", ".join(
+            f"`{record['file']}` ({_size(record['bytes'])})"
+            for record in saved.values()
+        )
+        total = _size(sum(record["bytes"] for record in saved.values()))
+        lines.append(f"Saved models, for `animecls predict`: {files}; {total} in all.")
+    if saved and any(record["file"].endswith(".keras") for record in saved.values()):
+        lines.append(
+            "Networks are saved without optimizer state: `load_model` compiles "
+            "them again with a fresh optimizer."
+        )
+    for name, reason in not_saved.items():
+        lines.append(f"{name} was not saved: {reason}")
+    return "\n" + "\n\n".join(lines) + "\n"
+
+
 def _write_run(run_dir, space, outcomes, table, meta, save_models, verbose):
+    """Write the run's files but the figures; return the saved models' records.
+
+    ``{name: record}``: a record holds the model file's path inside the run
+    folder and its size in bytes, as ``run.json`` lists them under
+    ``saved_models``.
+    """
     from .models import save_model
 
+    if save_models == "best":
+        names = [_best_by_validation(table)]
+    else:
+        names = list(outcomes) if save_models == "all" else []
+    saved, not_saved = {}, {}
+    for name in names:
+        outcome = outcomes[name]
+        spec = outcome.spec
+        (run_dir / "models").mkdir(exist_ok=True)
+        file = f"models/{name}{spec.file_suffix}"
+        try:
+            save_model(
+                outcome.model,
+                run_dir / file,
+                class_names=list(space.class_names),
+                image_size=None if spec.kind == "keras" else space.input_shape[:2],
+            )
+        except TypeError as error:
+            if spec.strategy != "custom_sklearn":
+                raise
+            # Only pipelines animecls can rebuild without pickle are saved.
+            log(verbose, f"    {name} not saved: {error}")
+            not_saved[name] = str(error)
+            continue
+        saved[name] = {"file": file, "bytes": (run_dir / file).stat().st_size}
+    if not saved:
+        # A best model that could not be saved leaves no empty models/.
+        with contextlib.suppress(FileNotFoundError):
+            (run_dir / "models").rmdir()
     _write_table(run_dir, table, meta)
+    with open(run_dir / "results.md", "a", encoding="utf-8") as f:
+        f.write(_saved_markdown(saved, save_models, table, not_saved))
     with open(run_dir / "histories.json", "w", encoding="utf-8") as f:
         json.dump(
             {n: o.history for n, o in outcomes.items() if o.history is not None},
@@ -629,24 +772,11 @@ def _write_run(run_dir, space, outcomes, table, meta, save_models, verbose):
                 image_size=list(meta["image_size"]),
                 class_names=list(space.class_names),
                 animecls=__version__,
+                save_models=save_models,
+                saved_models=saved,
+                models_not_saved=not_saved,
             ),
             f,
             indent=1,
         )
-    if not save_models:
-        return
-    for name, outcome in outcomes.items():
-        spec = outcome.spec
-        path = run_dir / "models" / f"{name}{spec.file_suffix}"
-        try:
-            save_model(
-                outcome.model,
-                path,
-                class_names=list(space.class_names),
-                image_size=None if spec.kind == "keras" else space.input_shape[:2],
-            )
-        except TypeError as error:
-            if spec.strategy != "custom_sklearn":
-                raise
-            # Only pipelines animecls can rebuild without pickle are saved.
-            log(verbose, f"    {name} not saved: {error}")
+    return saved

@@ -65,8 +65,9 @@ print("Models compared:", ", ".join(MODEL_NAMES))
 # %%
 # ## Train
 # One call trains them all, evaluates each on the test pictures, and writes the
-# run folder: `results.md`, `results.csv`, the histories, the saved models and
-# every figure (samples, curves, confusion matrices, predictions, mistakes).
+# run folder: `results.md`, `results.csv`, the histories, every figure
+# (samples, curves, confusion matrices, predictions, mistakes) and the model of
+# highest validation accuracy (`save_models="all"` keeps every one).
 result = compare_models(
     data,
     image_size=IMAGE_SIZE,
@@ -108,7 +109,7 @@ for name, path in sorted(result.figures.items()):
 # ## What to expect
 # With the defaults, offline (`ANIMECLS_WEIGHTS=none`: random VGG16 weights;
 # 250 x 250 pictures, each recipe's epochs; about 4 minutes on two CPU cores,
-# and a large run folder, mostly the CNN's 62,990,275 saved weights). Test
+# and a run folder that keeps one model, the best by validation accuracy). Test
 # accuracy on the test pictures: the two drawn-backbone models lead,
 # drawn_transfer and drawn_svm both 0.929 (95% CI 0.83-0.97); then the VGG16
 # SVM on random weights 0.804 (0.68-0.89), the report's CNN 0.732

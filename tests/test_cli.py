@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -129,6 +130,20 @@ def test_compare_writes_a_run_folder_and_prints_the_table(
     assert (out / "results.csv").exists() and (
         out / "figures" / "comparison.png"
     ).exists()
+    # By default only the model of highest validation accuracy is saved, and
+    # the last lines say which.
+    (best,) = json.loads((out / "run.json").read_text(encoding="utf-8"))["saved_models"]
+    (saved,) = (out / "models").iterdir()
+    assert saved.stem == best
+    assert f"figures/, models/{saved.name}: " in captured.err
+    assert captured.out.endswith(
+        f"Results, figures, histories and the best model ({best}): {out}\n"
+    )
+    # ... ready for predict.
+    pictures = tiny_folder / "Yor Forger"
+    assert main(["predict", str(saved), str(pictures)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{pictures / '0000.png'}: " in printed
 
     # A second run into the same folder is refused, and the first run is intact.
     before = (out / "results.csv").read_bytes()
@@ -445,29 +460,34 @@ def user_module(tmp_path, monkeypatch):
         sys.modules.pop(name, None)
 
 
-def _compare_with(spec, tmp_path):
+def _compare_with(spec, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["compare", "--quick", "--models", "pixels_svm", "--model", spec]
     assert main(argv + ["--out", str(out), "--no-save-models"]) == 0
+    assert not (out / "models").exists()
+    assert capsys.readouterr().out.endswith(f"Results, figures and histories: {out}\n")
     return (out / "results.md").read_text(encoding="utf-8")
 
 
 def test_compare_trains_a_scikit_learn_class_of_your_own(user_module, tmp_path, capsys):
     user_module("mysk_class", _SKLEARN_MODULE)
     path = list(sys.path)
-    results = _compare_with("mysk_class:FlatLogistic", tmp_path)
+    results = _compare_with("mysk_class:FlatLogistic", tmp_path, capsys)
     assert "| pixels_svm |" in results and "| FlatLogistic |" in results
     assert sys.path == path
 
 
 def test_compare_trains_a_keras_builder_of_your_own(user_module, tmp_path, capsys):
     user_module("mykeras_build", _KERAS_MODULE)
-    results = _compare_with("mykeras_build:build", tmp_path)
+    results = _compare_with("mykeras_build:build", tmp_path, capsys)
     assert "| pixels_svm |" in results and "| build |" in results
 
 
-def _spy_compare(monkeypatch):
-    """Replace the CLI's compare_models by one that records its models only."""
+def _spy_compare(monkeypatch, options_seen=None):
+    """Replace the CLI's compare_models by one that records its models only.
+
+    And the other options of each call in ``options_seen``, if given.
+    """
     from sklearn.utils import Bunch
 
     import animecls.comparison
@@ -476,7 +496,9 @@ def _spy_compare(monkeypatch):
 
     def compare_models(data=None, *, models=None, **options):
         calls.append(models)
-        return Bunch(markdown="| table |", run_dir=options["out_dir"])
+        if options_seen is not None:
+            options_seen.append(options)
+        return Bunch(markdown="| table |", run_dir=options["out_dir"], saved_models={})
 
     monkeypatch.setattr(animecls.comparison, "compare_models", compare_models)
     return calls
@@ -503,6 +525,41 @@ def test_compare_passes_named_models_after_the_built_in_ones(
         main(["compare", "--models", "pixels_svm", "--out", str(tmp_path / "s")]) == 0
     )
     assert calls[-1] == ["pixels_svm"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "save_models"),
+    [
+        ([], "best"),
+        (["--save-models", "best"], "best"),
+        (["--save-models", "all"], "all"),
+        (["--save-models", "none"], "none"),
+        (["--no-save-models"], "none"),  # the flag of earlier versions
+    ],
+)
+def test_compare_save_models_flags(flags, save_models, tmp_path, monkeypatch, capsys):
+    seen = []
+    _spy_compare(monkeypatch, seen)
+    assert main(["compare", "--out", str(tmp_path / "r"), *flags]) == 0
+    assert seen[0]["save_models"] == save_models
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--save-models", "some"], "argument --save-models: invalid choice: 'some'"),
+        (
+            ["--save-models", "all", "--no-save-models"],
+            "argument --no-save-models: not allowed with argument --save-models",
+        ),
+    ],
+)
+def test_compare_bad_save_models_flags(flags, message, monkeypatch, capsys):
+    calls = _spy_compare(monkeypatch)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *flags])
+    assert exit_info.value.code == 2 and calls == []
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

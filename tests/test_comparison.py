@@ -1,5 +1,6 @@
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -50,7 +51,18 @@ def test_every_model_gets_a_row_on_the_same_test_set(run):
     assert all(0 <= p <= 1 for p in pvalues if p is not None)
 
 
-def test_run_folder_holds_table_figures_histories_and_models(run):
+def _best_by_validation(table):
+    """The first row of highest validation accuracy: what "best" saves."""
+    return max(table, key=lambda row: row["val_accuracy"])["model"]
+
+
+def _suffix(name):
+    return ".skops" if name.endswith("_svm") else ".keras"
+
+
+def test_run_folder_holds_table_figures_histories_and_the_best_model(run, tiny):
+    from animecls.models import load_model, predict
+
     result, out = run
     assert result.run_dir == str(out)
     assert not out.with_name(out.name + ".incomplete").exists()
@@ -68,10 +80,31 @@ def test_run_folder_holds_table_figures_histories_and_models(run):
         "confusion_pixels_svm",
     ):
         assert (out / "figures" / f"{key}.png").stat().st_size > 1000
-    saved = sorted(p.name for p in (out / "models").iterdir())
-    assert saved == sorted(
-        f"{n}.skops" if n.endswith("_svm") else f"{n}.keras" for n in MODEL_NAMES
-    )
+    # Only what the default promises: no model but the best by validation.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "figures",
+        "histories.json",
+        "models",
+        "results.csv",
+        "results.md",
+        "run.json",
+    ]
+    best = _best_by_validation(result.table)
+    file = f"models/{best}{_suffix(best)}"
+    assert [p.name for p in (out / "models").iterdir()] == [file[7:]]
+    size = (out / file).stat().st_size
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["save_models"] == "best"
+    assert record["saved_models"] == {best: {"file": file, "bytes": size}}
+    assert record["models_not_saved"] == {}
+    assert result.saved_models == {best: str(out / file)}
+    assert f"Saved model, for `animecls predict`: `{file}`" in markdown
+    assert "highest validation accuracy" in markdown
+    # The saved model is the trained one: it loads and names the same pictures.
+    pictures = tiny.images[:6]
+    loaded = predict(load_model(out / file), pictures).labels
+    trained = predict(result.models[best], pictures, class_names=result.class_names)
+    assert list(loaded) == list(trained.labels)
 
 
 def test_never_overwrites_an_earlier_run(run, tiny):
@@ -128,6 +161,9 @@ def test_explicit_imagenet_offline_is_an_error(tiny, monkeypatch):
         ({"models": ["resnet"]}, ValueError, r"Received: models=\['resnet'\]"),
         ({"models": []}, ValueError, r"Received: models=\[\]"),
         ({"epochs": 0}, ValueError, "Received: epochs=0"),
+        ({"save_models": "some"}, ValueError, "Received: save_models='some'"),
+        ({"save_models": None}, ValueError, "Received: save_models=None"),
+        ({"save_models": 1}, ValueError, r"True \(all\) or False \(none\)\. Rec"),
         ({"validation_split": 1.0}, ValueError, "Received: validation_split=1.0"),
         ({"image_size": 16}, ValueError, "Received: image_size=16"),
         ({"image_size": 48}, ValueError, "data holds 32x32 pictures"),
@@ -182,13 +218,135 @@ def test_a_foreign_incomplete_folder_is_left_alone(tiny, tmp_path):
     assert (foreign / "mine.txt").read_text() == "keep me"
 
 
-def test_models_can_be_left_unsaved(tiny, tmp_path):
+@pytest.mark.parametrize("save_models", [False, "none"])
+def test_models_can_be_left_unsaved(tiny, tmp_path, capsys, save_models):
     out = tmp_path / "run"
-    compare_models(
-        tiny, models=["pixels_svm"], out_dir=out, save_models=False, verbose=0
+    result = compare_models(
+        tiny, models=["pixels_svm"], out_dir=out, save_models=save_models
     )
-    assert list((out / "models").iterdir()) == []
+    assert not (out / "models").exists() and result.saved_models == {}
     assert (out / "results.csv").exists()
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["save_models"] == "none" and record["saved_models"] == {}
+    # Nothing says a model was saved.
+    assert "Saved model" not in (out / "results.md").read_text(encoding="utf-8")
+    (wrote,) = [
+        line for line in capsys.readouterr().err.splitlines() if "Wrote" in line
+    ]
+    assert wrote == (
+        f"Wrote {out}/ (results.md, results.csv, run.json, histories.json, figures/)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("validation", "saved"),
+    [
+        # Chosen as the worse of the two on the test pictures would be.
+        ("1 - test", "worse on test"),
+        ((0.5, 0.5), "pixels_svm"),  # a tie goes to the first in the table
+        ((None, 0.1), "color_histogram_svm"),  # a score beats none
+    ],
+)
+def test_the_best_model_is_chosen_by_validation_accuracy(
+    tiny, tmp_path, monkeypatch, capsys, validation, saved
+):
+    from animecls import comparison
+
+    real = comparison.fit_and_score
+    names = ["pixels_svm", "color_histogram_svm"]
+
+    def fit_and_score(entry, *args, **kwargs):
+        outcome = real(entry, *args, **kwargs)
+        row = outcome.row
+        row["val_accuracy"] = (
+            1 - row["test_accuracy"]
+            if validation == "1 - test"
+            else validation[names.index(row["model"])]
+        )
+        return outcome
+
+    monkeypatch.setattr(comparison, "fit_and_score", fit_and_score)
+    out = tmp_path / "run"
+    result = compare_models(tiny, models=names, out_dir=out)
+    if saved == "worse on test":
+        accuracy = {row["model"]: row["test_accuracy"] for row in result.table}
+        # The tiny set is drawn so that the two differ on the test pictures.
+        assert accuracy[names[0]] != accuracy[names[1]]
+        saved = min(names, key=accuracy.get)
+    assert list(result.saved_models) == [saved]
+    assert [p.name for p in (out / "models").iterdir()] == [f"{saved}.skops"]
+    (wrote,) = [
+        line for line in capsys.readouterr().err.splitlines() if "Wrote" in line
+    ]
+    assert re.search(
+        rf"figures/, models/{saved}\.skops: [\d.]+ KiB, the best by validation "
+        r"accuracy\)\.$",
+        wrote,
+    )
+
+
+def test_saved_networks_leave_out_the_optimizer_state(tmp_path):
+    import zipfile
+
+    import h5py
+    import keras
+
+    from animecls.models import ModelFileError, load_model, save_model
+    from animecls.training import fit_model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8), np.arange(6) % 3
+    model = tiny_cnn((32, 32, 3), 3)
+    fit_model(model, x, y, recipe="two_layer_cnn", epochs=1, verbose=0)
+
+    def weight_groups(path):
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as f:
+            with h5py.File(f, "r") as weights:
+                return set(weights)
+
+    small = save_model(model, tmp_path / "small.keras", class_names="abc")
+    full = save_model(
+        model, tmp_path / "full.keras", class_names="abc", include_optimizer=True
+    )
+    assert "optimizer" not in weight_groups(small)
+    assert "optimizer" in weight_groups(full)
+    # Plain Keras loads it uncompiled, as Keras 2 did without the optimizer;
+    # load_model compiles it again with the saved settings.
+    assert not keras.saving.load_model(small).compiled
+    loaded = load_model(small)
+    assert loaded.compiled and loaded.loss == "categorical_crossentropy"
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(5e-4)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    onehot = keras.utils.to_categorical(y, 3)
+    assert loaded.evaluate(x, onehot, verbose=0) == pytest.approx(
+        model.evaluate(x, onehot, verbose=0)
+    )
+    # The settings come from the file: checked as its config.json is.
+    for compile_config, message in (
+        (
+            {"loss": {"module": "os", "class_name": "function", "config": "system"}},
+            "holds code in its compile settings",
+        ),
+        (["adam"], "its 'compile_config' is not a JSON dict"),
+    ):
+        tampered = tmp_path / "tampered.keras"
+        with zipfile.ZipFile(small) as source, zipfile.ZipFile(tampered, "w") as out:
+            for member in source.namelist():
+                data = source.read(member)
+                if member == "animecls.json":
+                    metadata = json.loads(data)
+                    metadata["compile_config"] = compile_config
+                    data = json.dumps(metadata)
+                out.writestr(member, data)
+        with pytest.raises(ModelFileError, match=message):
+            load_model(tampered)
+    with pytest.raises(ValueError, match="Received: include_optimizer='no'"):
+        save_model(
+            model, tmp_path / "x.keras", class_names="abc", include_optimizer="no"
+        )
 
 
 def _flat_logistic():
@@ -213,14 +371,14 @@ def tiny_cnn(input_shape, num_classes):
     return keras.Model(inputs, outputs)
 
 
-def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path):
+def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path, capsys):
     out = tmp_path / "run"
     result = compare_models(
         tiny,
         models=["pixels_svm", ("logistic", _flat_logistic()), tiny_cnn],
         epochs=1,
         out_dir=out,
-        verbose=0,
+        save_models="all",
     )
     assert [row["model"] for row in result.table] == [
         "pixels_svm",
@@ -244,8 +402,19 @@ def test_your_own_models_get_rows_like_the_built_in_ones(tiny, tmp_path):
     assert (out / "figures" / "curves_tiny_cnn.png").exists()
     # A network of your own is saved and loads for predict; an estimator
     # animecls cannot save without pickle is left out.
-    assert (out / "models" / "tiny_cnn.keras").exists()
-    assert not (out / "models" / "logistic.skops").exists()
+    assert sorted(p.name for p in (out / "models").iterdir()) == [
+        "pixels_svm.skops",
+        "tiny_cnn.keras",
+    ]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["save_models"] == "all"
+    assert list(record["saved_models"]) == ["pixels_svm", "tiny_cnn"]
+    assert "pickle" in record["models_not_saved"]["logistic"]
+    assert "logistic was not saved: Cannot save this pipeline" in markdown
+    assert "`models/tiny_cnn.keras`" in markdown and "in all." in markdown
+    err = capsys.readouterr().err
+    assert "    logistic not saved: Cannot save this pipeline" in err
+    assert re.search(r"figures/, models/ \(2 models, [\d.]+ KiB\)\)\.\n", err)
 
 
 @pytest.mark.parametrize(
