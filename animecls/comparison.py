@@ -379,56 +379,12 @@ def compare_models(
     >>> result = compare_models(quick=True, models=["pixels_svm", ("mine", mine)],
     ...                         verbose=0)  # doctest: +SKIP
     """
-    return _compare_models(
-        data,
-        models=models,
-        image_size=image_size,
-        epochs=epochs,
-        weights=weights,
-        drawn_weights=drawn_weights,
-        quick=quick,
-        test_size=test_size,
-        validation_split=validation_split,
-        random_state=random_state,
-        out_dir=out_dir,
-        save_models=save_models,
-        cache_dir=cache_dir,
-        stream=stream,
-        verbose=verbose,
-        option=out_name,
-        advice="another --out, or leave it out for a new time-stamped folder "
-        "under runs/"
+    option = out_name
+    advice = (
+        "another --out, or leave it out for a new time-stamped folder under runs/"
         if out_name == "--out"
-        else None,
+        else None
     )
-
-
-def _compare_models(
-    data=None,
-    *,
-    models=None,
-    image_size=None,
-    epochs=None,
-    weights="auto",
-    drawn_weights="drawn",
-    quick=False,
-    test_size=0.3,
-    validation_split=0.2,
-    random_state=42,
-    out_dir=None,
-    save_models="best",
-    cache_dir=None,
-    stream=None,
-    verbose=1,
-    option="out_dir",
-    advice=None,
-):
-    """``compare_models`` (the same defaults), ``out_dir`` named ``option``.
-
-    The command line calls this with ``option="--out"`` and its own
-    ``advice`` (what to choose instead of a folder that is taken), so its
-    messages speak of ``--out`` and ``--cache-dir``.
-    """
     entries = resolve_models(models)
     stream = check_stream(stream)
     save_models = _check_save_models(save_models)
