@@ -612,12 +612,15 @@ class Workspace:
         """
         if name not in self._features:
             start = time.perf_counter()
-            self._features[name] = (
-                np.concatenate(
-                    [transformer.transform(b) for b in self.images.batches(256)]
-                ),
-                None,
-            )
+            features = None
+            # Filled in place: joining the batches' features would hold them
+            # twice, the largest allocation of a big streamed run.
+            for k, batch in enumerate(self.images.batches(256)):
+                part = transformer.transform(batch)
+                if features is None:
+                    features = np.empty((len(self.images), *part.shape[1:]), part.dtype)
+                features[k * 256 : k * 256 + len(part)] = part
+            self._features[name] = (features, None)
             self.feature_times[name] = time.perf_counter() - start
         return self._features[name][0]
 
