@@ -532,6 +532,9 @@ def _record(
         # The user's callbacks, by class: one may have stopped or changed
         # the training (an EarlyStopping, a LearningRateScheduler).
         callbacks=[type(c).__name__ for c in callbacks if c is not stopper],
+        # fit_time depends on both: one device or several, 32 or 16 bits.
+        replicas=int(model.distribute_strategy.num_replicas_in_sync),
+        dtype_policy=model.dtype_policy.name,
         random_state=int(random_state),
     )
     history.epochs_trained = len(history.epoch)
@@ -550,13 +553,18 @@ def _record(
 
 
 def _compile(model, settings, optimizer=None):
-    if optimizer is None:
-        optimizer = _OPTIMIZERS[settings["optimizer"]](
-            learning_rate=settings["learning_rate"]
+    # Inside the strategy the model was built under (the default one if
+    # none), as Keras' distributed-training guide compiles: the optimizer's
+    # variables are then mirrored like the model's. Under the mixed_float16
+    # policy Keras wraps the optimizer in a LossScaleOptimizer itself.
+    with model.distribute_strategy.scope():
+        if optimizer is None:
+            optimizer = _OPTIMIZERS[settings["optimizer"]](
+                learning_rate=settings["learning_rate"]
+            )
+        model.compile(
+            optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"]
         )
-    model.compile(
-        optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"]
-    )
 
 
 def fit_model(
@@ -883,7 +891,10 @@ def fit_transfer_head(
         lambda: _training_labels(y, settings["validation_split"]),
     )
     _record_class_weight(settings, class_weight, weights)
-    extractor, head = split_transfer_model(model)
+    # The extractor and head are new models: made in the model's strategy,
+    # they run on its devices, with its (mirrored) layers.
+    with model.distribute_strategy.scope():
+        extractor, head = split_transfer_model(model)
     _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
     features = base_features(
