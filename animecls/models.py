@@ -7,7 +7,17 @@ The two networks take ``uint8`` (0-255) pictures, as
 [`animecls.datasets.load_image_folder`][] returns them: the preprocessing is
 a layer of the model, so it is saved with it and cannot be forgotten at
 prediction time.
+
+The builders follow Keras' guides for several devices and mixed precision:
+``strategy=`` builds a model inside a ``tf.distribute`` strategy's scope,
+and under Keras' global mixed policy
+(``keras.mixed_precision.set_global_policy("mixed_float16")`` before
+building) the layers compute in 16 bits while the output layer stays in
+float32, so that the probabilities and the loss are float32.
 """
+
+import contextlib
+import functools
 
 import keras
 from keras import layers
@@ -53,6 +63,51 @@ __all__ = [
 ]
 
 
+def _strategy_scope(strategy):
+    if strategy is None:
+        return contextlib.nullcontext()
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise ValueError(
+            "strategy must be a tf.distribute.Strategy (e.g. "
+            "tf.distribute.MirroredStrategy()) or None. "
+            f"Received: strategy={strategy!r}"
+        )
+    return strategy.scope()
+
+
+def _built_under_strategy(builder):
+    """Run a builder inside ``strategy.scope()`` when given ``strategy=``.
+
+    Keras' distributed-training guide creates the model (its variables)
+    inside the strategy's scope; the model then remembers the strategy
+    (``model.distribute_strategy``), and ``fit_model`` compiles in it too.
+    The builder's own ``strategy`` parameter documents the option; this
+    wrapper takes the value, so the builder always gets None.
+    """
+
+    @functools.wraps(builder)
+    def build(*args, strategy=None, **kwargs):
+        with _strategy_scope(strategy):
+            return builder(*args, **kwargs)
+
+    return build
+
+
+def _output_dtype():
+    """Return the output layer's dtype: float32 under a mixed policy, else None.
+
+    As Keras' mixed-precision guide does: the 16-bit policy runs the layers
+    in float16 (or bfloat16), but the softmax, and so the loss, stays in
+    float32, where small probabilities do not round to 0. None keeps the
+    global policy, so a model built without mixed precision is unchanged.
+    """
+    policy = keras.config.dtype_policy()
+    return "float32" if policy.compute_dtype != policy.variable_dtype else None
+
+
+@_built_under_strategy
 def build_two_layer_cnn(
     input_shape=(250, 250, 3),
     num_classes=3,
@@ -63,6 +118,7 @@ def build_two_layer_cnn(
     augmentation=None,
     l2=0.0,
     name="two_layer_cnn",
+    strategy=None,
 ):
     """Build the report's Model 1: a two-layer convolutional network.
 
@@ -104,6 +160,12 @@ def build_two_layer_cnn(
         loss; 0 adds none (the report's model). 1e-4 to 1e-3 are usual.
     name : str, default="two_layer_cnn"
         Name of the returned model.
+    strategy : tf.distribute.Strategy or None, default=None
+        Build the model inside ``strategy.scope()`` (e.g.
+        ``tf.distribute.MirroredStrategy()`` over several GPUs), so that its
+        weights are mirrored on every device;
+        [`fit_model`][animecls.training.fit_model] then trains it on all of
+        them. None builds it on the default device.
 
     Returns
     -------
@@ -111,6 +173,7 @@ def build_two_layer_cnn(
         An uncompiled model. Its layers have stable names ([``augmentation``,]
         ``rescale``, ``conv1``, ``pool1``, ``conv2``, ``pool2``, ``flatten``
         or ``global_pool``, ``dense``, ``dropout``, ``predictions``).
+        Under a mixed global policy, ``predictions`` is float32.
 
     See Also
     --------
@@ -180,6 +243,7 @@ def build_two_layer_cnn(
         activation="softmax",
         kernel_regularizer=regularizer,
         name="predictions",
+        dtype=_output_dtype(),
     )(x)
     model = keras.Model(inputs, outputs, name=name)
     set_info(
@@ -336,6 +400,7 @@ default=True
     return keras.Sequential(steps, name="augmentation")
 
 
+@_built_under_strategy
 def build_vgg16_transfer(
     input_shape=(256, 256, 3),
     num_classes=3,
@@ -346,6 +411,7 @@ def build_vgg16_transfer(
     dropout=0.0,
     output_activation="softmax",
     name="vgg16_transfer",
+    strategy=None,
 ):
     """Build the report's Model 2: a frozen VGG16 base with a small dense head.
 
@@ -388,13 +454,19 @@ def build_vgg16_transfer(
         one and several can be near 1).
     name : str, default="vgg16_transfer"
         Name of the returned model.
+    strategy : tf.distribute.Strategy or None, default=None
+        Build the model inside ``strategy.scope()`` (e.g.
+        ``tf.distribute.MirroredStrategy()`` over several GPUs), so that its
+        weights are mirrored on every device;
+        [`fit_model`][animecls.training.fit_model] then trains it on all of
+        them. None builds it on the default device.
 
     Returns
     -------
     model : keras.Model
         An uncompiled model with layers ``image``, ``preprocess``, ``vgg16``
         (frozen), ``flatten`` or ``global_pool``, ``dense``, [``dropout``,]
-        ``predictions``.
+        ``predictions`` (float32 under a mixed global policy).
 
     Raises
     ------
@@ -440,7 +512,10 @@ def build_vgg16_transfer(
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(
-        num_classes, activation=output_activation, name="predictions"
+        num_classes,
+        activation=output_activation,
+        name="predictions",
+        dtype=_output_dtype(),
     )(x)
     model = keras.Model(inputs, outputs, name=name)
     set_info(
@@ -464,6 +539,7 @@ def _check_output_activation(output_activation):
         )
 
 
+@_built_under_strategy
 def build_drawn_transfer(
     input_shape=(64, 64, 3),
     num_classes=3,
@@ -474,6 +550,7 @@ def build_drawn_transfer(
     output_activation="softmax",
     random_state=0,
     name="drawn_transfer",
+    strategy=None,
 ):
     """Build a transfer model on the drawn backbone: frozen features, a small head.
 
@@ -510,14 +587,21 @@ def build_drawn_transfer(
         Seed of the backbone's random weights when ``weights=None``.
     name : str, default="drawn_transfer"
         Name of the returned model.
+    strategy : tf.distribute.Strategy or None, default=None
+        Build the model inside ``strategy.scope()`` (e.g.
+        ``tf.distribute.MirroredStrategy()`` over several GPUs), so that its
+        weights are mirrored on every device;
+        [`fit_model`][animecls.training.fit_model] then trains it on all of
+        them. None builds it on the default device.
 
     Returns
     -------
     model : keras.Model
         An uncompiled model with layers ``image``, [``resize``,]
-        ``drawn_backbone`` (frozen), ``dense``, ``dropout``, ``predictions``.
-        It holds only built-in Keras layers, so ``keras.saving.load_model``
-        reads a saved one without animecls.
+        ``drawn_backbone`` (frozen), ``dense``, ``dropout``, ``predictions``
+        (float32 under a mixed global policy). It holds only built-in Keras
+        layers, so ``keras.saving.load_model`` reads a saved one without
+        animecls.
 
     Examples
     --------
@@ -541,7 +625,10 @@ def build_drawn_transfer(
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(
-        num_classes, activation=output_activation, name="predictions"
+        num_classes,
+        activation=output_activation,
+        name="predictions",
+        dtype=_output_dtype(),
     )(x)
     model = keras.Model(inputs, outputs, name=name)
     set_info(
@@ -624,10 +711,12 @@ def unfreeze_top(model, *, from_layer=None, learning_rate=1e-5):
         # base was called with) and overwrite the pretraining ones.
         frozen = isinstance(layer, layers.BatchNormalization)
         layer.trainable = index >= start and not frozen
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    # In the strategy the model was built under, as fit_model compiles.
+    with model.distribute_strategy.scope():
+        model.compile(
+            optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     set_info(model, unfrozen_from=from_layer)
     return model

@@ -15,15 +15,20 @@ weights are the same.
 """
 
 import contextlib
+import math
 import numbers
 import time
 import warnings
+from collections.abc import Mapping
+from numbers import Real
 
 import keras
 import numpy as np
 import tensorflow as tf
+from sklearn.utils.class_weight import compute_class_weight
 
 from ._info import get_info, set_info
+from ._validation import is_int
 from ._vgg16 import base_features, get_vgg16_base, split_transfer_model
 
 __all__ = ["RECIPES", "fit_model", "fit_transfer_head"]
@@ -275,7 +280,7 @@ class _OneHotBatches(keras.utils.PyDataset):
 
 
 def _dataset_labels(data):
-    """Every class number of a checked dataset, in one pass over it."""
+    """Return every class number of a checked dataset, in one pass over it."""
     if isinstance(data, keras.utils.PyDataset):
         batches = (data[index][1] for index in range(len(data)))
     else:
@@ -324,9 +329,83 @@ def _announce(model, settings, verbose, mode):
     )
 
 
+def _class_weight(class_weight, num_classes, labels):
+    """Return ``class_weight`` as ``model.fit`` takes it, one weight per class.
+
+    ``labels`` is called for the training class numbers, only for
+    ``"balanced"`` (on a dataset it costs a pass over it).
+    """
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        target = labels()
+        present = np.unique(target)
+        weights = dict.fromkeys(range(num_classes), 1.0)
+        # A class absent from the training labels weighs nothing either way.
+        balanced = compute_class_weight("balanced", classes=present, y=target)
+        weights.update(zip(present.tolist(), balanced.tolist(), strict=True))
+        return weights
+    if not isinstance(class_weight, Mapping):
+        raise ValueError(
+            'class_weight must be None, "balanced" or a dict {class number: '
+            f"weight}}. Received: class_weight={class_weight!r}"
+        )
+    for key, value in class_weight.items():
+        if not is_int(key) or not 0 <= key < num_classes:
+            raise ValueError(
+                f"class_weight's keys must be class numbers 0..{num_classes - 1} "
+                f"(the model has {num_classes} outputs). "
+                f"Received: class_weight={class_weight!r}"
+            )
+        number = isinstance(value, Real) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0:
+            raise ValueError(
+                "class_weight's weights must be finite numbers >= 0. "
+                f"Received: class_weight={class_weight!r}"
+            )
+    if class_weight and not any(class_weight.values()):
+        raise ValueError(
+            "class_weight gives every class weight 0, so the loss would be 0 "
+            f"and nothing would train. Received: class_weight={class_weight!r}"
+        )
+    # Keras' tf.data path indexes a list of weights by class number, so
+    # every class gets one; those not given weigh 1, as Keras' arrays do.
+    return {c: float(class_weight.get(c, 1.0)) for c in range(num_classes)}
+
+
+def _record_class_weight(settings, class_weight, weights):
+    settings["class_weight"] = (
+        None
+        if weights is None
+        else "balanced"
+        if class_weight == "balanced"
+        else "dict"
+    )
+    settings["class_weights"] = None if weights is None else list(weights.values())
+
+
+def _check_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback) or not isinstance(
+        callbacks, list | tuple
+    ):
+        raise ValueError(
+            "callbacks must be a list of keras.callbacks.Callback (put a single "
+            f"one in a list). Received: callbacks={callbacks!r}"
+        )
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise ValueError(
+                "callbacks must be a list of keras.callbacks.Callback. "
+                f"Received: a callbacks entry of type {type(callback).__name__}"
+            )
+    return list(callbacks)
+
+
 def _early_stopping(early_stopping, callbacks, validates):
     """Return ``(callbacks, early_stopping_callback)`` for ``model.fit``."""
-    callbacks = list(callbacks or [])
+    callbacks = _check_callbacks(callbacks)
     if early_stopping is None:
         return callbacks, None
     if (
@@ -343,6 +422,16 @@ def _early_stopping(early_stopping, callbacks, validates):
             "early_stopping watches the validation loss, so it needs "
             "validation_split > 0 or validation_data. Received: "
             f"early_stopping={early_stopping!r} without validation data"
+        )
+    theirs = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    if theirs:
+        # Two stoppers would each stop and restore on their own rule, and
+        # the record could not say which one decided.
+        raise ValueError(
+            "Pass early_stopping= or a keras.callbacks.EarlyStopping in "
+            "callbacks, not both. Received: "
+            f"early_stopping={early_stopping!r} and callbacks holding "
+            f"{len(theirs)} EarlyStopping"
         )
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=int(early_stopping), restore_best_weights=True
@@ -409,6 +498,12 @@ def _unsized_streams_end_quietly(*data):
         yield
 
 
+def _training_labels(y, validation_split):
+    """Return the class numbers of the pictures Keras trains on, before its split."""
+    target = np.argmax(y, axis=1)
+    return target[: len(target) - _validation_size(target, validation_split)]
+
+
 def _validation_size(x, validation_split, validation_data=None):
     """How many pictures Keras validates on: the last ``floor``-complement."""
     if _is_dataset(validation_data):
@@ -424,7 +519,9 @@ def _validation_size(x, validation_split, validation_data=None):
     return n_pictures - int(np.floor(n_pictures * (1.0 - validation_split)))
 
 
-def _record(model, history, settings, random_state, stopper, start, mode, n_val):
+def _record(
+    model, history, settings, random_state, stopper, start, mode, n_val, callbacks
+):
     """Attach the time, settings and stopping point to ``history`` and the model."""
     history.fit_time = time.perf_counter() - start
     # generalization_gap weighs the validation accuracy by this count.
@@ -432,6 +529,12 @@ def _record(model, history, settings, random_state, stopper, start, mode, n_val)
     history.settings = dict(
         settings,
         early_stopping=None if stopper is None else stopper.patience,
+        # The user's callbacks, by class: one may have stopped or changed
+        # the training (an EarlyStopping, a LearningRateScheduler).
+        callbacks=[type(c).__name__ for c in callbacks if c is not stopper],
+        # fit_time depends on both: one device or several, 32 or 16 bits.
+        replicas=int(model.distribute_strategy.num_replicas_in_sync),
+        dtype_policy=model.dtype_policy.name,
         random_state=int(random_state),
     )
     history.epochs_trained = len(history.epoch)
@@ -450,13 +553,18 @@ def _record(model, history, settings, random_state, stopper, start, mode, n_val)
 
 
 def _compile(model, settings, optimizer=None):
-    if optimizer is None:
-        optimizer = _OPTIMIZERS[settings["optimizer"]](
-            learning_rate=settings["learning_rate"]
+    # Inside the strategy the model was built under (the default one if
+    # none), as Keras' distributed-training guide compiles: the optimizer's
+    # variables are then mirrored like the model's. Under the mixed_float16
+    # policy Keras wraps the optimizer in a LossScaleOptimizer itself.
+    with model.distribute_strategy.scope():
+        if optimizer is None:
+            optimizer = _OPTIMIZERS[settings["optimizer"]](
+                learning_rate=settings["learning_rate"]
+            )
+        model.compile(
+            optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"]
         )
-    model.compile(
-        optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"]
-    )
 
 
 def fit_model(
@@ -472,6 +580,7 @@ def fit_model(
     validation_split=None,
     validation_data=None,
     shuffle=True,
+    class_weight=None,
     callbacks=None,
     early_stopping=None,
     random_state=0,
@@ -516,15 +625,27 @@ default=None
         ``PyDataset``, the order of its batches. A ``tf.data.Dataset`` is
         passed as it is: it shuffles itself (``image_dataset_from_folder``
         does, by default).
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the training loss, as ``model.fit`` takes it:
+        ``{class number: weight}`` (classes not given weigh 1), or
+        ``"balanced"``, scikit-learn's ``compute_class_weight("balanced")``
+        on the training labels (``n_pictures / (n_classes * count)``: a
+        class with half the pictures weighs twice as much). For a dataset,
+        ``"balanced"`` reads its labels in one pass before training. The
+        weights used are recorded (``settings["class_weights"]``).
     callbacks : list of keras.callbacks.Callback, default=None
-        Passed to ``model.fit``.
+        Passed to ``model.fit``, and run together with ``early_stopping``'s.
+        Their class names are recorded (``settings["callbacks"]``).
     early_stopping : int or None, default=None
         Patience in epochs: stop when the validation loss has not improved
         for that many epochs, and restore the weights of the epoch with the
         lowest validation loss (``keras.callbacks.EarlyStopping(
         monitor="val_loss", restore_best_weights=True)``). ``epochs`` is then
         the most epochs trained. Needs validation data. None trains every
-        epoch and keeps the last weights.
+        epoch and keeps the last weights. Either this or your own
+        ``EarlyStopping`` in ``callbacks``, not both (an error); with your
+        own, ``history.best_epoch`` is None, as fit_model cannot tell which
+        weights it kept.
     random_state : int, default=0
         Seed of Keras, NumPy and Python random generators.
     verbose : "auto", 0, 1 or 2, default="auto"
@@ -607,6 +728,14 @@ default=None
         callbacks,
         validation_data is not None or settings["validation_split"] > 0,
     )
+    # validation_data replaces the recipe's split.
+    split = 0.0 if validation_data is not None else settings["validation_split"]
+    weights = _class_weight(
+        class_weight,
+        int(model.output_shape[-1]),
+        lambda: _dataset_labels(x) if streamed else _training_labels(y, split),
+    )
+    _record_class_weight(settings, class_weight, weights)
     _seed(random_state)
     _compile(model, settings)
     _announce(model, settings, verbose, mode)
@@ -617,20 +746,29 @@ default=None
             y,
             epochs=int(settings["epochs"]),
             batch_size=None if streamed else int(settings["batch_size"]),
-            validation_split=0.0
-            if validation_data is not None
-            else settings["validation_split"],
+            validation_split=split,
             validation_data=validation_data,
             # Keras shuffles a PyDataset's batch order, but warns that it cannot
             # shuffle a tf.data pipeline: that one shuffles itself.
             shuffle=shuffle and not isinstance(x, tf.data.Dataset),
+            class_weight=weights,
             callbacks=callbacks,
             verbose=verbose,
         )
     n_val = _validation_size(x, settings["validation_split"], validation_data)
     # The record keeps its word for pictures ("images"), as saved files hold.
     recorded = "images" if mode == "pictures" else mode
-    _record(model, history, settings, random_state, stopper, start, recorded, n_val)
+    _record(
+        model,
+        history,
+        settings,
+        random_state,
+        stopper,
+        start,
+        recorded,
+        n_val,
+        callbacks,
+    )
     return history
 
 
@@ -646,6 +784,7 @@ def fit_transfer_head(
     batch_size=None,
     validation_split=None,
     shuffle=True,
+    class_weight=None,
     callbacks=None,
     early_stopping=None,
     random_state=0,
@@ -667,7 +806,9 @@ def fit_transfer_head(
         From [`build_vgg16_transfer`][animecls.models.build_vgg16_transfer],
         base frozen.
     x : array of shape (n_images, height, width, 3)
-        Pictures, 0-255.
+        Pictures, 0-255. Arrays only: the head trains on the features of
+        every picture held in memory; train on a dataset with
+        [`fit_model`][animecls.training.fit_model].
     y : array of shape (n_images,) or (n_images, n_classes)
         Integer labels or one-hot rows.
     recipe : str, default="vgg16_transfer"
@@ -676,8 +817,12 @@ def fit_transfer_head(
         Override the recipe's value when not None.
     shuffle : bool, default=True
         Shuffle the training features each epoch (seeded).
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the loss, as in
+        [`fit_model`][animecls.training.fit_model].
     callbacks : list of keras.callbacks.Callback, default=None
-        Passed to the head's ``fit``.
+        Passed to the head's ``fit``, as in
+        [`fit_model`][animecls.training.fit_model].
     early_stopping : int or None, default=None
         Patience in epochs, as in [`fit_model`][animecls.training.fit_model].
     random_state : int, default=0
@@ -721,6 +866,12 @@ def fit_transfer_head(
             "Received: a model with trainable base layers "
             f"{[layer.name for layer in base.layers if layer.trainable_weights]}"
         )
+    if _is_dataset(x):
+        raise ValueError(
+            "fit_transfer_head holds the features of every picture in memory, "
+            "so it takes arrays; train on a dataset with fit_model. "
+            f"Received: x of type {type(x).__name__}"
+        )
     settings = _settings(
         model,
         recipe,
@@ -734,7 +885,16 @@ def fit_transfer_head(
     callbacks, stopper = _early_stopping(
         early_stopping, callbacks, settings["validation_split"] > 0
     )
-    extractor, head = split_transfer_model(model)
+    weights = _class_weight(
+        class_weight,
+        int(model.output_shape[-1]),
+        lambda: _training_labels(y, settings["validation_split"]),
+    )
+    _record_class_weight(settings, class_weight, weights)
+    # The extractor and head are new models: made in the model's strategy,
+    # they run on its devices, with its (mirrored) layers.
+    with model.distribute_strategy.scope():
+        extractor, head = split_transfer_model(model)
     _announce(model, settings, verbose, "cached VGG16 features")
     start = time.perf_counter()
     features = base_features(
@@ -754,6 +914,7 @@ def fit_transfer_head(
         batch_size=int(settings["batch_size"]),
         validation_split=settings["validation_split"],
         shuffle=shuffle,
+        class_weight=weights,
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -765,6 +926,14 @@ def fit_transfer_head(
     _compile(model, settings, optimizer=head.optimizer)
     n_val = _validation_size(x, settings["validation_split"])
     _record(
-        model, history, settings, random_state, stopper, start, "cached features", n_val
+        model,
+        history,
+        settings,
+        random_state,
+        stopper,
+        start,
+        "cached features",
+        n_val,
+        callbacks,
     )
     return history

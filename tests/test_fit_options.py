@@ -72,10 +72,16 @@ def test_one_hot_labels_and_a_pydataset_train_too():
     assert history.n_val == 12
     # A PyDataset of class numbers, validated on arrays and on a PyDataset.
     history = fit_model(
-        _model(), _Batches(x, y), validation_data=_Batches(x[:6], y[:6]), verbose=0
+        _model(),
+        _Batches(x, y),
+        validation_data=_Batches(x[:6], y[:6]),
+        epochs=1,
+        verbose=0,
     )
     assert history.n_val == 6
-    history = fit_model(_model(), _Batches(x, y), validation_data=(x, y), verbose=0)
+    history = fit_model(
+        _model(), _Batches(x, y), validation_data=(x, y), epochs=1, verbose=0
+    )
     assert history.n_val == 12
 
 
@@ -203,3 +209,185 @@ def test_arrays_still_need_their_labels():
     x, _ = _pictures(8)
     with pytest.raises(ValueError, match="Received: y=None"):
         fit_model(_model(), x, epochs=1, verbose=0)
+
+
+# ------------------------------------------------------------- class weights
+
+
+def _unbalanced(seed=0):
+    """16 pictures: 8 of class 0, 4 each of classes 1 and 2."""
+    x, _ = _pictures(16, seed)
+    return x, np.array([0] * 8 + [1] * 4 + [2] * 4)
+
+
+def _first_loss(x, y, class_weight, data=None):
+    """Epoch 1's loss in one batch, and the weighted loss of the initial model."""
+    keras.utils.set_random_seed(0)
+    # No dropout: the training loss is then the one of the initial weights.
+    model = build_two_layer_cnn((32, 32, 3), pooling="avg", dense_units=8, dropout=0)
+    probabilities = model.predict(x, verbose=0)
+    losses = -np.log(probabilities[np.arange(len(y)), y])
+    options = dict(class_weight=class_weight, epochs=1, verbose=0)
+    if data is None:
+        history = fit_model(
+            model, x, y, batch_size=len(x), validation_split=0.0, **options
+        )
+    else:
+        history = fit_model(model, data, **options)
+    weights = np.asarray(history.settings["class_weights"])
+    # Keras weighs each picture's loss and divides by the batch size.
+    return history, history.history["loss"][0], float(np.mean(weights[y] * losses))
+
+
+def test_class_weight_weighs_each_pictures_loss():
+    x, y = _unbalanced()
+    history, loss, expected = _first_loss(x, y, {1: 2.0, 2: 0.5})
+    assert loss == pytest.approx(expected, rel=1e-5)
+    # Classes not given weigh 1, as in Keras.
+    assert history.settings["class_weights"] == [1.0, 2.0, 0.5]
+    assert history.settings["class_weight"] == "dict"
+
+
+def test_balanced_class_weight_is_scikit_learns():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    x, y = _unbalanced()
+    balanced = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    history, loss, expected = _first_loss(x, y, "balanced")
+    assert loss == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(history.settings["class_weights"], balanced)
+    np.testing.assert_allclose(balanced, [2 / 3, 4 / 3, 4 / 3])
+    # A dataset's labels are read from it; one-hot rows count as their class.
+    rows = keras.utils.to_categorical(y, 3)
+    batches = tf.data.Dataset.from_tensor_slices((x, rows)).batch(16)
+    history, loss, expected = _first_loss(x, y, "balanced", batches)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(history.settings["class_weights"], balanced)
+    history, _, _ = _first_loss(x, y, "balanced", _Batches(x, y, batch_size=16))
+    np.testing.assert_allclose(history.settings["class_weights"], balanced)
+
+
+def test_balanced_weights_come_from_the_pictures_trained_on():
+    x, y = _unbalanced()
+    model = _model()
+    # validation_split=0.25 validates on the last 4 pictures (all class 2):
+    # the 12 trained on hold 8, 4 and 0 pictures of the classes.
+    history = fit_model(
+        model, x, y, class_weight="balanced", validation_split=0.25, epochs=1, verbose=0
+    )
+    # 12 / (2 * 8) and 12 / (2 * 4); the absent class keeps weight 1.
+    assert history.settings["class_weights"] == [0.75, 1.5, 1.0]
+    training = get_info(model)["training"]
+    assert training["class_weight"] == "balanced"
+    assert training["class_weights"] == [0.75, 1.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    "class_weight",
+    [
+        "balance",
+        2.0,
+        [1.0, 2.0, 3.0],
+        {"0": 1.0},
+        {True: 1.0},
+        {3: 1.0},
+        {-1: 1.0},
+        {0: -1.0},
+        {0: float("nan")},
+        {0: float("inf")},
+        {0: "1"},
+        {0: 0.0, 1: 0.0, 2: 0.0},
+    ],
+)
+def test_bad_class_weights_are_refused(class_weight):
+    x, y = _pictures(6)
+    message = f"Received: class_weight={class_weight!r}"
+    import re
+
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        fit_model(_model(), x, y, class_weight=class_weight, epochs=1, verbose=0)
+
+
+def test_the_transfer_head_takes_class_weight_but_not_a_dataset():
+    from animecls.models import build_vgg16_transfer
+    from animecls.training import fit_transfer_head
+
+    x, y = _unbalanced()
+    model = build_vgg16_transfer((32, 32, 3), weights=None, head="avg")
+    history = fit_transfer_head(
+        model, x, y, epochs=1, class_weight="balanced", validation_split=0.25
+    )
+    assert history.settings["class_weights"] == [0.75, 1.5, 1.0]
+    with pytest.raises(ValueError, match="Received: class_weight='x'"):
+        fit_transfer_head(model, x, y, epochs=1, class_weight="x", verbose=0)
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    with pytest.raises(ValueError, match="Received: x of type"):
+        fit_transfer_head(model, batches, None, epochs=1, verbose=0)
+
+
+# ----------------------------------------------------------------- callbacks
+
+
+class _Epochs(keras.callbacks.Callback):
+    """Remembers the epochs it saw end."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(epoch + 1)
+
+
+def test_user_callbacks_run_with_early_stopping():
+    x, y = _pictures(20)
+    seen = _Epochs()
+    model = _model()
+    history = fit_model(
+        model,
+        x,
+        y,
+        epochs=8,
+        learning_rate=1e-2,
+        early_stopping=1,
+        callbacks=[seen],
+        verbose=0,
+    )
+    assert seen.seen == list(range(1, history.epochs_trained + 1))
+    assert history.best_epoch is not None
+    assert history.settings["callbacks"] == ["_Epochs"]
+    assert get_info(model)["training"]["callbacks"] == ["_Epochs"]
+
+
+def test_your_own_early_stopping_replaces_the_option():
+    x, y = _pictures(20)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1)
+    with pytest.raises(
+        ValueError,
+        match="not both. Received: early_stopping=2 and callbacks holding "
+        "1 EarlyStopping",
+    ):
+        fit_model(_model(), x, y, early_stopping=2, callbacks=[stopper], verbose=0)
+    history = fit_model(
+        _model(), x, y, epochs=8, learning_rate=1e-2, callbacks=[stopper], verbose=0
+    )
+    assert history.epochs_trained == len(history.history["loss"])
+    # Which weights it kept is the callback's business, not recorded.
+    assert history.best_epoch is None and history.settings["early_stopping"] is None
+    assert history.settings["callbacks"] == ["EarlyStopping"]
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "message"),
+    [
+        (_Epochs(), "put a single one in a list). Received: callbacks=<"),
+        ([_Epochs(), "csv"], "Received: a callbacks entry of type str"),
+        ("csv", "Received: callbacks='csv'"),
+    ],
+)
+def test_bad_callbacks_are_refused(callbacks, message):
+    x, y = _pictures(6)
+    with pytest.raises(
+        ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
+        fit_model(_model(), x, y, callbacks=callbacks, epochs=1, verbose=0)

@@ -158,6 +158,36 @@ print(f"fine-tuning: {history.fit_time:.1f} s for 2 epochs")
 # --8<-- [end:finetune]
 record.stop()
 
+record.start("fit-options")
+# --8<-- [start:fit-options]
+import tensorflow as tf
+
+from animecls.datasets import train_validation_split
+from animecls.models import build_two_layer_cnn
+
+# An unbalanced class project: 40, 20 and 10 pictures of the three characters.
+small = make_characters([40, 20, 10], image_size=(64, 64), random_state=1)
+x_fit, x_val, y_fit, y_val = train_validation_split(small.images, small.target)
+# Batches of (pictures, class numbers), as image_dataset_from_folder streams.
+batches = tf.data.Dataset.from_tensor_slices((x_fit, y_fit))
+keras.utils.set_random_seed(0)
+cnn = build_two_layer_cnn((64, 64, 3), pooling="avg")
+history = fit_model(
+    cnn,
+    batches.shuffle(len(x_fit), seed=0).batch(16),
+    validation_data=(x_val, y_val),
+    epochs=5,
+    class_weight="balanced",  # each class weighs as much in the loss
+    callbacks=[keras.callbacks.CSVLogger("epochs.csv")],
+    early_stopping=2,
+    verbose=0,
+)
+print("class weights:", [round(w, 2) for w in history.settings["class_weights"]])
+print("callbacks:", history.settings["callbacks"], "and early stopping")
+print(f"trained {history.epochs_trained} epochs, validated on {history.n_val}")
+# --8<-- [end:fit-options]
+record.stop()
+
 record.start("embedding-svm")
 # --8<-- [start:embedding-svm]
 from animecls.embeddings import VGG16Embedder, make_baseline, make_embedding_svm
