@@ -23,8 +23,14 @@ one batch (32 pictures) plus the growth of the features the run keeps
 (VGG16 maps, drawn-backbone features, raw-pixel and colour-histogram
 features, all float32) — not the growth of the pictures.
 
-Results are written to ``benchmarks/results/streaming.json``, and the table
-between the markers in ``benchmarks/README.md`` is rewritten from them.
+Then each model of ``--per-model`` runs alone, streamed, at the smallest and
+the largest size, to tell which model's memory grows with N and by how much
+more than the features it keeps.
+
+Results are written to ``benchmarks/results/streaming.json``, and the tables
+between the markers in ``benchmarks/README.md`` are rewritten from them
+(``--phase per-model`` reruns only the second part, ``--phase render`` only
+rewrites the tables).
 """
 
 import argparse
@@ -141,6 +147,34 @@ def measured_run(folder, stream, models, out):
     return record
 
 
+def feature_bytes_per_model():
+    """Bytes per picture of the features each model keeps, when run alone."""
+    import numpy as np
+
+    from animecls._backbone import drawn_features_model, load_drawn_backbone
+    from animecls.embeddings import make_baseline
+    from animecls.models import build_vgg16_transfer
+
+    picture = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    vgg16 = build_vgg16_transfer((IMAGE_SIZE, IMAGE_SIZE, 3), weights=None)
+    maps = 4 * int(np.prod(vgg16.get_layer("vgg16").output.shape[1:]))
+    drawn = drawn_features_model(picture.shape[1:], load_drawn_backbone("drawn"))
+    pooled = 4 * int(drawn.output.shape[-1])
+    baseline = {
+        kind: make_baseline(kind).steps[0][1].fit(picture).transform(picture).nbytes
+        for kind in ("pixels", "color_histogram")
+    }
+    return {
+        "two_layer_cnn": 0,
+        "vgg16_transfer": maps,
+        "vgg16_svm": maps,
+        "drawn_transfer": pooled,
+        "drawn_svm": pooled,
+        "pixels_svm": baseline["pixels"],
+        "color_histogram_svm": baseline["color_histogram"],
+    }
+
+
 def feature_bytes(n):
     """Bytes of the features a default quick run keeps for ``n`` pictures.
 
@@ -207,7 +241,35 @@ def render(results):
         "",
         results["reading"],
     ]
+    if results.get("per_model"):
+        lines += ["", *render_per_model(results)]
     return "\n".join(lines) + "\n"
+
+
+def render_per_model(results):
+    """Each model alone, streamed, at the smallest and the largest size."""
+    per_model = results["per_model"]
+    small, large = (str(n) for n in per_model["sizes"])
+    batch_mib = BATCH * IMAGE_SIZE * IMAGE_SIZE * 3 / 2**20
+    pixels = (int(large) - int(small)) * IMAGE_SIZE**2 * 3 / 2**20
+    lines = [
+        f"Each model alone, streamed (peak MiB at {int(small):,} and "
+        f"{int(large):,} pictures; the pictures grew by {pixels:.0f} MiB):",
+        "",
+        f"| model | {int(small):,} | {int(large):,} | growth | its features' "
+        "growth | flat |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for model, runs in per_model["runs"].items():
+        growth = runs[large]["peak_rss_mib"] - runs[small]["peak_rss_mib"]
+        features = per_model["feature_bytes"][model] * (int(large) - int(small)) / 2**20
+        flat = growth <= 1.5 * batch_mib + features
+        lines.append(
+            f"| `{model}` | {runs[small]['peak_rss_mib']:.0f} "
+            f"| {runs[large]['peak_rss_mib']:.0f} | {growth:+.0f} "
+            f"| {features:.0f} | {'yes' if flat else 'no'} |"
+        )
+    return lines
 
 
 def reading(results):
@@ -245,6 +307,30 @@ def update_readme(results):
     README.write_text(pattern.sub(lambda m: block, text), encoding="utf-8")
 
 
+def per_model_runs(sizes, models):
+    """Run each model alone, streamed, at the smallest and the largest size."""
+    chosen = [sizes[0], sizes[-1]]
+    record = {
+        "sizes": chosen,
+        "feature_bytes": feature_bytes_per_model(),
+        "runs": {m: {} for m in models.split(",")},
+    }
+    with tempfile.TemporaryDirectory(prefix="animecls-bench-") as root:
+        for n in chosen:
+            folder = make_folder(n, root)
+            for model in record["runs"]:
+                out = os.path.join(root, f"alone-{model}-{n}")
+                run = measured_run(folder, True, model, out)
+                record["runs"][model][str(n)] = run
+                print(
+                    f"{n} {model} alone: peak {run['peak_rss_mib']:.0f} MiB, "
+                    f"{run['seconds']:.0f} s",
+                    flush=True,
+                )
+            subprocess.run(["rm", "-rf", str(folder)], check=True)
+    return record
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 10000])
@@ -258,10 +344,30 @@ def main():
     parser.add_argument(
         "--models", default="default", help="comma-separated, or 'default'"
     )
-    parser.add_argument("--render-only", action="store_true")
+    parser.add_argument(
+        "--per-model",
+        default="two_layer_cnn,drawn_transfer,drawn_svm,pixels_svm,color_histogram_svm",
+        help="models also run one at a time, streamed, at the smallest and the "
+        "largest size ('' for none)",
+    )
+    parser.add_argument(
+        "--phase",
+        choices=["all", "comparison", "per-model", "render"],
+        default="all",
+        help="run both phases, one (per-model keeps the file's comparison), "
+        "or only rewrite the README's table from the results file",
+    )
     args = parser.parse_args()
-    if args.render_only:
+    if args.phase == "render":
         update_readme(json.loads(RESULTS.read_text()))
+        return
+    if args.phase == "per-model":
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results["per_model"] = per_model_runs(sorted(args.sizes), args.per_model)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+        if "streamed" in results:
+            update_readme(results)
+        print("\n".join(render_per_model(results)))
         return
     sizes = sorted(args.sizes)
     in_memory = (
@@ -301,6 +407,8 @@ def main():
                 )
             subprocess.run(["rm", "-rf", str(folder)], check=True)
     results["reading"] = reading(results)
+    if args.phase == "all" and args.per_model:
+        results["per_model"] = per_model_runs(sizes, args.per_model)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     update_readme(results)
     print(render(results))
