@@ -366,10 +366,12 @@ def evaluate(model, X, y, *, class_names=None, confidence=0.95):
         y_pred = np.asarray(model.predict(X))
     else:
         if isinstance(X, PictureFile):
-            from ._batches import predict_in_batches
-
-            # Pictures on disk are read a batch at a time, never all at once.
-            probabilities = predict_in_batches(model, X, verbose=0)
+            # Pictures on disk are read a few batches at a time, never all at
+            # once; 256 is a multiple of predict's batches of 32, so the
+            # numbers are those of one predict over every picture.
+            probabilities = np.concatenate(
+                [np.asarray(model.predict(b, verbose=0)) for b in X.batches(256)]
+            )
         else:
             probabilities = np.asarray(model.predict(X, verbose=0))
         y_pred = probabilities.argmax(axis=1)
