@@ -307,23 +307,32 @@ def update_readme(results):
     README.write_text(pattern.sub(lambda m: block, text), encoding="utf-8")
 
 
-def per_model_runs(sizes, models):
+def per_model_runs(sizes, models, repeats):
     """Run each model alone, streamed, at the smallest and the largest size."""
     chosen = [sizes[0], sizes[-1]]
     record = {
         "sizes": chosen,
         "feature_bytes": feature_bytes_per_model(),
+        "repeats": repeats,
         "runs": {m: {} for m in models.split(",")},
     }
     with tempfile.TemporaryDirectory(prefix="animecls-bench-") as root:
         for n in chosen:
             folder = make_folder(n, root)
             for model in record["runs"]:
-                out = os.path.join(root, f"alone-{model}-{n}")
-                run = measured_run(folder, True, model, out)
+                # The lowest of a few peaks: threads' malloc arenas make one
+                # run's peak vary by tens of MiB on a loaded machine.
+                runs = [
+                    measured_run(
+                        folder, True, model, os.path.join(root, f"{model}-{n}-{k}")
+                    )
+                    for k in range(repeats)
+                ]
+                run = min(runs, key=lambda r: r["peak_rss_mib"])
+                run["peaks_mib"] = [r["peak_rss_mib"] for r in runs]
                 record["runs"][model][str(n)] = run
                 print(
-                    f"{n} {model} alone: peak {run['peak_rss_mib']:.0f} MiB, "
+                    f"{n} {model} alone: peaks {run['peaks_mib']} MiB, "
                     f"{run['seconds']:.0f} s",
                     flush=True,
                 )
@@ -351,6 +360,12 @@ def main():
         "largest size ('' for none)",
     )
     parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs of each model alone at each size; the lowest peak is kept",
+    )
+    parser.add_argument(
         "--phase",
         choices=["all", "comparison", "per-model", "render"],
         default="all",
@@ -363,7 +378,9 @@ def main():
         return
     if args.phase == "per-model":
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        results["per_model"] = per_model_runs(sorted(args.sizes), args.per_model)
+        results["per_model"] = per_model_runs(
+            sorted(args.sizes), args.per_model, args.repeats
+        )
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")
         if "streamed" in results:
             update_readme(results)
@@ -408,7 +425,7 @@ def main():
             subprocess.run(["rm", "-rf", str(folder)], check=True)
     results["reading"] = reading(results)
     if args.phase == "all" and args.per_model:
-        results["per_model"] = per_model_runs(sizes, args.per_model)
+        results["per_model"] = per_model_runs(sizes, args.per_model, args.repeats)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     update_readme(results)
     print(render(results))
