@@ -95,6 +95,9 @@ OTHER_COUNTS = {
     ("user-guide/experiments.md", "40 pictures"): "a learning curve's size",
     ("overfitting.md", "1 pictures"): "part of 'd + 1 pictures' in a formula",
     ("user-guide/diagnostics.md", "1 pictures"): "part of 'd + 1 pictures'",
+    ("user-guide/comparison.md", "10,000 pictures"): "the streaming benchmark's size",
+    ("user-guide/data.md", "10,000 pictures"): "a class project's folder, as the "
+    "streaming benchmark's",
 }
 COUNT = re.compile(
     r"\b(\d[\d,]*)\s+(parameters per training picture|parameters per picture|"
