@@ -62,6 +62,19 @@ def test_drawn_backbone_pages_show_the_shipped_weights_measurements():
         ), f"{page.name} is stale: run python docs/_scripts/drawn_results.py"
 
 
+def test_streaming_benchmark_tables_are_the_results_file():
+    bench = _load(DOCS.parent / "benchmarks" / "bench_streaming.py")
+    results = json.loads(bench.RESULTS.read_text(encoding="utf-8"))
+    readme = bench.README.read_text(encoding="utf-8")
+    block = readme.split(bench.START, 1)[1].split(bench.END, 1)[0]
+    assert block == "\n" + bench.render(results), (
+        "benchmarks/README.md's streaming tables are stale: run python "
+        "benchmarks/bench_streaming.py --phase render"
+    )
+    # The reading is the numbers', not typed: recomputed, it says the same.
+    assert results["reading"] == bench.reading(results)
+
+
 def test_calibration_table_is_up_to_date():
     script = _load(DOCS / "_scripts" / "calibration_table.py")
     expected = script.render(json.loads(script.RESULTS.read_text()))
