@@ -41,7 +41,7 @@ from ._backbone import FEATURES, drawn_features_model, load_drawn_backbone
 from ._batches import check_batch, chunks, predict_in_batches, stream
 from ._cache import CacheWarning
 from ._validation import VGG16_MIN_SIZE, check_count, check_image_size, check_seed
-from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
+from ._vgg16 import VGG16_LAYERS, build_vgg16_base, seeded_init, vgg16_preprocessing
 
 __all__ = [
     "CacheWarning",
@@ -204,7 +204,7 @@ class VGG16Embedder(_NetworkTransformer):
             x = inputs
             if tuple(shape[:2]) != size:
                 x = keras.layers.Resizing(*size, name="resize")(x)
-            x = VGG16Preprocess(name="preprocess")(x)
+            x = vgg16_preprocessing(name="preprocess")(x)
             x = cut(x)
             if self.pooling == "avg":
                 x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
