@@ -63,7 +63,16 @@ def vgg16_preprocessing(name="preprocess"):
     animecls class to import first. Float32 whatever the dtype policy, since
     the mean removed leaves values that float16 would round.
     """
-    layer = layers.Dense(3, name=name, trainable=False, dtype="float32")
+    # Zeros until set below: a random initializer would draw from Keras'
+    # global seed, and change every weight a seeded builder draws after it.
+    layer = layers.Dense(
+        3,
+        name=name,
+        trainable=False,
+        dtype="float32",
+        kernel_initializer="zeros",
+        bias_initializer="zeros",
+    )
     layer.build((None, 3))
     layer.set_weights(list(_preprocessing_weights()))
     return layer
