@@ -1280,9 +1280,14 @@ def _import_tensorflow_quietly():
         level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
     except ValueError:
         level = 0
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to keep quiet
+        import tensorflow  # noqa: F401
+
+        return
     with tempfile.TemporaryFile() as caught:
         sys.stderr.flush()
-        saved = os.dup(2)
         os.dup2(caught.fileno(), 2)
         try:
             import tensorflow  # noqa: F401
