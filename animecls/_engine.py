@@ -645,14 +645,14 @@ class Workspace:
 
             start = time.perf_counter()
             if backbone == "vgg16":
-                from ._vgg16 import VGG16Preprocess, build_vgg16_base, seeded_init
+                from ._vgg16 import build_vgg16_base, seeded_init, vgg16_preprocessing
 
                 base = build_vgg16_base(self.input_shape, self.weights)
                 if self.weights is None:
                     seeded_init(base, self.seed)
                 base.trainable = False
                 inputs = keras.Input(shape=self.input_shape, name="image")
-                x = VGG16Preprocess(name="preprocess")(inputs)
+                x = vgg16_preprocessing(name="preprocess")(inputs)
                 extractor = keras.Model(inputs, base(x, training=False), name="vgg16")
             else:
                 from ._backbone import drawn_features_model, load_drawn_backbone

@@ -21,11 +21,13 @@ __all__ = [
     "VGG16_LAYERS",
     "VGG16Preprocess",
     "base_features",
+    "is_vgg16_preprocessing",
     "build_vgg16_base",
     "check_vgg16_input_shape",
     "get_vgg16_base",
     "seeded_init",
     "split_transfer_model",
+    "vgg16_preprocessing",
 ]
 
 #: The layer names of ``keras.applications.VGG16(include_top=False)``, in order.
@@ -36,9 +38,61 @@ VGG16_LAYERS = tuple(
 )
 
 
-# The registered name, "animecls>VGG16Preprocess", is what saved ``.keras``
-# files refer to: the package and the class name must stay as they are for
-# those files to load, wherever the class lives.
+def _preprocessing_weights():
+    """Return ``preprocess_input`` as the kernel and bias of a ``Dense(3)``.
+
+    It is affine on each pixel's colour: the bias is what it makes of black,
+    and row ``i`` of the kernel what it adds for one unit of channel ``i``,
+    read from Keras itself rather than copied from it.
+    """
+    preprocess = keras.applications.vgg16.preprocess_input
+    bias = preprocess(np.zeros((1, 3)))[0]
+    # A channel permutation (RGB to BGR): rounding drops the float error of
+    # the subtraction, leaving its zeros and ones.
+    kernel = np.round(preprocess(np.eye(3)) - bias)
+    return kernel.astype("float32"), bias.astype("float32")
+
+
+def vgg16_preprocessing(name="preprocess"):
+    """Return VGG16's ``preprocess_input`` as a built-in layer, frozen.
+
+    A ``Dense(3)`` over each pixel's channels whose kernel swaps RGB to BGR
+    and whose bias subtracts the ImageNet mean: the same numbers as
+    ``keras.applications.vgg16.preprocess_input`` on 0-255 pictures, and a
+    saved model that plain ``keras.saving.load_model`` loads, with no
+    animecls class to import first. Float32 whatever the dtype policy, since
+    the mean removed leaves values that float16 would round.
+    """
+    # Zeros until set below: a random initializer would draw from Keras'
+    # global seed, and change every weight a seeded builder draws after it.
+    layer = layers.Dense(
+        3,
+        name=name,
+        trainable=False,
+        dtype="float32",
+        kernel_initializer="zeros",
+        bias_initializer="zeros",
+    )
+    layer.build((None, 3))
+    layer.set_weights(list(_preprocessing_weights()))
+    return layer
+
+
+def is_vgg16_preprocessing(layer):
+    """Return whether ``layer`` is one ``vgg16_preprocessing`` made (or was saved)."""
+    if not isinstance(layer, layers.Dense) or len(layer.get_weights()) != 2:
+        return False
+    weights = layer.get_weights()
+    return all(
+        w.shape == expected.shape and np.allclose(w, expected)
+        for w, expected in zip(weights, _preprocessing_weights(), strict=True)
+    )
+
+
+# Models animecls builds use vgg16_preprocessing instead; this layer stays so
+# that files saved with it load. Its registered name,
+# "animecls>VGG16Preprocess", is what those files refer to: the package and
+# the class name must stay as they are, wherever the class lives.
 @keras.saving.register_keras_serializable(package="animecls")
 class VGG16Preprocess(layers.Layer):
     """Apply ``keras.applications.vgg16.preprocess_input`` inside a model.
@@ -48,7 +102,10 @@ class VGG16Preprocess(layers.Layer):
     in the data pipeline) means the model takes 0-255 RGB pictures like
     [`animecls.models.build_two_layer_cnn`][], and a saved model cannot be
     used without it. A registered layer, not a ``Lambda``, so that
-    ``load_model(..., safe_mode=True)`` can load it.
+    ``load_model(..., safe_mode=True)`` can load it, once animecls is
+    imported. The builders now use a frozen built-in ``Dense(3)`` with the
+    same numbers instead, which plain ``keras.saving.load_model`` loads; this
+    layer stays for the files saved with it.
 
     Examples
     --------

@@ -283,6 +283,8 @@ def _check_vgg16_preprocessing(model, images):
     found = _find_vgg16(model)
     if found is None:
         return []
+    from ._vgg16 import is_vgg16_preprocessing
+
     index, nested = found
     before = [
         layer for layer in model.layers[:index] if _layer_kind(layer) != "InputLayer"
@@ -290,7 +292,9 @@ def _check_vgg16_preprocessing(model, images):
     scaling_only = False
     for layer in before:
         kind = _layer_kind(layer)
-        if kind in ("VGG16Preprocess", "Lambda", "TFOpLambda", "Normalization"):
+        if kind in ("VGG16Preprocess", "Lambda", "TFOpLambda", "Normalization") or (
+            kind == "Dense" and is_vgg16_preprocessing(layer)
+        ):
             # A Lambda cannot be read; give it the benefit of the doubt.
             return []
         if kind == "Rescaling":

@@ -12,7 +12,9 @@ import importlib
 import inspect
 import logging
 import os
+import re
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -1248,11 +1250,16 @@ def main(argv=None):
     status : int
         0 on success, 1 when the input was rejected with an error message.
     """
+    # TensorFlow reads it once, when it is imported; the user's own setting
+    # wins. Level 3 also hides the C++ ERROR lines TensorFlow logs on a machine
+    # without a GPU and under op determinism (tf.data's rewrite of parallel
+    # maps): TensorFlow's real errors reach Python as exceptions instead.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
-    # TensorFlow's C++ start-up chatter is noise on a command line.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if args.handler not in _WITHOUT_TENSORFLOW:
+        _import_tensorflow_quietly()
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
@@ -1276,6 +1283,75 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("animecls: interrupted", file=sys.stderr)
         return 130
+
+
+#: The handlers that never import TensorFlow, spared its seconds of import
+#: (tests/test_quiet_cli.py checks that they do not).
+_WITHOUT_TENSORFLOW = frozenset({_data_make, _data_info, _leakage})
+
+# A line of TensorFlow's C++ logging (absl's format, then TensorFlow's older
+# one) and its severity letter: Info, Warning, Error, Fatal.
+_LOG_LINE = re.compile(
+    r"^(?:(?P<absl>[IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\]]*\] "
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) )"
+)
+_PYTHON_WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")
+_ABSL_HEADER = "WARNING: All log messages before absl::InitializeLog() is called"
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with the start-up lines its log level hides dropped.
+
+    ``import tensorflow`` logs (oneDNN, CUDA drivers) before absl's logging
+    starts, where ``TF_CPP_MIN_LOG_LEVEL`` does not reach, straight to file
+    descriptor 2. The import's output is caught there and written back
+    without the lines below that level, so anything else (a failed import's
+    message, a Python warning) still shows.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+    except ValueError:
+        level = 0
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to keep quiet
+        import tensorflow  # noqa: F401
+
+        return
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        os.dup2(caught.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            text = caught.read().decode(errors="replace")
+            sys.stderr.write(_below_log_level_dropped(text, level))
+            sys.stderr.flush()
+
+
+def _below_log_level_dropped(text, level):
+    """Return ``text`` without the C++ log lines below ``level`` (0-3)."""
+    kept, dropping = [], False
+    for line in text.splitlines(keepends=True):
+        match = _LOG_LINE.match(line)
+        if match:
+            severity = match.group("absl") or match.group("tf")
+            dropping = "IWEF".index(severity) < level
+        elif line.startswith(_ABSL_HEADER):
+            dropping = level >= 1
+        elif _PYTHON_WARNING.match(line) or not line.strip():
+            dropping = False
+        # Any other line continues the record above it, as the second line of
+        # the CPU-instructions notice does.
+        if not dropping:
+            kept.append(line)
+    return "".join(kept)
 
 
 def _size_options(args):

@@ -52,7 +52,7 @@ from ._validation import (
     draw_seed,
     is_int,
 )
-from ._vgg16 import VGG16_LAYERS, VGG16Preprocess, build_vgg16_base, seeded_init
+from ._vgg16 import VGG16_LAYERS, build_vgg16_base, seeded_init, vgg16_preprocessing
 
 __all__ = [
     "CacheWarning",
@@ -254,7 +254,7 @@ class VGG16Embedder(_NetworkTransformer):
             x = inputs
             if tuple(shape[:2]) != size:
                 x = keras.layers.Resizing(*size, name="resize")(x)
-            x = VGG16Preprocess(name="preprocess")(x)
+            x = vgg16_preprocessing(name="preprocess")(x)
             x = cut(x)
             if self.pooling == "avg":
                 x = keras.layers.GlobalAveragePooling2D(name="pool")(x)

@@ -36,6 +36,7 @@ from ._vgg16 import (
     build_vgg16_base,
     check_vgg16_input_shape,
     get_vgg16_base,
+    vgg16_preprocessing,
 )
 from ._weights import (
     WeightsUnavailableError,
@@ -415,10 +416,12 @@ def build_vgg16_transfer(
 ):
     """Build the report's Model 2: a frozen VGG16 base with a small dense head.
 
-    ``image -> VGG16Preprocess -> VGG16(include_top=False), frozen, called with
+    ``image -> preprocess -> VGG16(include_top=False), frozen, called with
     training=False -> Flatten -> Dense(256, relu) -> Dense(num_classes)``,
     the report's network, with ``keras.applications.vgg16.preprocess_input``
-    applied inside so that it takes 0-255 RGB pictures.
+    applied inside, by a frozen built-in ``Dense(3)`` over each pixel's
+    channels, so that it takes 0-255 RGB pictures and its saved file loads
+    with plain ``keras.saving.load_model``.
 
     Parameters
     ----------
@@ -502,7 +505,7 @@ def build_vgg16_transfer(
     base.trainable = False
 
     inputs = keras.Input(shape=input_shape, name="image")
-    x = VGG16Preprocess(name="preprocess")(inputs)
+    x = vgg16_preprocessing(name="preprocess")(inputs)
     x = base(x, training=False)
     if head == "flatten":
         x = layers.Flatten(name="flatten")(x)

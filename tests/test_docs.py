@@ -30,9 +30,13 @@ def test_data_guide_snippets_run(tmp_path, monkeypatch, capsys):
 
 def test_cli_pages_are_up_to_date():
     cli_outputs = _load(DOCS / "_scripts" / "cli_outputs.py")
+    # Python 3.13's argparse measures sub-command names where it indents them
+    # (3.11 and 3.12 measured them short), so its columns differ from the
+    # committed pages, made with 3.11: there the words are compared.
+    compared = str.split if sys.version_info >= (3, 13) else str
     for name, text in cli_outputs.outputs().items():
         committed = (DOCS / "_generated" / name).read_text(encoding="utf-8")
-        assert committed == text, (
+        assert compared(committed) == compared(text), (
             f"docs/_generated/{name} is stale: run python docs/_scripts/cli_outputs.py"
         )
 
