@@ -62,6 +62,24 @@ def vgg16_preprocessing(name="preprocess"):
     saved model that plain ``keras.saving.load_model`` loads, with no
     animecls class to import first. Float32 whatever the dtype policy, since
     the mean removed leaves values that float16 would round.
+
+    Parameters
+    ----------
+    name : str, default="preprocess"
+        The layer's name (the builders' stable name for it).
+
+    Returns
+    -------
+    layer : keras.layers.Dense
+        Not trainable; ``unfreeze_top`` leaves it frozen.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from animecls.models import vgg16_preprocessing
+    >>> black = np.zeros((1, 1, 1, 3))
+    >>> vgg16_preprocessing()(black).numpy().astype(float).round(2).tolist()
+    [[[[-103.94, -116.78, -123.68]]]]
     """
     # Zeros until set below: a random initializer would draw from Keras'
     # global seed, and change every weight a seeded builder draws after it.

@@ -311,9 +311,10 @@ def _check_vgg16_preprocessing(model, images):
         "pictures the head cannot make up for it."
     )
     fix = (
-        "Put animecls.models.VGG16Preprocess() (keras.applications.vgg16."
-        "preprocess_input as a layer) between the input and the base, as "
-        "build_vgg16_transfer does, so a saved model cannot be used without it."
+        "Put animecls.models.vgg16_preprocessing() (keras.applications.vgg16."
+        "preprocess_input as a frozen built-in layer) between the input and the "
+        "base, as build_vgg16_transfer does, so a saved model cannot be used "
+        "without it and plain Keras loads it."
     )
     if scaling_only:
         return [

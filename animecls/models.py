@@ -58,6 +58,7 @@ __all__ = [
     "predict",
     "get_info",
     "install_weights",
+    "vgg16_preprocessing",
     "VGG16Preprocess",
     "ModelFileError",
     "WeightsUnavailableError",
