@@ -171,7 +171,7 @@ def test_vgg16_base_without_preprocessing_is_an_error():
     assert _codes(report) == ["AC002"]
     assert report[0].severity == "error"
     assert re.search(r"VGG16 base but no preprocessing .* BGR .* mean", str(report))
-    assert "VGG16Preprocess" in report[0].message
+    assert "vgg16_preprocessing()" in report[0].message
 
 
 def test_flat_vgg16_model_without_preprocessing_is_an_error():
