@@ -1264,10 +1264,13 @@ max_pixels
     )
 
 
-#: Folders with more pictures than this are read from disk a batch at a
-#: time by the engine (compare_models and the experiments) instead of held
-#: in memory: see open_image_folder.
 STREAM_ABOVE = 2000
+"""Folders with more pictures than this are read from disk a batch at a time.
+
+By the engine under [`compare_models`][animecls.comparison.compare_models]
+and the experiments, instead of held in memory: see
+[`open_image_folder`][animecls.datasets.open_image_folder].
+"""
 
 
 def _check_every_class_loaded(target, names, subset, skipped, directory):

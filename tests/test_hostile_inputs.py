@@ -453,8 +453,9 @@ def test_embedders_on_the_hostile_folder_and_bad_arrays(
         (np.zeros((2, 8, 8, 4), np.uint8), "RGBA pictures"),
     ]
     if isinstance(embedder, VGG16Embedder):
-        # A list is read as chunks of pictures, so it is checked chunk by chunk.
-        bad[3] = ([np.zeros((8, 8, 3)), np.zeros((4, 4, 3))], "each chunk")
+        # An iterator is read as chunks of pictures, checked chunk by chunk;
+        # a list is one array, as scikit-learn reads it.
+        bad.append((iter([np.zeros((2, 8, 8, 4), np.uint8)]), "each chunk"))
     for images, message in bad:
         with pytest.raises(ValueError, match=message):
             embedder.transform(images)

@@ -302,7 +302,12 @@ def test_saved_drawn_models_predict_what_the_table_scored(tmp_path):
     data = make_characters(12, image_size=(48, 48), random_state=1)
     out = tmp_path / "run"
     result = compare_models(
-        data, models=["drawn_transfer", "drawn_svm"], epochs=2, out_dir=out, verbose=0
+        data,
+        models=["drawn_transfer", "drawn_svm"],
+        epochs=2,
+        out_dir=out,
+        save_models="all",
+        verbose=0,
     )
     test = split_indices(data).test
     for name, suffix in (("drawn_transfer", ".keras"), ("drawn_svm", ".skops")):
