@@ -179,7 +179,8 @@ class PictureFile:
     def __getitem__(self, index):
         if isinstance(index, tuple):
             first, *rest = index
-            return self[first][(slice(None), *rest) if np.ndim(first) else tuple(rest)]
+            one = isinstance(first, int | np.integer)
+            return self[first][tuple(rest) if one else (slice(None), *rest)]
         if isinstance(index, int | np.integer):
             return self._read(self._rows_of([index]))[0]
         return self._read(self._rows_of(index))

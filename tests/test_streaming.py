@@ -59,6 +59,8 @@ def test_picture_file_indexes_like_an_array(opened, folder):
     mask = np.arange(36) % 5 == 0
     assert np.array_equal(pictures[mask], eager[mask])
     assert np.array_equal(pictures[2, :4, :4], eager[2, :4, :4])
+    assert np.array_equal(pictures[1:3, :4, 2], eager[1:3, :4, 2])
+    assert np.array_equal(pictures[[0, 4], 1], eager[[0, 4], 1])
     assert pictures[[]].shape == (0, 32, 32, 3)
     view = pictures.take([9, 1, 30])
     assert len(view) == 3 and view.shape == (3, 32, 32, 3)
