@@ -12,11 +12,24 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 
 import numpy as np
 
 __all__ = ["PictureFile"]
+
+
+_SEEK_LOCK = threading.Lock()
+
+
+def _pread(fd, size, offset):
+    """``os.pread``, or a seek and a read under a lock where there is none."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    with _SEEK_LOCK:  # Windows: one file position, shared by every reader
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, size)
 
 
 def _remove(directory, fd):
@@ -167,7 +180,7 @@ class PictureFile:
         out = np.empty((len(rows), *self._picture), dtype=np.uint8)
         flat = out.reshape(len(rows), size)
         for k, row in enumerate(rows):
-            data = os.pread(self._fd, size, int(row) * size)
+            data = _pread(self._fd, size, int(row) * size)
             if len(data) != size:
                 raise OSError(
                     f"{self._path} ends early: picture {int(row)} is cut short "
