@@ -34,6 +34,7 @@ rewrites the tables).
 """
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -147,40 +148,13 @@ def measured_run(folder, stream, models, out):
     return record
 
 
-def feature_bytes_per_model():
-    """Bytes per picture of the features each model keeps, when run alone."""
-    import numpy as np
+@functools.cache
+def _bytes_per_picture():
+    """Bytes per picture of each kind of feature a run keeps, measured once.
 
-    from animecls._backbone import drawn_features_model, load_drawn_backbone
-    from animecls.embeddings import make_baseline
-    from animecls.models import build_vgg16_transfer
-
-    picture = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
-    vgg16 = build_vgg16_transfer((IMAGE_SIZE, IMAGE_SIZE, 3), weights=None)
-    maps = 4 * int(np.prod(vgg16.get_layer("vgg16").output.shape[1:]))
-    drawn = drawn_features_model(picture.shape[1:], load_drawn_backbone("drawn"))
-    pooled = 4 * int(drawn.output.shape[-1])
-    baseline = {
-        kind: make_baseline(kind).steps[0][1].fit(picture).transform(picture).nbytes
-        for kind in ("pixels", "color_histogram")
-    }
-    return {
-        "two_layer_cnn": 0,
-        "vgg16_transfer": maps,
-        "vgg16_svm": maps,
-        "drawn_transfer": pooled,
-        "drawn_svm": pooled,
-        "pixels_svm": baseline["pixels"],
-        "color_histogram_svm": baseline["color_histogram"],
-    }
-
-
-def feature_bytes(n):
-    """Bytes of the features a default quick run keeps for ``n`` pictures.
-
-    Measured on one picture: the VGG16 maps at 64x64, the drawn backbone's
-    pooled features, and the raw-pixel and colour-histogram baselines'
-    features.
+    On one picture: VGG16's float32 block5_pool maps at 64x64, the drawn
+    backbone's float32 pooled features, and the raw-pixel and
+    colour-histogram baselines' features as their transformers give them.
     """
     import numpy as np
 
@@ -190,14 +164,37 @@ def feature_bytes(n):
 
     picture = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     vgg16 = build_vgg16_transfer((IMAGE_SIZE, IMAGE_SIZE, 3), weights=None)
-    # float32 maps and features; the baselines' as their transformers give them.
-    per_picture = 4 * int(np.prod(vgg16.get_layer("vgg16").output.shape[1:]))
     drawn = drawn_features_model(picture.shape[1:], load_drawn_backbone("drawn"))
-    per_picture += 4 * int(drawn.output.shape[-1])
+    kinds = {
+        "vgg16": 4 * int(np.prod(vgg16.get_layer("vgg16").output.shape[1:])),
+        "drawn": 4 * int(drawn.output.shape[-1]),
+    }
     for kind in ("pixels", "color_histogram"):
         embed = make_baseline(kind).steps[0][1]
-        per_picture += embed.fit(picture).transform(picture).nbytes
-    return n * per_picture
+        kinds[kind] = embed.fit(picture).transform(picture).nbytes
+    return kinds
+
+
+def feature_bytes_per_model():
+    """Bytes per picture of the features each model keeps, when run alone."""
+    kinds = _bytes_per_picture()
+    return {
+        "two_layer_cnn": 0,
+        "vgg16_transfer": kinds["vgg16"],
+        "vgg16_svm": kinds["vgg16"],
+        "drawn_transfer": kinds["drawn"],
+        "drawn_svm": kinds["drawn"],
+        "pixels_svm": kinds["pixels"],
+        "color_histogram_svm": kinds["color_histogram"],
+    }
+
+
+def feature_bytes(n):
+    """Bytes of the features a default quick run keeps for ``n`` pictures.
+
+    Each backbone's features are computed once and shared by its models.
+    """
+    return n * sum(_bytes_per_picture().values())
 
 
 def render(results):
